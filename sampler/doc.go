@@ -1,0 +1,10 @@
+// Package sampler holds the Markov-chain Monte Carlo updates of latflow:
+// hybrid Monte Carlo (HMC) for any action with a force, and later the
+// independence Metropolis sampler with a normalizing flow as proposal.
+//
+// Conventions: a field is a flat []float64 (site or link order as in
+// packages lattice and gauge); an Action returns S and its gradient dS/dx,
+// the target density being proportional to exp(-S). Randomness comes from a
+// *rand.Rand of math/rand/v2 seeded with PCG, so the same seed gives the same
+// chain bit for bit.
+package sampler
