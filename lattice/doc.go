@@ -10,8 +10,9 @@
 //     vector. Boundaries are periodic in both directions.
 //   - Direction 0 is "time" wherever time slices are used (two-point
 //     functions): the slice t holds the sites with x0 = t.
-//   - The phi^4 action is S = sum_x [ -2 J sum_mu phi(x) phi(x+e_mu)
-//   - A phi(x)^2 + B phi(x)^4 ]. The standard parametrization (m2, lambda)
+//   - The phi^4 action is
+//     S = sum_x [ -2 J sum_mu phi(x) phi(x+e_mu) + A phi(x)^2 + B phi(x)^4 ].
+//     The standard parametrization (m2, lambda)
 //     has J = 1, A = 4 + m2, B = lambda; the hopping parametrization
 //     (kappa, lambda) has J = kappa, A = 1 - 2 lambda, B = lambda.
 //     The force is the gradient dS/dphi (not its negative).
