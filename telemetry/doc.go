@@ -1,0 +1,38 @@
+// Package telemetry sets up OpenTelemetry tracing for latflow runs: off by
+// default, spans to a JSON-lines file (--trace-file), to an OTLP/HTTP
+// collector (the standard OTEL_EXPORTER_OTLP_* environment), or both.
+//
+// Conventions:
+//
+//   - Tracing is off unless a trace file is given or OTEL_EXPORTER_OTLP_ENDPOINT
+//     or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set. When off, Tracer returns a
+//     tracer whose Start neither allocates nor records; the context it returns
+//     is the one passed in (it does not carry the no-op span).
+//   - No global OpenTelemetry state is set (no otel.SetTracerProvider): the
+//     caller passes Telemetry.Tracer to the code it instruments. Export errors
+//     during a run go to the OpenTelemetry error handler (stderr by default).
+//   - The environment is read through Options.Getenv (os.Getenv when nil):
+//     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as is (an empty path means
+//     "/"); otherwise OTEL_EXPORTER_OTLP_ENDPOINT is a base URL to which
+//     "/v1/traces" is appended. The scheme must be http (plain text) or https
+//     (TLS). OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL=grpc is refused. Other
+//     OTEL_EXPORTER_OTLP_* settings (headers, compression, timeout,
+//     certificates) are read from the process environment by the exporter.
+//   - service.name is OTEL_SERVICE_NAME if set, else Options.ServiceName, else
+//     "latflow"; service.version is Options.Version when not empty. Every span
+//     is sampled (a run has few spans).
+//   - The trace file holds one JSON object per line and per span, in the
+//     order the spans end (the stdouttrace exporter's SpanStub encoding).
+//   - Shutdown flushes and closes everything; it is idempotent, safe to call
+//     from a signal path concurrently with normal exit, ignores cancellation
+//     of its context (a signal path's context is usually already cancelled)
+//     but not its deadline, and is bounded by Options.ShutdownTimeout
+//     (DefaultShutdownTimeout).
+//
+// Span attribute keys set by RunAttributes:
+//
+//	latflow.theory   string  the theory, e.g. "u1" or "phi4"
+//	latflow.L        int     the lattice extent L (V = L*L sites)
+//	latflow.<name>   float   one per coupling, e.g. latflow.beta,
+//	                         latflow.m2, latflow.lambda, latflow.kappa
+package telemetry
