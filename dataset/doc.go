@@ -1,0 +1,82 @@
+// Package dataset writes and reads Monte Carlo chains as directories of
+// uncompressed Arrow IPC files, readable from Go, Python (Polars, pandas,
+// pyarrow) and JavaScript (apache-arrow, nodejs-polars).
+//
+// # Layout
+//
+// A dataset is a directory of parts. Each part is one Arrow IPC file (the
+// random-access "file" format, also known as Feather V2, not the stream
+// format), uncompressed, holding one record batch of consecutive rows of one
+// chain. Parts are named
+//
+//	part-cCCCC-NNNNN.arrow
+//
+// with CCCC the chain id and NNNNN the part index within the chain, both
+// decimal and zero-padded to at least 4 and 5 digits (part-c0003-00012.arrow
+// is part 12 of chain 3). Several writers may share one directory as long as
+// each writes its own chain id, so the tasks of a Slurm job array can write
+// one dataset by using the array task id as the chain id. Readers take every
+// file matching part-*.arrow and identify chains by the latflow.chain metadata,
+// not by the file name.
+//
+// A part is first written as .part-cCCCC-NNNNN.arrow.tmp, fsynced, closed,
+// renamed into place, and the directory is fsynced. So every part-*.arrow is
+// complete, and a crash loses at most the rows buffered for the part being
+// written. Temporary files start with a dot, which pyarrow.dataset and globs
+// of part-*.arrow skip. A writer removes stale temporary files of its own
+// chain when it is created.
+//
+// # Columns
+//
+// In this order:
+//
+//	chain     int32    chain id (equal to latflow.chain)
+//	step      int64    Monte Carlo step (trajectory) number
+//	accepted  bool     whether the step's proposal was accepted
+//	action    float64  action S of the configuration after the step
+//	<obs>     float64  one column per observable, in the order the writer
+//	                   was given; latflow writes for U(1): plaquette,
+//	                   topological_charge; for phi^4: magnetization,
+//	                   abs_magnetization, magnetization_sq, ...
+//	<config>  fixed_size_list<item: float64, nullable>[size], nullable (optional)
+//	          the configuration, non-null only on the rows where it was
+//	          saved (every SaveEvery steps), named
+//	            links  U(1): size 2V, index l = mu*V + n, the link angle
+//	                   theta_mu(n) in [0, 2pi)
+//	            phi    phi^4: size V, index n
+//	          with V = L*L and site n = x0*L + x1 (direction 1 contiguous).
+//
+// No column has nulls except the configuration column. Rows of a null
+// configuration still occupy size*8 bytes of the list's child array (Arrow's
+// fixed-size list layout), so the bytes per row do not shrink with
+// SaveEvery.
+//
+// # Metadata
+//
+// The schema metadata of every part holds these string key-value pairs:
+//
+//	latflow.format           format version of this layout, "1"
+//	latflow.version          latflow version that wrote the part
+//	latflow.theory           theory: "u1" or "phi4"
+//	latflow.L                lattice extent L (decimal)
+//	latflow.coupling.NAME    one key per coupling: beta (U(1)); m2, lambda
+//	                         (phi^4, standard) or kappa, lambda (phi^4,
+//	                         hopping); shortest decimal that round-trips
+//	latflow.parametrization  "standard" or "hopping" for phi^4, "" for U(1)
+//	latflow.sampler          sampler name, e.g. "hmc" or "imh"
+//	latflow.sampler.NAME     one key per sampler setting (tau, steps,
+//	                         save_every, model, ...)
+//	latflow.seed             random seed of the chain (decimal uint64)
+//	latflow.chain            chain id (decimal)
+//
+// Open refuses to mix parts whose theory, L, parametrization or couplings
+// differ, whose observable columns differ, or whose format version is not 1.
+// Parts of one dataset may come from different samplers, seeds and latflow
+// versions.
+//
+// # Memory
+//
+// Writers and readers take a memory.Allocator (nil means
+// memory.DefaultAllocator) for the Arrow buffers and release every buffer
+// they allocate; values handed back by Open are plain Go slices.
+package dataset

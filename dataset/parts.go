@@ -1,0 +1,124 @@
+package dataset
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+const (
+	partPrefix = "part-"
+	partSuffix = ".arrow"
+	tmpSuffix  = ".tmp"
+)
+
+// PartName returns the file name of part index part of chain chain, e.g.
+// PartName(3, 12) = "part-c0003-00012.arrow".
+func PartName(chain, part int) string {
+	return fmt.Sprintf("%sc%04d-%05d%s", partPrefix, chain, part, partSuffix)
+}
+
+// parsePartName returns the chain and part index of a name made by PartName.
+func parsePartName(name string) (chain, part int, ok bool) {
+	rest, found := strings.CutPrefix(name, partPrefix+"c")
+	if !found {
+		return 0, 0, false
+	}
+	rest, found = strings.CutSuffix(rest, partSuffix)
+	if !found {
+		return 0, 0, false
+	}
+	c, p, found := strings.Cut(rest, "-")
+	if !found || len(c) < 4 || len(p) < 5 {
+		return 0, 0, false
+	}
+	chain, errC := strconv.Atoi(c)
+	part, errP := strconv.Atoi(p)
+	if errC != nil || errP != nil || chain < 0 || part < 0 {
+		return 0, 0, false
+	}
+	return chain, part, true
+}
+
+// isPart reports whether a directory entry name is a part (part-*.arrow).
+func isPart(name string) bool {
+	return strings.HasPrefix(name, partPrefix) && strings.HasSuffix(name, partSuffix)
+}
+
+// listParts returns the names of the parts in dir, sorted.
+func listParts(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if isPart(e.Name()) && e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// NextPart returns the part index after the last part of chain in dir, the
+// FirstPart with which a resumed writer appends to the chain; it is 0 when
+// dir does not exist or holds no part of chain.
+func NextPart(dir string, chain int) (int, error) {
+	names, err := listParts(dir)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("dataset: %w", err)
+	}
+	next := 0
+	for _, name := range names {
+		if c, p, ok := parsePartName(name); ok && c == chain && p >= next {
+			next = p + 1
+		}
+	}
+	return next, nil
+}
+
+// syncDir fsyncs a directory so that renames and new entries in it are
+// durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// removeStaleTemps removes the temporary files left in dir by a writer of
+// chain that crashed.
+func removeStaleTemps(dir string, chain int) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name, ok := strings.CutPrefix(e.Name(), ".")
+		if !ok {
+			continue
+		}
+		name, ok = strings.CutSuffix(name, tmpSuffix)
+		if !ok {
+			continue
+		}
+		if c, _, ok := parsePartName(name); ok && c == chain {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

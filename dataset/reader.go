@@ -1,0 +1,371 @@
+package dataset
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// OpenOptions tunes OpenWith. The zero value reads everything but the
+// configurations.
+type OpenOptions struct {
+	// Configs loads the non-null configurations into Chain.Configs.
+	Configs bool
+	// Allocator allocates the Arrow buffers while reading (nil means
+	// memory.DefaultAllocator).
+	Allocator memory.Allocator
+}
+
+// Dataset is the content of one or more dataset directories of one
+// ensemble.
+type Dataset struct {
+	// Meta holds the ensemble (theory, L, parametrization, couplings) and
+	// each other field on which all chains agree; the others are zero.
+	Meta        Meta
+	Observables []string // observable columns, in column order
+	ConfigName  string   // configuration column of some part, or ""
+	ConfigSize  int
+	Chains      []Chain // ordered by directory (as given), then chain id
+}
+
+// Chain is the rows of one chain, sorted by step. Two directories holding
+// the same chain id give two chains (independent replicas).
+type Chain struct {
+	ID       int
+	Dir      string
+	Meta     Meta     // metadata of the chain's first part
+	Parts    []string // paths of the chain's parts, sorted by name
+	Steps    []int64
+	Accepted []bool
+	Action   []float64
+	Obs      map[string][]float64 // per observable, aligned with Steps
+
+	// With OpenOptions.Configs: the steps that saved a configuration and the
+	// configurations (each ConfigSize values, one backing array per chain).
+	ConfigSteps []int64
+	Configs     [][]float64
+}
+
+// Open reads every part-*.arrow file of the dataset directories dirs,
+// without the configurations. See OpenWith.
+func Open(dirs ...string) (*Dataset, error) {
+	return OpenWith(OpenOptions{}, dirs...)
+}
+
+// OpenWith reads every part-*.arrow file of the dataset directories dirs. It
+// returns a one-line error for a missing directory, a directory without
+// parts, a part that is not a latflow Arrow IPC file, parts of different
+// ensembles or columns (naming both values and both files), and a step that
+// appears twice in one chain.
+func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("dataset: no directory given")
+	}
+	mem := opt.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	var (
+		ds       Dataset
+		first    Spec   // spec of the first part
+		firstAt  string // path of the first part
+		cfgAt    string // path of the first part with a configuration column
+		chains   []*chainBuilder
+		seenDirs = map[string]string{}
+	)
+	for _, dir := range dirs {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		if prev, ok := seenDirs[abs]; ok {
+			return nil, fmt.Errorf("dataset: directory %s given twice (as %s and %s)", abs, prev, dir)
+		}
+		seenDirs[abs] = dir
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("dataset: %s is not a directory", dir)
+		}
+		names, err := listParts(dir)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		if len(names) == 0 {
+			return nil, fmt.Errorf("dataset: %s holds no part-*.arrow file", dir)
+		}
+		byID := map[int]*chainBuilder{}
+		for _, name := range names {
+			path := filepath.Join(dir, name)
+			p, err := readPart(path, opt.Configs, mem)
+			if err != nil {
+				return nil, err
+			}
+			if firstAt == "" {
+				first, firstAt = p.spec, path
+				ds.Observables = p.spec.Observables
+				ds.Meta = p.spec.Meta
+			}
+			if what, va, vb := ensembleDiff(first.Meta, p.spec.Meta); what != "" {
+				return nil, fmt.Errorf("dataset: parts of different ensembles: %s in %s, %s in %s", va, firstAt, vb, path)
+			}
+			if p.spec.ConfigName != "" && cfgAt == "" {
+				ds.ConfigName, ds.ConfigSize, cfgAt = p.spec.ConfigName, p.spec.ConfigSize, path
+			}
+			ref, refAt := first, firstAt
+			if p.spec.ConfigName != "" && ref.ConfigName == "" {
+				ref, refAt = Spec{Observables: ds.Observables, ConfigName: ds.ConfigName, ConfigSize: ds.ConfigSize}, cfgAt
+			}
+			if va, vb := layoutDiff(ref, p.spec); va != "" {
+				return nil, fmt.Errorf("dataset: parts with different columns: %s in %s, %s in %s", va, refAt, vb, path)
+			}
+			ds.Meta = ds.Meta.common(p.spec.Meta)
+			c := byID[p.spec.Meta.Chain]
+			if c == nil {
+				c = &chainBuilder{Chain: Chain{ID: p.spec.Meta.Chain, Dir: dir, Meta: p.spec.Meta, Obs: map[string][]float64{}}}
+				byID[c.ID] = c
+			}
+			c.add(path, p)
+		}
+		for _, id := range slices.Sorted(maps.Keys(byID)) {
+			chains = append(chains, byID[id])
+		}
+	}
+	ds.Meta = ds.Meta.clone()
+	for _, c := range chains {
+		if err := c.finish(ds.Observables, ds.ConfigSize); err != nil {
+			return nil, err
+		}
+		ds.Chains = append(ds.Chains, c.Chain)
+	}
+	return &ds, nil
+}
+
+// Rows returns the total number of rows of all chains.
+func (d *Dataset) Rows() int {
+	n := 0
+	for _, c := range d.Chains {
+		n += len(c.Steps)
+	}
+	return n
+}
+
+// Configs returns the configurations of all chains, chain after chain, in
+// step order. It is empty unless the dataset was opened with
+// OpenOptions.Configs.
+func (d *Dataset) Configs() [][]float64 {
+	var all [][]float64
+	for _, c := range d.Chains {
+		all = append(all, c.Configs...)
+	}
+	return all
+}
+
+// part is the content of one part file.
+type part struct {
+	spec        Spec
+	chain       []int32
+	steps       []int64
+	accepted    []bool
+	action      []float64
+	obs         [][]float64
+	configSteps []int64
+	configs     []float64 // flat, spec.ConfigSize per configuration
+}
+
+// readSpec reads the schema of a part.
+func readSpec(path string, mem memory.Allocator) (Spec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Spec{}, fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if err != nil {
+		return Spec{}, fmt.Errorf("dataset: %s: not an Arrow IPC file: %s", path, oneLine(err))
+	}
+	defer r.Close()
+	s, err := specFrom(r.Schema())
+	if err != nil {
+		return Spec{}, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
+	}
+	return s, nil
+}
+
+// readPart reads a part, with its configurations if configs is set.
+func readPart(path string, configs bool, mem memory.Allocator) (*part, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %s: not an Arrow IPC file: %s", path, oneLine(err))
+	}
+	defer r.Close()
+	spec, err := specFrom(r.Schema())
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
+	}
+	p := &part{spec: spec, obs: make([][]float64, len(spec.Observables))}
+	for i := 0; i < r.NumRecords(); i++ {
+		rec, err := r.RecordBatchAt(i)
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %s: record batch %d: %s", path, i, oneLine(err))
+		}
+		err = p.appendRecord(rec, configs)
+		rec.Release()
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %s: %w", path, err)
+		}
+	}
+	for _, c := range p.chain {
+		if int(c) != spec.Meta.Chain {
+			return nil, fmt.Errorf("dataset: %s: chain column holds %d, %s is %d", path, c, KeyChain, spec.Meta.Chain)
+		}
+	}
+	return p, nil
+}
+
+// appendRecord copies the values of rec into p.
+func (p *part) appendRecord(rec arrow.RecordBatch, configs bool) error {
+	for i, col := range rec.Columns() {
+		if col.NullN() != 0 && i < numFixed+len(p.spec.Observables) {
+			return fmt.Errorf("column %s has %d nulls", rec.ColumnName(i), col.NullN())
+		}
+	}
+	p.chain = append(p.chain, rec.Column(0).(*array.Int32).Int32Values()...)
+	steps := rec.Column(1).(*array.Int64).Int64Values()
+	p.steps = append(p.steps, steps...)
+	acc := rec.Column(2).(*array.Boolean)
+	for j := 0; j < acc.Len(); j++ {
+		p.accepted = append(p.accepted, acc.Value(j))
+	}
+	p.action = append(p.action, rec.Column(3).(*array.Float64).Float64Values()...)
+	for k := range p.obs {
+		p.obs[k] = append(p.obs[k], rec.Column(numFixed+k).(*array.Float64).Float64Values()...)
+	}
+	if !configs || p.spec.ConfigName == "" {
+		return nil
+	}
+	list := rec.Column(numFixed + len(p.obs)).(*array.FixedSizeList)
+	values := list.ListValues().(*array.Float64).Float64Values()
+	size := p.spec.ConfigSize
+	for j := 0; j < list.Len(); j++ {
+		if list.IsNull(j) {
+			continue
+		}
+		start, end := list.ValueOffsets(j)
+		if int(end-start) != size {
+			return fmt.Errorf("configuration at step %d has %d values, want %d", steps[j], end-start, size)
+		}
+		p.configSteps = append(p.configSteps, steps[j])
+		p.configs = append(p.configs, values[start:end]...)
+	}
+	return nil
+}
+
+// chainBuilder gathers the parts of one chain.
+type chainBuilder struct {
+	Chain
+	partOf  []int // index into Parts of each row
+	configs []float64
+}
+
+func (c *chainBuilder) add(path string, p *part) {
+	k := len(c.Parts)
+	c.Parts = append(c.Parts, path)
+	c.Steps = append(c.Steps, p.steps...)
+	c.Accepted = append(c.Accepted, p.accepted...)
+	c.Action = append(c.Action, p.action...)
+	for i, name := range p.spec.Observables {
+		c.Obs[name] = append(c.Obs[name], p.obs[i]...)
+	}
+	for range p.steps {
+		c.partOf = append(c.partOf, k)
+	}
+	c.ConfigSteps = append(c.ConfigSteps, p.configSteps...)
+	c.configs = append(c.configs, p.configs...)
+}
+
+// finish sorts the rows by step, refuses a repeated step and slices the
+// configurations.
+func (c *chainBuilder) finish(observables []string, size int) error {
+	perm := sortedPerm(c.Steps)
+	at := func(j int) int { // row at sorted position j
+		if perm == nil {
+			return j
+		}
+		return perm[j]
+	}
+	for j := 1; j < len(c.Steps); j++ {
+		if a, b := at(j-1), at(j); c.Steps[a] == c.Steps[b] {
+			return fmt.Errorf("dataset: chain %d: step %d appears twice, in %s and %s",
+				c.ID, c.Steps[a], c.Parts[c.partOf[a]], c.Parts[c.partOf[b]])
+		}
+	}
+	c.Steps = permute(c.Steps, perm)
+	c.Accepted = permute(c.Accepted, perm)
+	c.Action = permute(c.Action, perm)
+	for _, name := range observables {
+		c.Obs[name] = permute(c.Obs[name], perm)
+	}
+
+	cperm := sortedPerm(c.ConfigSteps)
+	c.ConfigSteps = permute(c.ConfigSteps, cperm)
+	flat := c.configs
+	if cperm != nil {
+		flat = make([]float64, len(c.configs))
+		for j, src := range cperm {
+			copy(flat[j*size:(j+1)*size], c.configs[src*size:(src+1)*size])
+		}
+	}
+	for j := range c.ConfigSteps {
+		c.Configs = append(c.Configs, flat[j*size:(j+1)*size:(j+1)*size])
+	}
+	c.configs, c.partOf = nil, nil
+	return nil
+}
+
+// sortedPerm returns the permutation that sorts steps stably, or nil if they
+// are sorted already.
+func sortedPerm(steps []int64) []int {
+	if slices.IsSorted(steps) {
+		return nil
+	}
+	perm := make([]int, len(steps))
+	for j := range perm {
+		perm[j] = j
+	}
+	slices.SortStableFunc(perm, func(a, b int) int { return cmp.Compare(steps[a], steps[b]) })
+	return perm
+}
+
+// permute returns x reordered by perm; it returns x itself for a nil perm.
+func permute[T any](x []T, perm []int) []T {
+	if perm == nil {
+		return x
+	}
+	y := make([]T, len(x))
+	for j, src := range perm {
+		y[j] = x[src]
+	}
+	return y
+}
+
+// oneLine flattens a multi-line error message.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

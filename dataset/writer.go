@@ -1,0 +1,325 @@
+package dataset
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// DefaultRowsPerPart is the number of rows per part when
+// WriterOptions.RowsPerPart is 0.
+const DefaultRowsPerPart = 1000
+
+// WriterOptions tunes a Writer. The zero value is usable.
+type WriterOptions struct {
+	// RowsPerPart is the number of rows after which Append writes a part
+	// (0 means DefaultRowsPerPart).
+	RowsPerPart int
+	// FirstPart is the index of the first part written; parts of the same
+	// chain with this index or above must not exist yet. A resumed run
+	// passes NextPart(dir, chain).
+	FirstPart int
+	// Allocator allocates the Arrow buffers (nil means
+	// memory.DefaultAllocator).
+	Allocator memory.Allocator
+	// OnPart, if set, is called after each part is durably in place with
+	// its path, its number of rows and the time taken to build, write,
+	// sync and rename it.
+	OnPart func(path string, rows int, dur time.Duration)
+}
+
+// Row is one Monte Carlo step of a chain.
+type Row struct {
+	Step     int64
+	Accepted bool
+	Action   float64
+	Obs      []float64 // one value per Spec.Observables, in that order
+	Config   []float64 // Spec.ConfigSize values, or nil for a null configuration
+}
+
+// Writer appends the rows of one chain to a dataset directory, one part per
+// RowsPerPart rows. A Writer is not safe for concurrent use.
+type Writer struct {
+	dir    string
+	spec   Spec
+	opt    WriterOptions
+	mem    memory.Allocator
+	schema *arrow.Schema
+
+	b       *array.RecordBuilder
+	chainB  *array.Int32Builder
+	stepB   *array.Int64Builder
+	accB    *array.BooleanBuilder
+	actionB *array.Float64Builder
+	obsB    []*array.Float64Builder
+	cfgB    *array.FixedSizeListBuilder
+	cfgValB *array.Float64Builder
+
+	rows   int   // rows buffered for the open part
+	part   int   // index of the next part
+	saved  int64 // rows in completed parts
+	err    error // sticky write error
+	closed bool
+}
+
+// Create prepares a Writer of the chain spec.Meta.Chain in dir, creating dir
+// if needed. It refuses a spec that cannot be stored, a directory that
+// already holds parts of the chain at index opt.FirstPart or above, and a
+// directory whose parts belong to another ensemble or have other columns.
+// It removes temporary files of the chain left by a crashed writer.
+func Create(dir string, spec Spec, opt WriterOptions) (*Writer, error) {
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
+	if opt.RowsPerPart < 0 {
+		return nil, fmt.Errorf("dataset: RowsPerPart = %d, want >= 0", opt.RowsPerPart)
+	}
+	if opt.RowsPerPart == 0 {
+		opt.RowsPerPart = DefaultRowsPerPart
+	}
+	if opt.FirstPart < 0 {
+		return nil, fmt.Errorf("dataset: FirstPart = %d, want >= 0", opt.FirstPart)
+	}
+	mem := opt.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	if err := makeDir(dir); err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	if err := checkExisting(dir, spec, opt.FirstPart, mem); err != nil {
+		return nil, err
+	}
+	if err := removeStaleTemps(dir, spec.Meta.Chain); err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+
+	spec.Meta = spec.Meta.clone()
+	spec.Observables = append([]string(nil), spec.Observables...)
+	w := &Writer{dir: dir, spec: spec, opt: opt, mem: mem, schema: spec.schema(), part: opt.FirstPart}
+	w.b = array.NewRecordBuilder(mem, w.schema)
+	w.chainB = w.b.Field(0).(*array.Int32Builder)
+	w.stepB = w.b.Field(1).(*array.Int64Builder)
+	w.accB = w.b.Field(2).(*array.BooleanBuilder)
+	w.actionB = w.b.Field(3).(*array.Float64Builder)
+	for i := range spec.Observables {
+		w.obsB = append(w.obsB, w.b.Field(numFixed+i).(*array.Float64Builder))
+	}
+	if spec.ConfigName != "" {
+		w.cfgB = w.b.Field(numFixed + len(spec.Observables)).(*array.FixedSizeListBuilder)
+		w.cfgValB = w.cfgB.ValueBuilder().(*array.Float64Builder)
+	}
+	return w, nil
+}
+
+// makeDir creates dir and makes its entry in the parent durable.
+func makeDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(filepath.Clean(dir)))
+}
+
+// checkExisting refuses a directory with parts that Create must not mix
+// with spec.
+func checkExisting(dir string, spec Spec, firstPart int, mem memory.Allocator) error {
+	names, err := listParts(dir)
+	if err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
+	for _, name := range names {
+		if c, p, ok := parsePartName(name); ok && c == spec.Meta.Chain && p >= firstPart {
+			return fmt.Errorf("dataset: %s already holds %s of chain %d (a resumed writer starts at FirstPart = NextPart)",
+				dir, name, c)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	path := filepath.Join(dir, names[0])
+	other, err := readSpec(path, mem)
+	if err != nil {
+		return err
+	}
+	if what, va, vb := ensembleDiff(spec.Meta, other.Meta); what != "" {
+		return fmt.Errorf("dataset: different ensemble: %s for the new chain %d, %s in %s", va, spec.Meta.Chain, vb, path)
+	}
+	if va, vb := layoutDiff(spec, other); va != "" {
+		return fmt.Errorf("dataset: different columns: %s for the new chain %d, %s in %s", va, spec.Meta.Chain, vb, path)
+	}
+	return nil
+}
+
+// Dir returns the dataset directory.
+func (w *Writer) Dir() string { return w.dir }
+
+// RowsSaved returns the number of rows in the parts written so far.
+func (w *Writer) RowsSaved() int64 { return w.saved }
+
+// RowsBuffered returns the number of rows appended since the last part.
+func (w *Writer) RowsBuffered() int { return w.rows }
+
+// Append buffers a row and writes a part when RowsPerPart rows are
+// buffered. It panics if r.Obs or r.Config do not match the spec or if the
+// writer is closed. After a write error, Append and Flush return that error.
+func (w *Writer) Append(r Row) error {
+	if w.closed {
+		panic("dataset: Append on a closed Writer")
+	}
+	if len(r.Obs) != len(w.obsB) {
+		panic(fmt.Sprintf("dataset: row has %d observables, want %d", len(r.Obs), len(w.obsB)))
+	}
+	if r.Config != nil && (w.cfgB == nil || len(r.Config) != w.spec.ConfigSize) {
+		panic(fmt.Sprintf("dataset: row has a configuration of size %d, want %d", len(r.Config), w.spec.ConfigSize))
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if w.rows == 0 {
+		w.reserve()
+	}
+	w.chainB.UnsafeAppend(int32(w.spec.Meta.Chain))
+	w.stepB.UnsafeAppend(r.Step)
+	w.accB.UnsafeAppend(r.Accepted)
+	w.actionB.UnsafeAppend(r.Action)
+	for i, v := range r.Obs {
+		w.obsB[i].UnsafeAppend(v)
+	}
+	if w.cfgB != nil {
+		if r.Config == nil {
+			w.cfgB.AppendNulls(1)
+		} else {
+			w.cfgB.Append(true)
+			w.cfgValB.AppendValues(r.Config, nil)
+		}
+	}
+	w.rows++
+	if w.rows >= w.opt.RowsPerPart {
+		return w.Flush()
+	}
+	return nil
+}
+
+// reserve sizes the builders for a full part.
+func (w *Writer) reserve() {
+	n := w.opt.RowsPerPart
+	w.b.Reserve(n)
+	if w.cfgValB != nil {
+		w.cfgValB.Reserve(n * w.spec.ConfigSize)
+	}
+}
+
+// Flush writes the buffered rows as a part now; it does nothing if no row is
+// buffered.
+func (w *Writer) Flush() error {
+	if w.closed {
+		panic("dataset: Flush on a closed Writer")
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if w.rows == 0 {
+		return nil
+	}
+	start := time.Now()
+	rec := w.b.NewRecordBatch()
+	defer rec.Release()
+	rows := w.rows
+	w.rows = 0
+	path := filepath.Join(w.dir, PartName(w.spec.Meta.Chain, w.part))
+	if err := writePart(path, w.schema, rec, w.mem); err != nil {
+		w.err = fmt.Errorf("dataset: chain %d: %w", w.spec.Meta.Chain, err)
+		return w.err
+	}
+	w.part++
+	w.saved += int64(rows)
+	if w.opt.OnPart != nil {
+		w.opt.OnPart(path, rows, time.Since(start))
+	}
+	return nil
+}
+
+// writePart writes rec as the Arrow IPC file path: it writes a temporary
+// file next to it, syncs and closes it, renames it to path and syncs the
+// directory. On error no temporary file is left behind.
+func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem memory.Allocator) (err error) {
+	dir, name := filepath.Split(path)
+	tmp := filepath.Join(dir, "."+name+tmpSuffix)
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%s already exists (two writers of one chain?)", path)
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<16)
+	fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
+	if err != nil {
+		return err
+	}
+	err = fw.Write(rec)
+	if cerr := fw.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// Close writes the buffered rows as a last part and releases the writer.
+// Calling Close again returns nil.
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	err := w.Flush()
+	w.release()
+	return err
+}
+
+// Discard drops the buffered rows without writing them and releases the
+// writer; the parts already written stay. It is meant for interrupts.
+// Calling it after Close or Discard does nothing.
+func (w *Writer) Discard() error {
+	if w.closed {
+		return nil
+	}
+	w.rows = 0
+	w.release()
+	return nil
+}
+
+func (w *Writer) release() {
+	w.closed = true
+	w.b.Release()
+	w.b = nil
+}
