@@ -1,0 +1,251 @@
+package flow
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"latflow/nn"
+)
+
+// Flow is a normalizing flow x = T(z) = T_{n-1}(...T_0(z)) on samples of
+// Size real numbers, with base distribution Base and architecture Config.
+//
+// Sample, SampleScore and LogProb keep per-worker tapes inside the Flow,
+// built on first use; concurrent calls on one Flow are safe and are
+// serialized on an internal lock (each call is already parallel over its
+// batch). Layers and Size must not change after the first call. A Flow
+// must not be copied after first use.
+type Flow[T nn.Float] struct {
+	Config Config
+	Base   Base
+	Size   int
+	Layers []Layer[T]
+
+	mu sync.Mutex
+	ws *workspace[T]
+}
+
+// NewFlow returns the flow of the given layers. It panics if a layer's
+// Size differs from size.
+func NewFlow[T nn.Float](cfg Config, base Base, size int, layers []Layer[T]) *Flow[T] {
+	for l, layer := range layers {
+		if layer.Size() != size {
+			panic(fmt.Sprintf("flow: NewFlow: layer %d has size %d, want %d", l, layer.Size(), size))
+		}
+	}
+	return &Flow[T]{Config: cfg, Base: base, Size: size, Layers: layers}
+}
+
+// NumParams returns the number of parameters, summed over the layers.
+func (f *Flow[T]) NumParams() int {
+	n := 0
+	for _, l := range f.Layers {
+		n += len(l.Params())
+	}
+	return n
+}
+
+// GetParams copies the parameters of all layers, concatenated in layer
+// order, into dst. It panics unless len(dst) == NumParams().
+func (f *Flow[T]) GetParams(dst []T) {
+	if len(dst) != f.NumParams() {
+		panic(fmt.Sprintf("flow: GetParams: len(dst)=%d, want NumParams()=%d", len(dst), f.NumParams()))
+	}
+	off := 0
+	for _, l := range f.Layers {
+		off += copy(dst[off:], l.Params())
+	}
+}
+
+// SetParams sets the parameters of all layers from src, concatenated in
+// layer order. It panics unless len(src) == NumParams().
+func (f *Flow[T]) SetParams(src []T) {
+	if len(src) != f.NumParams() {
+		panic(fmt.Sprintf("flow: SetParams: len(src)=%d, want NumParams()=%d", len(src), f.NumParams()))
+	}
+	off := 0
+	for _, l := range f.Layers {
+		off += copy(l.Params(), src[off:])
+	}
+}
+
+// SampleBase fills z (B samples back to back) with draws from the base
+// distribution, serially from rng in sample order: the z of Sample.
+func (f *Flow[T]) SampleBase(rng *rand.Rand, z []T) {
+	if f.Size <= 0 || len(z)%f.Size != 0 {
+		panic(fmt.Sprintf("flow: SampleBase: len(z)=%d, want a multiple of Size=%d", len(z), f.Size))
+	}
+	drawBase(f.Base, rng, z)
+}
+
+// Sample draws len(logq) samples x = T(z) into x (len(logq)*Size numbers)
+// with their log-densities log q(x) in logq. All z are drawn first,
+// serially from rng in sample order, so the result does not depend on
+// workers; the layers then run in parallel over samples on workers
+// goroutines (workers <= 0: GOMAXPROCS). Sample does not allocate after
+// the first call with a given number of workers, except what
+// nn.ParallelFor needs to start its goroutines (nothing with 1 worker).
+func (f *Flow[T]) Sample(rng *rand.Rand, x []T, logq []float64, workers int) {
+	f.checkBatch("Sample", x, logq)
+	f.SampleBase(rng, x)
+	f.run(workers, x, nil, logq, false)
+}
+
+// SampleScore is Sample that also writes s = d log q(x)/dx for each sample
+// into s (same layout as x), carried through the layers by the fast-path
+// recursion s' = J^-T (s - d/dx log|det J|) from s0 = d log q0/dz.
+func (f *Flow[T]) SampleScore(rng *rand.Rand, x, s []T, logq []float64, workers int) {
+	f.checkBatch("SampleScore", x, logq)
+	if len(s) != len(x) {
+		panic(fmt.Sprintf("flow: SampleScore: len(s)=%d, want len(x)=%d", len(s), len(x)))
+	}
+	f.SampleBase(rng, x)
+	f.run(workers, x, s, logq, false)
+}
+
+// LogProb writes log q(x) for the len(logq) samples in x, through the
+// inverse layers in reverse order: log q(x) = log q0(z) - sum_l log|det J_l|.
+// x is not modified. If a layer's inverse fails, LogProb sets that
+// sample's logq to NaN, finishes the batch and returns the error of the
+// first failing sample.
+func (f *Flow[T]) LogProb(logq []float64, x []T, workers int) error {
+	f.checkBatch("LogProb", x, logq)
+	return f.run(workers, x, nil, logq, true)
+}
+
+func (f *Flow[T]) checkBatch(op string, x []T, logq []float64) {
+	if f.Size <= 0 {
+		panic(fmt.Sprintf("flow: %s: Size=%d, want Size > 0", op, f.Size))
+	}
+	if len(x) != len(logq)*f.Size {
+		panic(fmt.Sprintf("flow: %s: len(x)=%d, want len(logq)*Size=%d*%d", op, len(x), len(logq), f.Size))
+	}
+}
+
+// workspace is the per-worker state of Sample, SampleScore and LogProb and
+// the arguments of the call in progress (read by the cached closures, so
+// that a call allocates nothing).
+type workspace[T nn.Float] struct {
+	workers []workerState[T]
+
+	x, s      []T
+	logq      []float64
+	forwardFn func(w, i int)
+	inverseFn func(w, i int)
+}
+
+type workerState[T nn.Float] struct {
+	tapes []Tape
+	a, b  []T
+	err   error
+	errAt int
+}
+
+// run is the body of Sample, SampleScore (forward) and LogProb (inverse).
+func (f *Flow[T]) run(workers int, x, s []T, logq []float64, inverse bool) error {
+	B := len(logq)
+	if B == 0 {
+		return nil
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, B)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ws := f.workspaceFor(workers)
+	ws.x, ws.s, ws.logq = x, s, logq
+	if inverse {
+		parallelFor(B, workers, ws.inverseFn)
+	} else {
+		parallelFor(B, workers, ws.forwardFn)
+	}
+	ws.x, ws.s, ws.logq = nil, nil, nil
+	if !inverse {
+		return nil
+	}
+	var err error
+	at := B
+	for w := range ws.workers {
+		st := &ws.workers[w]
+		if st.err != nil && st.errAt < at {
+			err, at = st.err, st.errAt
+		}
+		st.err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("flow: LogProb: sample %d: %w", at, err)
+	}
+	return nil
+}
+
+// workspaceFor returns the workspace with at least workers worker states,
+// growing it if needed. f.mu must be held.
+func (f *Flow[T]) workspaceFor(workers int) *workspace[T] {
+	ws := f.ws
+	if ws == nil || (len(ws.workers) > 0 && len(ws.workers[0].tapes) != len(f.Layers)) {
+		ws = &workspace[T]{}
+		ws.forwardFn = func(w, i int) { f.forwardOne(ws, w, i) }
+		ws.inverseFn = func(w, i int) { f.inverseOne(ws, w, i) }
+		f.ws = ws
+	}
+	for len(ws.workers) < workers {
+		st := workerState[T]{
+			tapes: make([]Tape, len(f.Layers)),
+			a:     make([]T, f.Size),
+			b:     make([]T, f.Size),
+		}
+		for l, layer := range f.Layers {
+			st.tapes[l] = layer.NewTape()
+		}
+		ws.workers = append(ws.workers, st)
+	}
+	return ws
+}
+
+// forwardOne maps sample i of ws.x from z to x in place, with its score if
+// ws.s is not nil.
+func (f *Flow[T]) forwardOne(ws *workspace[T], w, i int) {
+	st := &ws.workers[w]
+	n := f.Size
+	xi := ws.x[i*n : (i+1)*n]
+	var si []T
+	if ws.s != nil {
+		si = ws.s[i*n : (i+1)*n]
+		scoreBase(f.Base, si, xi)
+	}
+	lq := logBase(f.Base, xi)
+	a, b := st.a, st.b
+	copy(a, xi)
+	for l, layer := range f.Layers {
+		lq -= layer.Forward(st.tapes[l], b, a, si)
+		a, b = b, a
+	}
+	copy(xi, a)
+	ws.logq[i] = lq
+}
+
+// inverseOne writes log q of sample i of ws.x.
+func (f *Flow[T]) inverseOne(ws *workspace[T], w, i int) {
+	st := &ws.workers[w]
+	n := f.Size
+	a, b := st.a, st.b
+	copy(a, ws.x[i*n:(i+1)*n])
+	var ld float64
+	for l := len(f.Layers) - 1; l >= 0; l-- {
+		d, err := f.Layers[l].Inverse(st.tapes[l], b, a)
+		if err != nil {
+			if st.err == nil {
+				st.err, st.errAt = fmt.Errorf("layer %d: %w", l, err), i
+			}
+			ws.logq[i] = math.NaN()
+			return
+		}
+		ld += d
+		a, b = b, a
+	}
+	ws.logq[i] = logBase(f.Base, a) - ld
+}

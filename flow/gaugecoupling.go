@@ -1,0 +1,381 @@
+package flow
+
+import (
+	"fmt"
+	"math"
+
+	"latflow/gauge"
+	"latflow/lattice"
+	"latflow/nn"
+)
+
+// GaugeCoupling is one gauge-equivariant coupling layer of the U(1) flow
+// (Kanwar et al., arXiv 2003.06413; Albergo et al., arXiv 2101.08176) on the
+// 2V link angles of an L x L lattice, with the stripe masks of
+// lattice.NewStripeMasks.
+//
+// The conditioner is a circular CNN with channels [2, hidden..., K+1],
+// LeakyReLU after the hidden layers and no activation on the output (as in
+// the tutorial, use_final_tanh=False). Its input is (cos P, sin P) on the
+// frozen plaquettes and 0 on the others (the tutorial feeds
+// (cos, sin)(P masked to 0), i.e. (1, 0) off the frozen plaquettes; zero
+// marks them unambiguously). At an active plaquette n its outputs are K raw
+// log-scales s_k(n) (channels 0..K-1) and a raw shift t(n) (channel K).
+//
+// An active plaquette P(n), wrapped to [0, 2pi), goes to
+// P' = g(P) + t mod 2pi with g the NCP mixture (see ncp.go), and the change
+// is carried by its active link a(n), the one link of P(n) in
+// Masks().ActiveLinks, entering P(n) with sign sigma (+1 for theta_0(n) when
+// Mu = 0, -1 for theta_1(n) when Mu = 1):
+//
+//	y_a = x_a + sigma (g(P) + t - P)  mod 2pi,
+//
+// all other links unchanged. Then P(y) = P' modulo 2pi.
+//
+// Triangularity: the active links A and the rest R partition the links;
+// y_R = x_R, and y_a depends on A only through x_a itself, because a(n)
+// lies in P(n) and in one passive plaquette, no other link of P(n) is
+// active, and no frozen plaquette (the conditioner input) contains an
+// active link. With dP/dx_a = sigma, dy_a/dx_a = 1 + sigma^2 (g'(P) - 1) =
+// g'(P), so J = [[D, C], [0, 1]] with D = diag g'(P(n)) and
+// log|det J| = sum_n log g'(P(n)).
+//
+// Fast path: J^T s' = u with u = s - d/dx log|det J| gives
+//
+//	s'_a = (s_a - sigma (dg'/dP)/g') / g'  on A,
+//	s'_R = s_R - [d_R log|det J| + C^T s'_A]  on R.
+//
+// The bracket is the VJP of x -> (y_A, log|det J|) with cotangents
+// w = s'_A on y_A and lambda = 1 on log|det J|, restricted to R. It has a
+// direct part through the angle of each active plaquette (reaching its
+// three other links), the cotangent w sigma (g' - 1) + lambda (dg'/dP)/g'
+// on P(n), and a conditioner part through s_k and t, the cotangents
+// w sigma dg/ds_k + lambda (dg'/ds_k)/g' and w sigma, pulled through the
+// CNN by one nn.Net.Backward onto (cos P, sin P) of the frozen plaquettes
+// and from there onto P. Plaquette cotangents go to links by the transpose
+// of P = x_0(n) + x_1(n+e0) - x_0(n+e1) - x_1(n). Backward is the same VJP
+// with w = gy_A and lambda = gld, plus the identity on gy (on A the sum is
+// gy_a g' + gld sigma (dg'/dP)/g', the diagonal part).
+//
+// A GaugeCoupling is read-only after construction except for its parameters
+// (Params, a view of the conditioner's); Forward, Inverse and Backward may
+// run concurrently with one tape per goroutine.
+type GaugeCoupling[T nn.Float] struct {
+	geom  *lattice.Geometry
+	masks lattice.StripeMasks
+	net   *nn.Net[T]
+	mix   int
+	// sigma is the sign of the active link in its active plaquette.
+	sigma float64
+	// active lists the active plaquette sites; activeLink[i] is the link
+	// index of the active link of plaquette active[i].
+	active, activeLink []int32
+	// frozen lists the frozen plaquette sites.
+	frozen []int32
+}
+
+var _ Layer[float64] = (*GaugeCoupling[float64])(nil)
+
+// NewGaugeCoupling returns coupling layer number layer (>= 0) of a U(1)
+// flow on g, with masks lattice.NewStripeMasks(g, layer) and a conditioner
+// of channels [2, hidden..., mixtures+1] and the given odd kernel size. The
+// parameters are zero; fill Params or call Net().InitRandom. It panics
+// unless g.L is a multiple of 4, mixtures >= 1 and the network shape is
+// valid.
+func NewGaugeCoupling[T nn.Float](g *lattice.Geometry, layer, mixtures int, hidden []int, kernel int) *GaugeCoupling[T] {
+	if g == nil {
+		panic("flow: NewGaugeCoupling: nil geometry")
+	}
+	if g.L%4 != 0 {
+		panic(fmt.Sprintf("flow: NewGaugeCoupling: L=%d, want a multiple of 4", g.L))
+	}
+	if mixtures < 1 {
+		panic(fmt.Sprintf("flow: NewGaugeCoupling: mixtures=%d, want >= 1", mixtures))
+	}
+	ch := make([]int, 0, len(hidden)+2)
+	ch = append(ch, 2)
+	ch = append(ch, hidden...)
+	ch = append(ch, mixtures+1)
+	c := &GaugeCoupling[T]{
+		geom:  g,
+		masks: lattice.NewStripeMasks(g, layer),
+		net:   nn.NewNet[T](g.L, ch, kernel, nn.LeakyReLU, nn.Identity),
+		mix:   mixtures,
+		sigma: 1,
+	}
+	if c.masks.Mu == 1 {
+		c.sigma = -1
+	}
+	for n := range g.V {
+		switch {
+		case c.masks.Active[n]:
+			c.active = append(c.active, int32(n))
+			c.activeLink = append(c.activeLink, int32(c.masks.Mu*g.V+n))
+		case c.masks.Frozen[n]:
+			c.frozen = append(c.frozen, int32(n))
+		}
+	}
+	return c
+}
+
+// Size returns the number of links, 2V.
+func (c *GaugeCoupling[T]) Size() int { return 2 * c.geom.V }
+
+// Params returns the conditioner's flat parameter slice (a view).
+func (c *GaugeCoupling[T]) Params() []T { return c.net.Params() }
+
+// Net returns the conditioner network.
+func (c *GaugeCoupling[T]) Net() *nn.Net[T] { return c.net }
+
+// Masks returns the stripe masks of the layer (shared; do not modify).
+func (c *GaugeCoupling[T]) Masks() lattice.StripeMasks { return c.masks }
+
+// Mixtures returns the number K of NCP components.
+func (c *GaugeCoupling[T]) Mixtures() int { return c.mix }
+
+// gaugeTape is the Tape of a GaugeCoupling.
+type gaugeTape[T nn.Float] struct {
+	V, K int
+	net  *nn.Tape[T]
+	// in is the conditioner input (cos P, sin P on frozen plaquettes, 0
+	// elsewhere), gin its cotangent. out is the conditioner output after
+	// Forward and Inverse and the output cotangent inside Backward.
+	in, gin, out []T
+	// Per active plaquette i: p the wrapped angle P, dg = g'(P),
+	// dlg = d log g'/dP; dgds[i*K+k] = dg/ds_k, dlgds[i*K+k] = d log g'/ds_k;
+	// w the cotangent on the active link.
+	p, dg, dlg, dgds, dlgds, w []float64
+	// es holds exp(s_k) of one plaquette; cp the plaquette cotangents.
+	es, cp []float64
+	done   bool
+}
+
+// NewTape returns a workspace for Forward, Inverse and Backward.
+func (c *GaugeCoupling[T]) NewTape() Tape {
+	V, K, na := c.geom.V, c.mix, len(c.active)
+	return &gaugeTape[T]{
+		V: V, K: K,
+		net:   c.net.NewTape(),
+		in:    make([]T, 2*V),
+		gin:   make([]T, 2*V),
+		out:   make([]T, (K+1)*V),
+		p:     make([]float64, na),
+		dg:    make([]float64, na),
+		dlg:   make([]float64, na),
+		dgds:  make([]float64, na*K),
+		dlgds: make([]float64, na*K),
+		w:     make([]float64, na),
+		es:    make([]float64, K),
+		cp:    make([]float64, V),
+	}
+}
+
+// tape returns tape as this layer's tape type or panics.
+func (c *GaugeCoupling[T]) tape(tape Tape, op string) *gaugeTape[T] {
+	tp, ok := tape.(*gaugeTape[T])
+	if !ok || tp == nil || tp.V != c.geom.V || tp.K != c.mix {
+		panic(fmt.Sprintf("flow: GaugeCoupling.%s: tape %T was not made by this layer", op, tape))
+	}
+	return tp
+}
+
+// checkLinks panics unless every non-nil slice has length 2V.
+func (c *GaugeCoupling[T]) checkLinks(op string, names string, xs ...[]T) {
+	for i, x := range xs {
+		if x != nil && len(x) != 2*c.geom.V {
+			panic(fmt.Sprintf("flow: GaugeCoupling.%s: len(%c)=%d, want 2V=%d", op, names[i], len(x), 2*c.geom.V))
+		}
+	}
+}
+
+// plaquette returns P(n) of links, unwrapped, in float64.
+func (c *GaugeCoupling[T]) plaquette(links []T, n int) float64 {
+	V := c.geom.V
+	return float64(links[n]) + float64(links[V+c.geom.Up(0, n)]) -
+		float64(links[c.geom.Up(1, n)]) - float64(links[V+n])
+}
+
+// condition sets the conditioner input from the frozen plaquettes of links
+// and runs the conditioner into tp.out.
+func (c *GaugeCoupling[T]) condition(tp *gaugeTape[T], links []T) {
+	V := c.geom.V
+	for _, n := range c.frozen {
+		sn, cs := math.Sincos(c.plaquette(links, int(n)))
+		tp.in[n], tp.in[V+int(n)] = T(cs), T(sn)
+	}
+	c.net.Forward(tp.net, tp.out, tp.in)
+}
+
+// record evaluates the mixture of active plaquette i at site n and wrapped
+// angle p with the conditioner output in tp.out, stores the derivatives in
+// tp and returns g(p) + t.
+func (c *GaugeCoupling[T]) record(tp *gaugeTape[T], i, n int, p float64) (gt, dg float64) {
+	V, K := c.geom.V, c.mix
+	for k := range K {
+		tp.es[k] = math.Exp(float64(tp.out[k*V+n]))
+	}
+	dgds, dlgds := tp.dgds[i*K:(i+1)*K], tp.dlgds[i*K:(i+1)*K]
+	g, dg, ddg := ncpEval(dgds, dlgds, p, tp.es)
+	for k := range dlgds {
+		dlgds[k] /= dg
+	}
+	tp.p[i], tp.dg[i], tp.dlg[i] = p, dg, ddg/dg
+	return g + float64(tp.out[K*V+n]), dg
+}
+
+// Forward maps the links x to y and returns log|det dy/dx|; with s it
+// applies the fast-path step to s in place (see the type's comment).
+func (c *GaugeCoupling[T]) Forward(tape Tape, y, x, s []T) float64 {
+	tp := c.tape(tape, "Forward")
+	c.checkLinks("Forward", "yxs", y, x, s)
+	if y == nil || x == nil {
+		panic("flow: GaugeCoupling.Forward: nil x or y")
+	}
+	c.condition(tp, x)
+	copy(y, x)
+	ld := 0.0
+	for i, n := range c.active {
+		p := gauge.Wrap(c.plaquette(x, int(n)))
+		gt, dg := c.record(tp, i, int(n), p)
+		ld += math.Log(dg)
+		a := c.activeLink[i]
+		y[a] = wrapAngle[T](float64(x[a]) + c.sigma*(gt-p))
+	}
+	tp.done = true
+	if s != nil {
+		c.score(tp, s)
+	}
+	return ld
+}
+
+// score applies s <- J^-T (s - d/dx log|det J|) for the recorded sample.
+func (c *GaugeCoupling[T]) score(tp *gaugeTape[T], s []T) {
+	for i, a := range c.activeLink {
+		w := (float64(s[a]) - c.sigma*tp.dlg[i]) / tp.dg[i]
+		tp.w[i] = w
+		s[a] = T(w)
+	}
+	c.pullback(tp, 1, nil, true)
+	V := c.geom.V
+	down0, down1 := c.geom.DownTable(0), c.geom.DownTable(1)
+	act := c.masks.ActiveLinks
+	cp := tp.cp
+	for n := range V {
+		if !act[n] {
+			s[n] = T(float64(s[n]) - (cp[n] - cp[down1[n]]))
+		}
+		if !act[V+n] {
+			s[V+n] = T(float64(s[V+n]) - (cp[down0[n]] - cp[n]))
+		}
+	}
+}
+
+// pullback sets tp.cp to the plaquette cotangents of the map
+// x -> (y_A, log|det J|) with cotangents tp.w on y_A and lambda on
+// log|det J| (the conditioner part only if input), and adds the parameter
+// cotangent to grad unless grad is nil. It overwrites tp.out.
+func (c *GaugeCoupling[T]) pullback(tp *gaugeTape[T], lambda float64, grad []T, input bool) {
+	V, K := c.geom.V, c.mix
+	gout := tp.out
+	clear(gout)
+	clear(tp.cp)
+	for i, n := range c.active {
+		ws := c.sigma * tp.w[i]
+		tp.cp[n] = ws*(tp.dg[i]-1) + lambda*tp.dlg[i]
+		dgds, dlgds := tp.dgds[i*K:(i+1)*K], tp.dlgds[i*K:(i+1)*K]
+		for k := range K {
+			gout[k*V+int(n)] = T(ws*dgds[k] + lambda*dlgds[k])
+		}
+		gout[K*V+int(n)] = T(ws)
+	}
+	if !input {
+		c.net.Backward(tp.net, nil, grad, gout)
+		return
+	}
+	c.net.Backward(tp.net, tp.gin, grad, gout)
+	for _, n := range c.frozen {
+		// d cos P = -sin P dP, d sin P = cos P dP.
+		tp.cp[n] = float64(tp.in[n])*float64(tp.gin[V+int(n)]) - float64(tp.in[V+int(n)])*float64(tp.gin[n])
+	}
+}
+
+// Inverse maps the links y to x and returns log|det dy/dx| at x. The
+// frozen plaquettes are the same in x and y, so the conditioner runs on y;
+// each active plaquette is inverted by ncpInverse. The tape afterwards
+// holds the forward pass at x, so Backward may follow.
+func (c *GaugeCoupling[T]) Inverse(tape Tape, x, y []T) (float64, error) {
+	tp := c.tape(tape, "Inverse")
+	c.checkLinks("Inverse", "xy", x, y)
+	if y == nil || x == nil {
+		panic("flow: GaugeCoupling.Inverse: nil x or y")
+	}
+	tp.done = false
+	c.condition(tp, y)
+	copy(x, y)
+	V, K := c.geom.V, c.mix
+	ld := 0.0
+	for i, n := range c.active {
+		t := float64(tp.out[K*V+int(n)])
+		for k := range K {
+			tp.es[k] = math.Exp(float64(tp.out[k*V+int(n)]))
+		}
+		v := gauge.Wrap(c.plaquette(y, int(n)) - t)
+		p, err := ncpInverse(v, tp.es, ncpMaxIter)
+		if err != nil {
+			return math.NaN(), fmt.Errorf("plaquette %d: %w", n, err)
+		}
+		if p >= turn {
+			p = 0
+		}
+		gt, dg := c.record(tp, i, int(n), p)
+		ld += math.Log(dg)
+		a := c.activeLink[i]
+		x[a] = wrapAngle[T](float64(y[a]) - c.sigma*(gt-p))
+	}
+	tp.done = true
+	return ld, nil
+}
+
+// Backward writes gx = (dy/dx)^T gy + gld d log|det J|/dx unless gx is nil
+// and adds the parameter cotangent to grad unless grad is nil, for the
+// sample of the last Forward (or Inverse) on tape.
+func (c *GaugeCoupling[T]) Backward(tape Tape, gx, gy []T, gld float64, grad []T) {
+	tp := c.tape(tape, "Backward")
+	if !tp.done {
+		panic("flow: GaugeCoupling.Backward: tape holds no forward pass")
+	}
+	c.checkLinks("Backward", "xy", gx, gy)
+	if gy == nil {
+		panic("flow: GaugeCoupling.Backward: nil gy")
+	}
+	if grad != nil && len(grad) != c.net.NumParams() {
+		panic(fmt.Sprintf("flow: GaugeCoupling.Backward: len(grad)=%d, want %d", len(grad), c.net.NumParams()))
+	}
+	if gx == nil && grad == nil {
+		return
+	}
+	for i, a := range c.activeLink {
+		tp.w[i] = float64(gy[a])
+	}
+	c.pullback(tp, gld, grad, gx != nil)
+	if gx == nil {
+		return
+	}
+	V := c.geom.V
+	down0, down1 := c.geom.DownTable(0), c.geom.DownTable(1)
+	cp := tp.cp
+	for n := range V {
+		gx[n] = T(float64(gy[n]) + cp[n] - cp[down1[n]])
+		gx[V+n] = T(float64(gy[V+n]) + cp[down0[n]] - cp[n])
+	}
+}
+
+// wrapAngle returns x modulo 2pi in [0, 2pi) as a T; a value that rounds
+// up to 2pi in T becomes 0, the same angle.
+func wrapAngle[T nn.Float](x float64) T {
+	v := T(gauge.Wrap(x))
+	if float64(v) >= turn {
+		v = 0
+	}
+	return v
+}

@@ -1,0 +1,264 @@
+package flow
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"latflow/nn"
+)
+
+// Model file format, version 1. All integers are little-endian.
+//
+//	offset      size  content
+//	0           8     magic "LATFLOWM"
+//	8           4     format version, uint32 (ModelFormatVersion)
+//	12          4     header length H, uint32 (at most maxHeaderBytes)
+//	16          H     header, UTF-8 JSON: {"config", "couplings",
+//	                  "parametrization", "provenance"} (see Model)
+//	16+H        8     parameter count N, uint64
+//	24+H        8N    parameters, IEEE 754 float64, in Flow.GetParams order
+//	24+H+8N     32    SHA-256 of all preceding bytes
+//
+// Parameters are stored as float64 whatever the flow's element type; Build
+// converts them. A reader rejects a file with another magic or version,
+// a length field that overruns the file, trailing bytes, or a checksum
+// mismatch.
+const (
+	// ModelFormatVersion is the version of the model file format written by
+	// Write and Save.
+	ModelFormatVersion = 1
+	modelMagic         = "LATFLOWM"
+	maxHeaderBytes     = 1 << 20
+	checksumBytes      = sha256.Size
+	// prefixBytes is the size of magic, version and header length.
+	prefixBytes = len(modelMagic) + 4 + 4
+)
+
+// Model is a trained flow as stored in a model file: the architecture, what
+// it was trained for and how, and the parameters.
+type Model struct {
+	// Config is the flow architecture.
+	Config Config `json:"config"`
+	// Couplings are the couplings of the target theory the flow was
+	// trained for, by name (e.g. "beta", or "m2" and "lambda", or "kappa"
+	// and "lambda").
+	Couplings map[string]float64 `json:"couplings"`
+	// Parametrization names the parametrization of Couplings (phi^4:
+	// "standard" or "hopping"; may be empty for u1).
+	Parametrization string `json:"parametrization"`
+	// Provenance records how the model was made.
+	Provenance Provenance `json:"provenance"`
+	// Params are the flow parameters in Flow.GetParams order.
+	Params []float64 `json:"-"`
+}
+
+// Provenance records how a model was trained.
+type Provenance struct {
+	// Version is the latflow version that trained the model.
+	Version string `json:"version"`
+	// Steps is the number of training steps.
+	Steps int `json:"steps"`
+	// Estimator names the gradient estimator used for training.
+	Estimator string `json:"estimator"`
+	// Seed is the seed of the training run.
+	Seed uint64 `json:"seed"`
+	// Date is when the model was written.
+	Date time.Time `json:"date"`
+}
+
+// NewModel returns a Model holding f's config and parameters (converted to
+// float64); the caller fills Couplings, Parametrization and Provenance.
+func NewModel[T nn.Float](f *Flow[T]) Model {
+	p := make([]T, f.NumParams())
+	f.GetParams(p)
+	m := Model{Config: f.Config, Params: make([]float64, len(p))}
+	for i, v := range p {
+		m.Params[i] = float64(v)
+	}
+	return m
+}
+
+// Build returns the flow of m's Config with m's parameters converted to T.
+// It returns an error if the config is invalid or the parameter count does
+// not match the architecture.
+func Build[T nn.Float](m Model) (*Flow[T], error) {
+	// The initial parameters are overwritten, so any seed will do.
+	f, err := New[T](m.Config, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, fmt.Errorf("flow: Build: %w", err)
+	}
+	if len(m.Params) != f.NumParams() {
+		return nil, fmt.Errorf("flow: Build: model has %d parameters, the %s architecture %d",
+			len(m.Params), m.Config.Theory, f.NumParams())
+	}
+	p := make([]T, len(m.Params))
+	for i, v := range m.Params {
+		p[i] = T(v)
+	}
+	f.SetParams(p)
+	return f, nil
+}
+
+// modelHeader is the JSON header of a model file.
+type modelHeader struct {
+	Config          Config             `json:"config"`
+	Couplings       map[string]float64 `json:"couplings"`
+	Parametrization string             `json:"parametrization"`
+	Provenance      Provenance         `json:"provenance"`
+}
+
+// Encode returns the model file bytes of m.
+func (m Model) Encode() ([]byte, error) {
+	hdr, err := json.Marshal(modelHeader{m.Config, m.Couplings, m.Parametrization, m.Provenance})
+	if err != nil {
+		return nil, fmt.Errorf("flow: encode model header: %w", err)
+	}
+	if len(hdr) > maxHeaderBytes {
+		return nil, fmt.Errorf("flow: encode model: header of %d bytes exceeds %d", len(hdr), maxHeaderBytes)
+	}
+	buf := make([]byte, 0, prefixBytes+len(hdr)+8+8*len(m.Params)+checksumBytes)
+	buf = append(buf, modelMagic...)
+	buf = binary.LittleEndian.AppendUint32(buf, ModelFormatVersion)
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(hdr)))
+	buf = append(buf, hdr...)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(m.Params)))
+	for _, v := range m.Params {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+	}
+	sum := sha256.Sum256(buf)
+	return append(buf, sum[:]...), nil
+}
+
+// Write writes m in the model file format to w.
+func Write(w io.Writer, m Model) error {
+	b, err := m.Encode()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("flow: write model: %w", err)
+	}
+	return nil
+}
+
+// Save writes m to the file path atomically: to a temporary file in the
+// same directory, synced, then renamed over path.
+func Save(path string, m Model) (err error) {
+	b, err := m.Encode()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("flow: save model: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(b); err != nil {
+		return fmt.Errorf("flow: save model %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("flow: save model %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("flow: save model %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("flow: save model %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads the model file at path.
+func Load(path string) (Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Model{}, fmt.Errorf("flow: load model: %w", err)
+	}
+	return Decode(path, b)
+}
+
+// Read reads a model file from r; name labels errors.
+func Read(name string, r io.Reader) (Model, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return Model{}, fmt.Errorf("flow: model file %s: %w", name, err)
+	}
+	return Decode(name, b)
+}
+
+// Decode parses the model file bytes b; name labels errors, which read
+// "flow: model file NAME: PROBLEM".
+func Decode(name string, b []byte) (Model, error) {
+	fail := func(format string, a ...any) (Model, error) {
+		return Model{}, fmt.Errorf("flow: model file %s: "+format, append([]any{name}, a...)...)
+	}
+	if len(b) < len(modelMagic) || !bytes.Equal(b[:len(modelMagic)], []byte(modelMagic)) {
+		return fail("not a latflow model file (bad magic)")
+	}
+	if len(b) < prefixBytes {
+		return fail("truncated: want %d bytes of file prefix, have %d", prefixBytes, len(b))
+	}
+	version := binary.LittleEndian.Uint32(b[8:])
+	if version != ModelFormatVersion {
+		return fail("format version %d, this latflow reads version %d", version, ModelFormatVersion)
+	}
+	H := int(binary.LittleEndian.Uint32(b[12:]))
+	if H > maxHeaderBytes {
+		return fail("header length %d exceeds %d (corrupted file?)", H, maxHeaderBytes)
+	}
+	rest := len(b) - prefixBytes
+	if rest < H+8 {
+		return fail("truncated: want %d bytes of header and parameter count, have %d", H+8, rest)
+	}
+	n64 := binary.LittleEndian.Uint64(b[prefixBytes+H:])
+	rest -= H + 8
+	if n64 > uint64(rest/8) {
+		return fail("truncated: want %d bytes of parameters, have %d", 8*n64, rest)
+	}
+	N := int(n64)
+	rest -= 8 * N
+	if rest < checksumBytes {
+		return fail("truncated: want %d bytes of checksum, have %d", checksumBytes, rest)
+	}
+	if rest > checksumBytes {
+		return fail("%d trailing bytes after the checksum", rest-checksumBytes)
+	}
+	body := b[:len(b)-checksumBytes]
+	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], b[len(body):]) {
+		return fail("checksum mismatch (corrupted file)")
+	}
+	// Unknown header fields (from a newer writer) are ignored.
+	var hdr modelHeader
+	if err := json.Unmarshal(b[prefixBytes:prefixBytes+H], &hdr); err != nil {
+		return fail("header: %v", err)
+	}
+	m := Model{
+		Config:          hdr.Config,
+		Couplings:       hdr.Couplings,
+		Parametrization: hdr.Parametrization,
+		Provenance:      hdr.Provenance,
+		Params:          make([]float64, N),
+	}
+	p := b[prefixBytes+H+8:]
+	for i := range m.Params {
+		m.Params[i] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*i:]))
+	}
+	if err := m.Config.Validate(); err != nil {
+		return fail("%v", err)
+	}
+	return m, nil
+}

@@ -1,0 +1,152 @@
+package flow
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testModel returns a model of a small random phi^4 flow with metadata.
+func testModel(t *testing.T) (Model, *Flow[float64]) {
+	t.Helper()
+	f := newTestPhi4Flow(t, 31, 8, 4)
+	m := NewModel(f)
+	m.Couplings = map[string]float64{"m2": -4, "lambda": 8}
+	m.Parametrization = "standard"
+	m.Provenance = Provenance{
+		Version: "test", Steps: 1234, Estimator: "fast-path", Seed: 31,
+		Date: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC),
+	}
+	return m, f
+}
+
+func TestModelRoundTrip(t *testing.T) {
+	m, f := testModel(t)
+	path := filepath.Join(t.TempDir(), "phi4.model")
+	if err := Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, m) {
+		t.Errorf("Load(Save(m)): got %+v, want %+v", got, m)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("directory after Save: got %d entries, want 1 (no temporary file left)", len(entries))
+	}
+
+	// The rebuilt flow draws bit-identical samples from the same seed.
+	g, err := Build[float64](got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const B = 4
+	x1, q1 := make([]float64, B*f.Size), make([]float64, B)
+	x2, q2 := make([]float64, B*f.Size), make([]float64, B)
+	f.Sample(rand.New(rand.NewPCG(32, 1)), x1, q1, 2)
+	g.Sample(rand.New(rand.NewPCG(32, 1)), x2, q2, 2)
+	for k := range x1 {
+		if math.Float64bits(x1[k]) != math.Float64bits(x2[k]) {
+			t.Fatalf("x[%d] of the rebuilt flow: got %v, want %v", k, x2[k], x1[k])
+		}
+	}
+	for i := range q1 {
+		if math.Float64bits(q1[i]) != math.Float64bits(q2[i]) {
+			t.Fatalf("logq[%d] of the rebuilt flow: got %v, want %v", i, q2[i], q1[i])
+		}
+	}
+
+	// Write and Read agree with Save and Load.
+	var buf bytes.Buffer
+	if err := Write(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	disk, _ := os.ReadFile(path)
+	if !bytes.Equal(buf.Bytes(), disk) {
+		t.Errorf("Write and Save: got different bytes (%d and %d)", buf.Len(), len(disk))
+	}
+	if _, err := Read("buffer", &buf); err != nil {
+		t.Errorf("Read: got error %v, want nil", err)
+	}
+}
+
+func TestModelCorrupt(t *testing.T) {
+	m, _ := testModel(t)
+	good, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdrEnd := prefixBytes + strings.Index(string(good[prefixBytes:]), "}}") + 2
+	edit := func(fn func(b []byte) []byte) []byte {
+		return fn(append([]byte(nil), good...))
+	}
+	cases := []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"param-byte", edit(func(b []byte) []byte { b[len(b)-100] ^= 1; return b }), "checksum mismatch"},
+		{"header-byte", edit(func(b []byte) []byte { b[prefixBytes+5] ^= 0x20; return b }), "checksum mismatch"},
+		{"checksum-byte", edit(func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b }), "checksum mismatch"},
+		{"truncated-params", good[:len(good)-200], fmt.Sprintf("truncated: want %d bytes of parameters", 8*len(m.Params))},
+		{"truncated-checksum", good[:len(good)-10], "truncated: want 32 bytes of checksum"},
+		{"truncated-header", good[:hdrEnd-3], "truncated"},
+		{"empty", nil, "bad magic"},
+		{"magic", edit(func(b []byte) []byte { b[0] = 'X'; return b }), "bad magic"},
+		{"version", edit(func(b []byte) []byte { b[8] = 9; return b }), "format version 9"},
+		{"trailing", append(append([]byte(nil), good...), 0), "1 trailing bytes"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.model")
+			if err := os.WriteFile(path, c.b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path)
+			if err == nil {
+				t.Fatalf("got nil error, want one containing %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "flow: model file "+path+": ") {
+				t.Errorf("got error %q, want it to name the file and contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestBuildMismatch(t *testing.T) {
+	m, _ := testModel(t)
+	m.Params = m.Params[1:]
+	if _, err := Build[float32](m); err == nil || !strings.Contains(err.Error(), "parameters") {
+		t.Errorf("Build with %d parameters: got error %v, want a parameter count error", len(m.Params), err)
+	}
+}
+
+// TestModelSize reports the file size of the default architectures; the
+// U(1) one must stay well under 1 MB.
+func TestModelSize(t *testing.T) {
+	const limit = 1 << 20
+	for _, theory := range []string{TheoryPhi4, TheoryU1} {
+		cfg := DefaultConfig(theory, 16)
+		f, err := New[float64](cfg, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := NewModel(f).Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s L=16: %d parameters, model file %d bytes", theory, f.NumParams(), len(b))
+		if len(b) > limit/2 {
+			t.Errorf("%s: model file of %d bytes, want < %d", theory, len(b), limit/2)
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package flow
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"latflow/lattice"
+	"latflow/nn"
+)
+
+// RealNVPCoupling is the affine coupling layer of the phi^4 RealNVP flow
+// (Albergo et al., arXiv 2101.08176). The sites with (x0 + x1) % 2 ==
+// Parity are active, the others frozen. A CNN reads the frozen field
+// (1 channel, x at frozen sites and 0 at active ones; tanh on its
+// 2 output channels) and gives the log-scale s (channel 0) and the shift t
+// (channel 1); on active sites y = x exp(s) + t, frozen sites are copied,
+// and log|det dy/dx| = sum over active sites of s.
+type RealNVPCoupling[T nn.Float] struct {
+	parity int
+	net    *nn.Net[T]
+	v      int
+	active []bool
+}
+
+var _ Layer[float64] = (*RealNVPCoupling[float64])(nil)
+
+// NewRealNVPCoupling returns the coupling on geometry g with active sites of
+// the given parity and a conditioner with the given hidden channels and odd
+// kernel. Its parameters are zero (the identity map); fill Params or call
+// Net().InitRandom.
+func NewRealNVPCoupling[T nn.Float](g *lattice.Geometry, parity int, hidden []int, kernel int) *RealNVPCoupling[T] {
+	channels := append(append([]int{1}, hidden...), 2)
+	return &RealNVPCoupling[T]{
+		parity: parity,
+		net:    nn.NewNet[T](g.L, channels, kernel, nn.LeakyReLU, nn.Tanh),
+		v:      g.V,
+		active: lattice.Checkerboard(g, parity),
+	}
+}
+
+// NewPhi4Flow returns the RealNVP flow of cfg (theory phi4) with a normal
+// base: cfg.Layers couplings, layer i with active parity i%2, parameters
+// drawn by nn.Net.InitRandom from rng layer by layer.
+func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Theory != TheoryPhi4 {
+		return nil, fmt.Errorf("flow: NewPhi4Flow: theory %q, want %q", cfg.Theory, TheoryPhi4)
+	}
+	g := lattice.NewGeometry(cfg.L)
+	layers := make([]Layer[T], cfg.Layers)
+	for i := range layers {
+		c := NewRealNVPCoupling[T](g, i%2, cfg.Hidden, cfg.Kernel)
+		c.net.InitRandom(rng)
+		layers[i] = c
+	}
+	return NewFlow(cfg, Normal, g.V, layers), nil
+}
+
+// Parity returns the parity of the active sites, (x0 + x1) % 2 == Parity().
+func (c *RealNVPCoupling[T]) Parity() int { return c.parity }
+
+// Net returns the conditioner: channels [1, hidden..., 2], LeakyReLU
+// hidden activations, tanh on the outputs (s, t).
+func (c *RealNVPCoupling[T]) Net() *nn.Net[T] { return c.net }
+
+// Size returns V, the number of sites.
+func (c *RealNVPCoupling[T]) Size() int { return c.v }
+
+// Params returns the conditioner's parameters.
+func (c *RealNVPCoupling[T]) Params() []T { return c.net.Params() }
+
+// realNVPTape is the per-sample state of a RealNVPCoupling.
+type realNVPTape[T nn.Float] struct {
+	net *nn.Tape[T]
+	// in is the net input (the frozen field), out the net output (s, t),
+	// gout and gin cotangents of out and in.
+	in, out, gout, gin []T
+	// x is the input of the last Forward, es = exp(s) at active sites.
+	x, es []T
+	done  bool
+}
+
+// NewTape returns a tape for c.
+func (c *RealNVPCoupling[T]) NewTape() Tape {
+	v := c.v
+	buf := make([]T, 7*v)
+	return &realNVPTape[T]{
+		net:  c.net.NewTape(),
+		in:   buf[0:v:v],
+		out:  buf[v : 3*v : 3*v],
+		gout: buf[3*v : 5*v : 5*v],
+		gin:  buf[5*v : 6*v : 6*v],
+		x:    buf[6*v : 7*v : 7*v],
+		es:   make([]T, v),
+	}
+}
+
+func (c *RealNVPCoupling[T]) tape(op string, t Tape) *realNVPTape[T] {
+	tp, ok := t.(*realNVPTape[T])
+	if !ok || tp == nil {
+		panic(fmt.Sprintf("flow: RealNVPCoupling.%s: tape %T not made by this layer type", op, t))
+	}
+	if len(tp.x) != c.v {
+		panic(fmt.Sprintf("flow: RealNVPCoupling.%s: tape for %d sites, layer has %d", op, len(tp.x), c.v))
+	}
+	return tp
+}
+
+func (c *RealNVPCoupling[T]) checkLen(op, name string, a []T) {
+	if len(a) != c.v {
+		panic(fmt.Sprintf("flow: RealNVPCoupling.%s: len(%s)=%d, want V=%d", op, name, len(a), c.v))
+	}
+}
+
+// condition runs the conditioner on the frozen sites of x into tp.out.
+func (c *RealNVPCoupling[T]) condition(tp *realNVPTape[T], x []T) {
+	for n, act := range c.active {
+		if act {
+			tp.in[n] = 0
+		} else {
+			tp.in[n] = x[n]
+		}
+	}
+	c.net.Forward(tp.net, tp.out, tp.in)
+}
+
+// Forward maps x to y and returns log|det dy/dx| = sum_active s. With s
+// not nil it applies the fast-path step (physics.md section 4): on active
+// sites s'^t = s^t exp(-s) (log|det| does not depend on x^t), and on frozen
+// sites s'^c = s^c - d_{x^c} log|det| - (dy^t/dx^c)^T s'^t, one VJP through
+// the conditioner with cotangent 1 + s'^t x^t exp(s) on the s channel and
+// s'^t on the t channel at active sites.
+func (c *RealNVPCoupling[T]) Forward(t Tape, y, x, s []T) float64 {
+	tp := c.tape("Forward", t)
+	c.checkLen("Forward", "y", y)
+	c.checkLen("Forward", "x", x)
+	if s != nil {
+		c.checkLen("Forward", "s", s)
+	}
+	v := c.v
+	c.condition(tp, x)
+	copy(tp.x, x)
+	sc, sh := tp.out[:v], tp.out[v:]
+	var ld float64
+	for n, act := range c.active {
+		if !act {
+			y[n] = x[n]
+			continue
+		}
+		e := T(math.Exp(float64(sc[n])))
+		tp.es[n] = e
+		y[n] = x[n]*e + sh[n]
+		ld += float64(sc[n])
+	}
+	tp.done = true
+	if s == nil {
+		return ld
+	}
+	gs, gt := tp.gout[:v], tp.gout[v:]
+	for n, act := range c.active {
+		if !act {
+			gs[n], gt[n] = 0, 0
+			continue
+		}
+		st := s[n] / tp.es[n]
+		s[n] = st
+		gs[n] = 1 + st*x[n]*tp.es[n]
+		gt[n] = st
+	}
+	c.net.Backward(tp.net, tp.gin, nil, tp.gout)
+	for n, act := range c.active {
+		if !act {
+			s[n] -= tp.gin[n]
+		}
+	}
+	return ld
+}
+
+// Inverse maps y to x in closed form, x^t = (y^t - t) exp(-s), and returns
+// the forward log|det dy/dx|. It never fails.
+func (c *RealNVPCoupling[T]) Inverse(t Tape, x, y []T) (float64, error) {
+	tp := c.tape("Inverse", t)
+	c.checkLen("Inverse", "x", x)
+	c.checkLen("Inverse", "y", y)
+	v := c.v
+	// The frozen sites of y and x agree, so the conditioner sees the same input.
+	c.condition(tp, y)
+	sc, sh := tp.out[:v], tp.out[v:]
+	var ld float64
+	for n, act := range c.active {
+		if !act {
+			x[n] = y[n]
+			continue
+		}
+		x[n] = (y[n] - sh[n]) * T(math.Exp(-float64(sc[n])))
+		ld += float64(sc[n])
+	}
+	// The tape now holds the conditioner of this inverse, not of a Forward.
+	tp.done = false
+	return ld, nil
+}
+
+// Backward writes gx = (dy/dx)^T gy + gld d(log|det|)/dx and adds the
+// parameter gradient to grad, for the sample of the last Forward on t.
+func (c *RealNVPCoupling[T]) Backward(t Tape, gx, gy []T, gld float64, grad []T) {
+	tp := c.tape("Backward", t)
+	if !tp.done {
+		panic("flow: RealNVPCoupling.Backward: tape holds no forward pass")
+	}
+	c.checkLen("Backward", "gy", gy)
+	if gx != nil {
+		c.checkLen("Backward", "gx", gx)
+	}
+	if grad != nil && len(grad) != c.net.NumParams() {
+		panic(fmt.Sprintf("flow: RealNVPCoupling.Backward: len(grad)=%d, want %d", len(grad), c.net.NumParams()))
+	}
+	v := c.v
+	g := T(gld)
+	gs, gt := tp.gout[:v], tp.gout[v:]
+	for n, act := range c.active {
+		if !act {
+			gs[n], gt[n] = 0, 0
+			continue
+		}
+		gs[n] = gy[n]*tp.x[n]*tp.es[n] + g
+		gt[n] = gy[n]
+	}
+	var gin []T
+	if gx != nil {
+		gin = tp.gin
+	}
+	c.net.Backward(tp.net, gin, grad, tp.gout)
+	if gx == nil {
+		return
+	}
+	for n, act := range c.active {
+		if act {
+			gx[n] = gy[n] * tp.es[n]
+		} else {
+			gx[n] = gy[n] + tp.gin[n]
+		}
+	}
+}
