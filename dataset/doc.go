@@ -37,7 +37,7 @@
 //	<obs>     float64  one column per observable, in the order the writer
 //	                   was given; latflow writes for U(1): plaquette,
 //	                   topological_charge; for phi^4: magnetization,
-//	                   abs_magnetization, magnetization_sq, ...
+//	                   abs_magnetization, phi_sq (the site average of phi^2)
 //	<config>  fixed_size_list<item: float64, nullable>[size], nullable (optional)
 //	          the configuration, non-null only on the rows where it was
 //	          saved (every SaveEvery steps), named

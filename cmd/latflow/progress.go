@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+// progress shows how far a long run has got, on stderr: a live bar on a
+// terminal, a plain line every tenth of the work otherwise (batch logs).
+type progress struct {
+	name  string
+	total int64
+	w     io.Writer
+	start time.Time
+
+	mu      sync.Mutex
+	done    int64
+	nextPct int64
+
+	pool *mpb.Progress
+	bar  *mpb.Bar
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func newProgress(w io.Writer, name string, total int64) *progress {
+	p := &progress{name: name, total: total, w: w, start: time.Now(), nextPct: 10}
+	if isTerminal(w) {
+		p.pool = mpb.New(mpb.WithOutput(w), mpb.WithAutoRefresh(), mpb.WithWidth(40))
+		p.bar = p.pool.AddBar(total,
+			mpb.PrependDecorators(decor.Name(name+" "), decor.CountersNoUnit("%d/%d")),
+			mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.AverageSpeed(0, "%.1f/s"), decor.Name(" eta "), decor.AverageETA(decor.ET_STYLE_GO)),
+		)
+	} else {
+		fmt.Fprintf(w, "%s: 0/%d\n", name, total)
+	}
+	return p
+}
+
+// add records n more units of work done.
+func (p *progress) add(n int64) {
+	if p.bar != nil {
+		p.bar.IncrInt64(n)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done += n
+	for p.total > 0 && p.done*100 >= p.nextPct*p.total && p.nextPct <= 100 {
+		el := time.Since(p.start).Seconds()
+		fmt.Fprintf(p.w, "%s: %d/%d (%d%%, %.1f/s)\n", p.name, p.done, p.total, p.nextPct, float64(p.done)/el)
+		p.nextPct += 10
+	}
+}
+
+// finish stops the bar; on abort the bar is left where it was.
+func (p *progress) finish() {
+	if p.bar != nil {
+		if !p.bar.Completed() {
+			p.bar.Abort(false)
+		}
+		p.pool.Wait()
+	}
+}
