@@ -1,0 +1,42 @@
+// Package nn is a small convolutional network with hand-written
+// vector-Jacobian products, the conditioner of the coupling layers of
+// package flow.
+//
+// Conventions:
+//
+//   - A tensor is one sample, channels first: C x L x L contiguous, element
+//     (c, x0, x1) at index c*L*L + x0*L + x1, so within a channel the sites
+//     are in the order of package lattice (x1 contiguous). There is no batch
+//     axis; batches are loops over samples (see ParallelFor).
+//   - Conv2D is a cross-correlation, as torch.nn.Conv2d, with circular
+//     (periodic) padding and an odd kernel K, h = K/2:
+//     out[o][x] = B[o] + sum_{i,k0,k1} W[o][i][k0][k1] in[i][x0+k0-h][x1+k1-h].
+//     W is flat with index ((o*Cin+i)*K+k0)*K+k1, the layout of a PyTorch
+//     weight of shape (Cout, Cin, K, K).
+//   - A Net owns one flat parameter slice, Params(), ordered layer by layer,
+//     weights then bias of each layer (the order of a PyTorch state_dict);
+//     the W and B of each layer are views into it. Gradients with respect
+//     to the parameters are flat slices of the same shape.
+//   - A VJP ("vector-Jacobian product") of y = f(x) takes a cotangent gy and
+//     returns gx = (dy/dx)^T gy. VJPs named ...Params and the grad argument
+//     of Net.Backward accumulate (+=); VJPs with respect to inputs overwrite.
+//   - A Net is read-only during Forward and Backward, so goroutines may share
+//     it; all per-sample state (activations, workspace) lives in a Tape, one
+//     per goroutine. Forward and Backward do not allocate. They run the
+//     convolutions through periodically shifted copies of each plane held in
+//     the Tape (contiguous axpy and dot on gonum's assembly); the Conv2D
+//     methods, which have no workspace, use direct stencil kernels. Both are
+//     in package latflow/internal/kernels and give the same numbers up to
+//     rounding.
+//   - Do not reassign a layer's W or B, or Layers: they are views into the
+//     flat parameters. Change values in place (or through Params).
+//   - Activations are Identity, LeakyReLU (negative slope 0.01, the PyTorch
+//     default, derivative 0.01 at 0) and Tanh. Their VJPs are computed from
+//     the activation's output, so a Tape stores only layer outputs.
+//   - Element type T is float32 or float64; float64 nets are the master copy
+//     for tests and training, Convert gives float32 for production.
+//   - Misuse (shape mismatch, nil tape) panics with a message prefixed "nn: ".
+package nn
+
+// Float is the set of element types of a network.
+type Float interface{ ~float32 | ~float64 }
