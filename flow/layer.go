@@ -33,3 +33,27 @@ type Layer[T nn.Float] interface {
 // Tape is a layer's per-sample workspace; each Layer type defines its own
 // and accepts only the tapes it made.
 type Tape interface{}
+
+// InverseLayer is the inverse direction of a Layer, for the forward-KL
+// estimators (maximum likelihood and the forward path gradients of
+// physics.md section 4), which run the flow from data x back to the base.
+// Every Layer of latflow implements it.
+type InverseLayer[T nn.Float] interface {
+	Layer[T]
+	// InverseForward maps y to x like Inverse and returns log|det dy/dx|
+	// at x, recording on tape what InverseBackward needs. If s is not nil
+	// it holds d log p/dy on entry and d log p'/dx on return, where
+	// p'(x) = p(y(x)) |det dy/dx| is the density pulled back through the
+	// layer: s_x = J^T s_y + d/dx log|det J| (the pullback recursion of
+	// Proposition 4.1), from quantities the inverse pass already has and
+	// with at most one VJP through the conditioner.
+	InverseForward(tape Tape, x, y, s []T) (float64, error)
+	// InverseBackward takes gx = dL/dx and gld = dL/d(log|det dy/dx|) for
+	// the sample recorded by the last InverseForward on tape, writes
+	// gy = dL/dy (unless gy is nil) and adds dL/dtheta to grad (unless grad
+	// is nil), differentiating through the inverse map x(y; theta). For
+	// implicitly inverted layers the derivatives come from the implicit
+	// function theorem at the root; no gradient flows through the root
+	// finder's iterations.
+	InverseBackward(tape Tape, gy, gx []T, gld float64, grad []T)
+}
