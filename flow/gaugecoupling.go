@@ -206,21 +206,36 @@ func (c *GaugeCoupling[T]) condition(tp *gaugeTape[T], links []T) {
 	c.net.Forward(tp.net, tp.out, tp.in)
 }
 
-// record evaluates the mixture of active plaquette i at site n and wrapped
-// angle p with the conditioner output in tp.out, stores the derivatives in
-// tp and returns g(p) + t.
-func (c *GaugeCoupling[T]) record(tp *gaugeTape[T], i, n int, p float64) (gt, dg float64) {
+// scales sets tp.es to exp(s_k) of the conditioner output in tp.out at
+// site n and returns the mean log-scale and the shift t there.
+func (c *GaugeCoupling[T]) scales(tp *gaugeTape[T], n int) (sMean, t float64) {
 	V, K := c.geom.V, c.mix
 	for k := range K {
-		tp.es[k] = math.Exp(float64(tp.out[k*V+n]))
+		s := float64(tp.out[k*V+n])
+		sMean += s
+		tp.es[k] = math.Exp(s)
 	}
+	return sMean / float64(K), float64(tp.out[K*V+n])
+}
+
+// record evaluates the mixture of active plaquette i at the wrapped angle
+// p with the scales in tp.es and stores the derivatives in tp. It returns
+// g(p) if value, and g'(p).
+func (c *GaugeCoupling[T]) record(tp *gaugeTape[T], i int, p float64, value bool) (g, dg float64) {
+	K := c.mix
 	dgds, dlgds := tp.dgds[i*K:(i+1)*K], tp.dlgds[i*K:(i+1)*K]
-	g, dg, ddg := ncpEval(dgds, dlgds, p, tp.es)
+	var ddg float64
+	if value {
+		g, dg, ddg = ncpEval(dgds, dlgds, p, tp.es)
+	} else {
+		sn, cs := math.Sincos(0.5 * p)
+		dg, ddg = ncpSlopes(dgds, dlgds, sn, cs, tp.es)
+	}
 	for k := range dlgds {
 		dlgds[k] /= dg
 	}
 	tp.p[i], tp.dg[i], tp.dlg[i] = p, dg, ddg/dg
-	return g + float64(tp.out[K*V+n]), dg
+	return g, dg
 }
 
 // Forward maps the links x to y and returns log|det dy/dx|; with s it
@@ -236,10 +251,11 @@ func (c *GaugeCoupling[T]) Forward(tape Tape, y, x, s []T) float64 {
 	ld := 0.0
 	for i, n := range c.active {
 		p := gauge.Wrap(c.plaquette(x, int(n)))
-		gt, dg := c.record(tp, i, int(n), p)
+		_, t := c.scales(tp, int(n))
+		g, dg := c.record(tp, i, p, true)
 		ld += math.Log(dg)
 		a := c.activeLink[i]
-		y[a] = wrapAngle[T](float64(x[a]) + c.sigma*(gt-p))
+		y[a] = wrapAngle[T](float64(x[a]) + c.sigma*(g+t-p))
 	}
 	tp.done = true
 	if s != nil {
@@ -312,25 +328,23 @@ func (c *GaugeCoupling[T]) Inverse(tape Tape, x, y []T) (float64, error) {
 	tp.done = false
 	c.condition(tp, y)
 	copy(x, y)
-	V, K := c.geom.V, c.mix
 	ld := 0.0
 	for i, n := range c.active {
-		t := float64(tp.out[K*V+int(n)])
-		for k := range K {
-			tp.es[k] = math.Exp(float64(tp.out[k*V+int(n)]))
-		}
-		v := gauge.Wrap(c.plaquette(y, int(n)) - t)
-		p, err := ncpInverse(v, tp.es, ncpMaxIter)
+		sMean, t := c.scales(tp, int(n))
+		pp := c.plaquette(y, int(n))
+		p, err := ncpInverse(gauge.Wrap(pp-t), sMean, tp.es, ncpMaxIter)
 		if err != nil {
 			return math.NaN(), fmt.Errorf("plaquette %d: %w", n, err)
 		}
 		if p >= turn {
 			p = 0
 		}
-		gt, dg := c.record(tp, i, int(n), p)
+		_, dg := c.record(tp, i, p, false)
 		ld += math.Log(dg)
+		// P(y) = P(x) + (g(p) + t - p) with g(p) + t = P(y) modulo 2pi, so
+		// subtracting P(y) - p from the active link makes P(x) = p.
 		a := c.activeLink[i]
-		x[a] = wrapAngle[T](float64(y[a]) - c.sigma*(gt-p))
+		x[a] = wrapAngle[T](float64(y[a]) - c.sigma*(pp-p))
 	}
 	tp.done = true
 	return ld, nil

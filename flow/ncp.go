@@ -63,6 +63,15 @@ func ncpValue(x float64, es []float64) (g, dg float64) {
 // (both of len(es)).
 func ncpEval(dgds, ddgds []float64, x float64, es []float64) (g, dg, ddg float64) {
 	n, c := math.Sincos(0.5 * x)
+	for _, e := range es {
+		g += math.Atan2(e*n, c)
+	}
+	dg, ddg = ncpSlopes(dgds, ddgds, n, c, es)
+	return 2 * g / float64(len(es)), dg, ddg
+}
+
+// ncpSlopes is ncpEval without g(x), from n = sin(x/2) and c = cos(x/2).
+func ncpSlopes(dgds, ddgds []float64, n, c float64, es []float64) (dg, ddg float64) {
 	c2, n2, sx := c*c, n*n, 2*n*c
 	k := 1 / float64(len(es))
 	dgds, ddgds = dgds[:len(es)], ddgds[:len(es)]
@@ -71,29 +80,24 @@ func ncpEval(dgds, ddgds []float64, x float64, es []float64) (g, dg, ddg float64
 		a, b := c2*ie, e*n2
 		d := 1 / (a + b) // h'
 		d2 := d * d
-		g += math.Atan2(e*n, c)
 		dg += d
 		ddg -= (e - ie) * n * c * d2
 		dgds[i] = k * sx * d
 		ddgds[i] = k * (a - b) * d2
 	}
-	return 2 * k * g, k * dg, k * ddg
+	return k * dg, k * ddg
 }
 
-// ncpInverse returns the x in [0, 2pi] with g(x) = v for v in [0, 2pi) and
-// the scales es[k] = exp(s_k). It runs Newton's method safeguarded by a
+// ncpInverse returns the x in [0, 2pi] with g(x) = v for v in [0, 2pi),
+// the scales es[k] = exp(s_k) and their mean log-scale sMean. It runs Newton's method safeguarded by a
 // bisection bracket (g is increasing with g(0) = 0 and g(2pi) = 2pi) for at
 // most maxIter iterations and returns an error if it has not converged or if
 // the residual is not finite.
-func ncpInverse(v float64, es []float64, maxIter int) (float64, error) {
-	// Start from the exact inverse of one component whose scale is the
-	// geometric mean of the mixture's: h_s^-1 = h_-s.
-	ls := 0.0
-	for _, e := range es {
-		ls += math.Log(e)
-	}
+func ncpInverse(v, sMean float64, es []float64, maxIter int) (float64, error) {
+	// Start from the exact inverse of one component with the mean
+	// log-scale: h_s^-1 = h_-s.
 	n, c := math.Sincos(0.5 * v)
-	x := 2 * math.Atan2(math.Exp(-ls/float64(len(es)))*n, c)
+	x := 2 * math.Atan2(math.Exp(-sMean)*n, c)
 	lo, hi := 0.0, turn
 	r := math.NaN()
 	for it := 1; it <= maxIter; it++ {

@@ -34,6 +34,15 @@ func ncpRandomScales(rng *rand.Rand, K int, smax float64) (s, es []float64) {
 	return s, es
 }
 
+// ncpMean returns the mean of s.
+func ncpMean(s []float64) float64 {
+	m := 0.0
+	for _, v := range s {
+		m += v
+	}
+	return m / float64(len(s))
+}
+
 func ncpExp(s []float64) []float64 {
 	es := make([]float64, len(s))
 	for k, v := range s {
@@ -124,13 +133,13 @@ func TestNCPInverse(t *testing.T) {
 	worst, worstR := 0.0, 0.0
 	for _, K := range []int{1, 2, 6} {
 		for trial := range 200 {
-			_, es := ncpRandomScales(rng, K, 5)
+			s, es := ncpRandomScales(rng, K, 5)
 			x := turn * rng.Float64()
 			if trial < len(edges) {
 				x = edges[trial]
 			}
 			v, _ := ncpValue(x, es)
-			got, err := ncpInverse(v, es, ncpMaxIter)
+			got, err := ncpInverse(v, ncpMean(s), es, ncpMaxIter)
 			if err != nil {
 				t.Fatalf("K=%d/trial=%d: x=%v: %v", K, trial, x, err)
 			}
@@ -150,16 +159,17 @@ func TestNCPInverse(t *testing.T) {
 	t.Logf("largest round-trip error %.2g, largest residual %.2g", worst, worstR)
 
 	t.Run("NaN", func(t *testing.T) {
-		_, es := ncpRandomScales(rng, 3, 2)
-		_, err := ncpInverse(math.NaN(), es, ncpMaxIter)
+		s, es := ncpRandomScales(rng, 3, 2)
+		_, err := ncpInverse(math.NaN(), ncpMean(s), es, ncpMaxIter)
 		if err == nil || !strings.Contains(err.Error(), "did not converge") {
 			t.Errorf("got error %v, want a convergence error", err)
 		}
 	})
 	t.Run("maxIter=1", func(t *testing.T) {
-		es := ncpExp([]float64{-4, 0.5, 4})
+		s := []float64{-4, 0.5, 4}
+		es := ncpExp(s)
 		v, _ := ncpValue(2, es)
-		_, err := ncpInverse(v, es, 1)
+		_, err := ncpInverse(v, ncpMean(s), es, 1)
 		if err == nil || !strings.Contains(err.Error(), "after 1 iterations") {
 			t.Errorf("got error %v, want a convergence error after 1 iteration", err)
 		}
