@@ -57,9 +57,26 @@ import (
 // with w = gy_A and lambda = gld, plus the identity on gy (on A the sum is
 // gy_a g' + gld sigma (dg'/dP)/g', the diagonal part).
 //
+// Inverse direction (InverseLayer). The inverse solves, per active
+// plaquette, g(p; s) + t = P(n)(y) modulo 2pi for p = P(n)(x) (ncpInverse)
+// and sets x_a = y_a - sigma (P(n)(y) - p), x_R = y_R; the conditioner
+// sees the same frozen plaquettes in x and y, so after an inverse the tape
+// holds exactly the forward pass at x. The pullback score of
+// InverseForward, s_x = J^T s_y + d/dx log|det J|, is then the VJP of
+// x -> (y, log|det J|) with cotangents s_y and 1, i.e. Backward with
+// gy = s_y, gld = 1 and no parameter gradient: no solve, one
+// nn.Net.Backward. InverseBackward differentiates y -> (x(y), log|det J|)
+// by the implicit function theorem at the root p,
+//
+//	g'(p) dp = dP(n)(y) - sum_k (dg/ds_k) ds_k - dt,
+//
+// which turns it into the forward VJP with lambda = gld and
+// w = -(gx_a + sigma gld (dg'/dP)/g')/g' (derivation at InverseBackward).
+//
 // A GaugeCoupling is read-only after construction except for its parameters
-// (Params, a view of the conditioner's); Forward, Inverse and Backward may
-// run concurrently with one tape per goroutine.
+// (Params, a view of the conditioner's); Forward, Inverse, Backward,
+// InverseForward and InverseBackward may run concurrently with one tape per
+// goroutine.
 type GaugeCoupling[T nn.Float] struct {
 	geom  *lattice.Geometry
 	masks lattice.StripeMasks
@@ -74,7 +91,11 @@ type GaugeCoupling[T nn.Float] struct {
 	frozen []int32
 }
 
-var _ Layer[float64] = (*GaugeCoupling[float64])(nil)
+var (
+	_ Layer[float64]        = (*GaugeCoupling[float64])(nil)
+	_ InverseLayer[float64] = (*GaugeCoupling[float64])(nil)
+	_ InverseLayer[float32] = (*GaugeCoupling[float32])(nil)
+)
 
 // NewGaugeCoupling returns coupling layer number layer (>= 0) of a U(1)
 // flow on g, with masks lattice.NewStripeMasks(g, layer) and a conditioner
@@ -350,9 +371,116 @@ func (c *GaugeCoupling[T]) Inverse(tape Tape, x, y []T) (float64, error) {
 	return ld, nil
 }
 
+// InverseForward maps the links y to x like Inverse, returns log|det dy/dx|
+// at x and leaves on tape the forward pass at x, which is all that
+// InverseBackward (and Backward) need. If s is not nil it holds
+// s_y = d log p/dy on entry and on return
+//
+//	s_x = J^T s_y + d/dx log|det J|,  J = dy/dx at x,
+//
+// the score of the pulled-back density p(y(x)) |det J| (the forward path
+// gradient recursion, Proposition 4.1 of Vaitl et al. 2024). With the
+// triangular J = [[D, C], [0, 1]] (see the type's comment):
+//
+//	on A: s_x,a = g'(P) s_y,a + sigma (dg'/dP)/g',
+//	on R: s_x,R = s_y,R + C^T s_y,A + d_R log|det J|,
+//
+// where g'(P) s_y,a is the diagonal of J^T and sigma (dg'/dP)/g' the
+// derivative of log g'(P(n)) through the active link (no frozen
+// plaquette contains an active link, so the conditioner does not see it).
+// The R part is the VJP of x -> (y_A, log|det J|) with cotangents
+// w = s_y,A on y_A and lambda = 1 on log|det J|: directly through the
+// angle of each active plaquette onto its three rest links, with the
+// plaquette cotangent w sigma (g' - 1) + (dg'/dP)/g', and through the
+// conditioner with the cotangents w sigma dg/ds_k + (dg'/ds_k)/g' on s_k
+// and w sigma on t, both the C^T and the log-determinant terms pulled
+// through the CNN by one nn.Net.Backward (input cotangent only) onto
+// (cos P, sin P) of the frozen plaquettes. This is Backward with gy = s_y
+// and gld = 1, applied in place. On an error s is unchanged and the tape
+// holds no pass.
+func (c *GaugeCoupling[T]) InverseForward(tape Tape, x, y, s []T) (float64, error) {
+	tp := c.tape(tape, "InverseForward")
+	c.checkLinks("InverseForward", "xys", x, y, s)
+	ld, err := c.Inverse(tp, x, y)
+	if err != nil {
+		return ld, err
+	}
+	if s != nil {
+		for i, a := range c.activeLink {
+			tp.w[i] = float64(s[a])
+		}
+		c.pullback(tp, 1, nil, true)
+		c.addPlaquetteCotangents(tp, s, s)
+	}
+	return ld, nil
+}
+
+// InverseBackward writes gy = dL/dy unless gy is nil and adds dL/dtheta to
+// grad unless grad is nil, for L = gx . x(y) + gld log|det J|(x(y)) and the
+// sample of the last InverseForward (or Inverse, or Forward at the same x)
+// on tape. x depends on y and theta through the root of the NCP mixture;
+// the derivatives come from the implicit function theorem, not from the
+// root finder's iterations.
+//
+// Per active plaquette n with active link a let P' = P(n)(y) (unwrapped),
+// p = P(n)(x) the root of g(p; s) + t = P' (mod 2pi), and s_k, t the
+// conditioner outputs there, functions of theta and of the frozen
+// plaquettes (the same in x and y). The inverse is
+//
+//	x_a = y_a - sigma (P' - p),  x_R = y_R,  log|det J| = sum_n log g'(p; s),
+//
+// and differentiating the root condition gives
+//
+//	dp = (dP' - sum_k (dg/ds_k) ds_k - dt) / g'(p).
+//
+// p is the only route by which log g' depends on P'; with
+// c = sigma gx_a + gld (dg'/dP)/g' the total coefficient of dp and
+// u = c/g',
+//
+//	dL = gx . dy - sigma gx_a dP' + u dP'
+//	     + sum_k (gld (dg'/ds_k)/g' - u dg/ds_k) ds_k - u dt.
+//
+// So y gets gx directly (y_R = x_R, and y_a enters x_a with slope 1), the
+// angle P' gets the cotangent u - sigma gx_a, carried to the four links of
+// P(n) (y_R reaches x_a through the other three links of the active
+// plaquette), and the conditioner outputs get gld (dg'/ds_k)/g' - u dg/ds_k
+// and -u, pulled by one nn.Net.Backward into grad and onto (cos P, sin P)
+// of the frozen plaquettes of y, hence onto y_R. On the active link this
+// gives gy_a = gx_a + sigma (u - sigma gx_a) = (gx_a + sigma gld
+// (dg'/dP)/g')/g' = (dx_a/dy_a) gx_a + gld d log g'/dy_a, as it must.
+//
+// These are exactly the cotangents of the forward VJP (pullback) with
+// lambda = gld and w = -sigma u on y_A: sigma w (g' - 1) + lambda
+// (dg'/dP)/g' = u - sigma gx_a on P(n), sigma w dg/ds_k + lambda
+// (dg'/ds_k)/g' on s_k and sigma w = -u on t. In matrix form
+// gy = J^-T (gx + gld d/dx log|det J|) on the links.
+func (c *GaugeCoupling[T]) InverseBackward(tape Tape, gy, gx []T, gld float64, grad []T) {
+	tp := c.tape(tape, "InverseBackward")
+	if !tp.done {
+		panic("flow: GaugeCoupling.InverseBackward: tape holds no inverse pass")
+	}
+	c.checkLinks("InverseBackward", "yx", gy, gx)
+	if gx == nil {
+		panic("flow: GaugeCoupling.InverseBackward: nil gx")
+	}
+	if grad != nil && len(grad) != c.net.NumParams() {
+		panic(fmt.Sprintf("flow: GaugeCoupling.InverseBackward: len(grad)=%d, want %d", len(grad), c.net.NumParams()))
+	}
+	if gy == nil && grad == nil {
+		return
+	}
+	for i, a := range c.activeLink {
+		tp.w[i] = -(float64(gx[a]) + c.sigma*gld*tp.dlg[i]) / tp.dg[i]
+	}
+	c.pullback(tp, gld, grad, gy != nil)
+	if gy != nil {
+		c.addPlaquetteCotangents(tp, gy, gx)
+	}
+}
+
 // Backward writes gx = (dy/dx)^T gy + gld d log|det J|/dx unless gx is nil
 // and adds the parameter cotangent to grad unless grad is nil, for the
-// sample of the last Forward (or Inverse) on tape.
+// sample of the last Forward (or Inverse, or InverseForward) on tape.
 func (c *GaugeCoupling[T]) Backward(tape Tape, gx, gy []T, gld float64, grad []T) {
 	tp := c.tape(tape, "Backward")
 	if !tp.done {
@@ -375,12 +503,21 @@ func (c *GaugeCoupling[T]) Backward(tape Tape, gx, gy []T, gld float64, grad []T
 	if gx == nil {
 		return
 	}
+	c.addPlaquetteCotangents(tp, gx, gy)
+}
+
+// addPlaquetteCotangents writes dst = src + (dP/dlinks)^T tp.cp, the
+// plaquette cotangents tp.cp carried to the links by the transpose of
+// P(n) = x_0(n) + x_1(n+e0) - x_0(n+e1) - x_1(n): the link x_0(m) enters
+// P(m) with + and P(m-e1) with -, the link x_1(m) enters P(m-e0) with +
+// and P(m) with -. dst and src may be the same slice.
+func (c *GaugeCoupling[T]) addPlaquetteCotangents(tp *gaugeTape[T], dst, src []T) {
 	V := c.geom.V
 	down0, down1 := c.geom.DownTable(0), c.geom.DownTable(1)
 	cp := tp.cp
 	for n := range V {
-		gx[n] = T(float64(gy[n]) + cp[n] - cp[down1[n]])
-		gx[V+n] = T(float64(gy[V+n]) + cp[down0[n]] - cp[n])
+		dst[n] = T(float64(src[n]) + cp[n] - cp[down1[n]])
+		dst[V+n] = T(float64(src[V+n]) + cp[down0[n]] - cp[n])
 	}
 }
 

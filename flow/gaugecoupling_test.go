@@ -333,3 +333,211 @@ func TestGaugeCouplingInverse(t *testing.T) {
 	}
 	t.Logf("largest round-trip error %.3g", worst)
 }
+
+// u1InverseMap returns y -> x of the inverse of c as a function for jacFD
+// and the like; it fails t on a convergence error.
+func u1InverseMap(t *testing.T, c *GaugeCoupling[float64]) func(x, y []float64) float64 {
+	tp := c.NewTape()
+	return func(x, y []float64) float64 {
+		ld, err := c.InverseForward(tp, x, y, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ld
+	}
+}
+
+// TestGaugeCouplingInverseBackwardFD checks InverseBackward, the VJP of
+// y -> (x(y), log|det J|(x(y))) through the implicit NCP inverse, against
+// central finite differences of gx . x + gld log|det J| in y and in the
+// parameters, with x unwrapped around the unperturbed x. For L=4 it also
+// checks gy = J^-T (gx + gld d/dx log|det J|) with J and the gradient of
+// the forward map at x from finite differences.
+func TestGaugeCouplingInverseBackwardFD(t *testing.T) {
+	worstY, worstP, worstJ := 0.0, 0.0, 0.0
+	for ci, tc := range u1LayerCases {
+		t.Run(u1CaseName(tc.L, tc.layer, tc.K), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(26, uint64(ci)))
+			c := newU1TestCoupling(rng, tc.L, tc.layer, tc.K)
+			N := c.Size()
+			y := u1RandomLinks(rng, tc.L)
+			gx := jacNormal(rng, N, 1)
+			gld := 0.7
+			inv := u1InverseMap(t, c)
+			x0 := make([]float64, N)
+			inv(x0, y)
+			loss := func(y []float64) float64 {
+				x := make([]float64, N)
+				v := gld * inv(x, y)
+				for i := range x {
+					v += gx[i] * (x0[i] + u1Diff(x[i], x0[i]))
+				}
+				return v
+			}
+			// InverseForward with a score first: InverseBackward must
+			// still see the inverse pass after the pullback VJP.
+			tp := c.NewTape()
+			x := make([]float64, N)
+			if _, err := c.InverseForward(tp, x, y, jacNormal(rng, N, 1)); err != nil {
+				t.Fatal(err)
+			}
+			gy := make([]float64, N)
+			grad := make([]float64, len(c.Params()))
+			for i := range grad {
+				grad[i] = 1 // InverseBackward must add to grad.
+			}
+			c.InverseBackward(tp, gy, gx, gld, grad)
+			for i := range grad {
+				grad[i]--
+			}
+
+			wantGy := jacGradFD(loss, y, nil)
+			e := jacMaxRel(gy, wantGy, nil, 1)
+			worstY = math.Max(worstY, e)
+			if e > u1FDTol {
+				t.Errorf("gy: got max relative error %.3g, want < %g", e, u1FDTol)
+			}
+
+			p := c.Params()
+			p0 := append([]float64(nil), p...)
+			ploss := func(q []float64) float64 {
+				copy(p, q)
+				v := loss(y)
+				copy(p, p0)
+				return v
+			}
+			wantGrad := jacGradFD(ploss, p0, nil)
+			e = jacMaxRel(grad, wantGrad, nil, 1)
+			worstP = math.Max(worstP, e)
+			if e > u1FDTol {
+				t.Errorf("grad: got max relative error %.3g, want < %g", e, u1FDTol)
+			}
+
+			// gy = nil skips the input VJP but still accumulates grad.
+			grad2 := make([]float64, len(p))
+			c.InverseBackward(tp, nil, gx, gld, grad2)
+			if e := jacMaxRel(grad2, wantGrad, nil, 1); e > u1FDTol {
+				t.Errorf("grad with gy=nil: got max relative error %.3g, want < %g", e, u1FDTol)
+			}
+
+			if tc.L != 4 {
+				return
+			}
+			// gy = J^-T (gx + gld grad log|det J|) from the forward map.
+			ftp := c.NewTape()
+			fwd := func(y, x []float64) { c.Forward(ftp, y, x, nil) }
+			J := jacFD(u1Continuous(fwd, y), N, x)
+			gldx := jacGradFD(func(x []float64) float64 { return c.Forward(ftp, make([]float64, N), x, nil) }, x, nil)
+			u := mat.NewVecDense(N, nil)
+			for i := range N {
+				u.SetVec(i, gx[i]+gld*gldx[i])
+			}
+			var want mat.VecDense
+			if err := want.SolveVec(J.T(), u); err != nil {
+				t.Fatal(err)
+			}
+			e = jacMaxRel(gy, want.RawVector().Data, nil, 1)
+			worstJ = math.Max(worstJ, e)
+			if e > u1FDTol {
+				t.Errorf("gy: got max relative error %.3g to J^-T (gx + gld grad log|det J|), want < %g", e, u1FDTol)
+			}
+		})
+	}
+	t.Logf("largest relative errors: gy %.3g, grad %.3g, gy vs J^-T %.3g", worstY, worstP, worstJ)
+}
+
+// TestGaugeCouplingPullbackStep checks the score of InverseForward,
+// s_x = J^T s_y + d/dx log|det J|, against the finite-difference Jacobian
+// and log-determinant gradient of the forward map at x.
+func TestGaugeCouplingPullbackStep(t *testing.T) {
+	worst := 0.0
+	for layer := range 4 {
+		L, K := 4, 3
+		t.Run(u1CaseName(L, layer, K), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(27, uint64(layer)))
+			c := newU1TestCoupling(rng, L, layer, K)
+			x := u1RandomLinks(rng, L)
+			N := len(x)
+			y := make([]float64, N)
+			ftp := c.NewTape()
+			c.Forward(ftp, y, x, nil)
+			sy := jacNormal(rng, N, 1)
+			sx := append([]float64(nil), sy...)
+			xi := make([]float64, N)
+			if _, err := c.InverseForward(c.NewTape(), xi, y, sx); err != nil {
+				t.Fatal(err)
+			}
+
+			fwd := func(y, x []float64) { c.Forward(ftp, y, x, nil) }
+			J := jacFD(u1Continuous(fwd, y), N, x)
+			gld := jacGradFD(func(x []float64) float64 { return c.Forward(ftp, make([]float64, N), x, nil) }, x, nil)
+			var jts mat.VecDense
+			jts.MulVec(J.T(), mat.NewVecDense(N, sy))
+			want := make([]float64, N)
+			for i := range want {
+				want[i] = jts.AtVec(i) + gld[i]
+			}
+			e := jacMaxRel(sx, want, nil, 1)
+			worst = math.Max(worst, e)
+			if e > u1FDTol {
+				t.Errorf("s_x: got max relative error %.3g to J^T s_y + grad log|det J|, want < %g", e, u1FDTol)
+			}
+		})
+	}
+	t.Logf("largest relative error %.3g", worst)
+}
+
+// TestGaugeCouplingInverseForward checks that InverseForward returns
+// Inverse's x and log|det J| bit for bit, with and without a score, and
+// that its score undoes Forward's fast-path step up to the two
+// log-determinant terms: Forward maps s to J^-T (s - grad log|det J|), so
+// InverseForward maps that back to s.
+func TestGaugeCouplingInverseForward(t *testing.T) {
+	worst := 0.0
+	for ci, tc := range u1LayerCases {
+		t.Run(u1CaseName(tc.L, tc.layer, tc.K), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(28, uint64(ci)))
+			c := newU1TestCoupling(rng, tc.L, tc.layer, tc.K)
+			N := c.Size()
+			x := u1RandomLinks(rng, tc.L)
+			s := jacNormal(rng, N, 1)
+			sy := append([]float64(nil), s...)
+			y := make([]float64, N)
+			c.Forward(c.NewTape(), y, x, sy)
+
+			xInv := make([]float64, N)
+			ldInv, err := c.Inverse(c.NewTape(), xInv, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tp := c.NewTape()
+			for _, withScore := range []bool{false, true} {
+				xi := make([]float64, N)
+				var sx []float64
+				if withScore {
+					sx = append([]float64(nil), sy...)
+				}
+				ld, err := c.InverseForward(tp, xi, y, sx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ld != ldInv {
+					t.Errorf("score=%v: log|det J| got %v, want Inverse's %v", withScore, ld, ldInv)
+				}
+				for i := range xi {
+					if xi[i] != xInv[i] {
+						t.Fatalf("score=%v: x[%d] got %v, want Inverse's %v", withScore, i, xi[i], xInv[i])
+					}
+				}
+				if withScore {
+					e := jacMaxRel(sx, s, nil, 1)
+					worst = math.Max(worst, e)
+					if e > 1e-9 {
+						t.Errorf("inverse step of the forward step of s: got max relative error %.3g, want < 1e-9", e)
+					}
+				}
+			}
+		})
+	}
+	t.Logf("largest relative round-trip error of the score %.3g", worst)
+}

@@ -12,10 +12,12 @@ import (
 // gradient is bit-identical for any number of workers.
 const passChunks = 32
 
-// Pass is a forward pass of a batch through a Flow kept for Backward: the
-// base samples, one tape per sample and layer, and per-chunk scratch. Make
-// it with Flow.NewPass; it belongs to that flow. A Pass is not safe for
-// concurrent use.
+// Pass is a pass of a batch through a Flow kept for differentiation: a
+// forward pass (Flow.Forward, base to data) for Flow.Backward, or an
+// inverse pass (Flow.InverseForward, data to base) for
+// Flow.InverseBackward. It holds the base samples, one tape per sample and
+// layer, and per-chunk scratch. Make it with Flow.NewPass; it belongs to
+// that flow. A Pass is not safe for concurrent use.
 type Pass[T nn.Float] struct {
 	flow  *Flow[T]
 	batch int
@@ -23,21 +25,39 @@ type Pass[T nn.Float] struct {
 	tapes [][]Tape // [sample][layer]
 	off   []int    // off[l] is the offset of layer l's parameters
 	chunk []passChunk[T]
-	done  bool
+	state passState
+	// inv holds the layers as InverseLayers during an inverse pass.
+	inv []InverseLayer[T]
 
 	// Arguments of the call in progress, read by the cached closures.
 	x, s, gz, gx, grad []T
 	logq, glogq        []float64
 	forwardFn          func(w, c int)
 	backwardFn         func(w, c int)
+	inverseFn          func(w, c int)
+	inverseBackwardFn  func(w, c int)
 }
+
+// passState is what the tapes of a Pass hold.
+type passState int
+
+const (
+	passEmpty passState = iota
+	passForward
+	passInverse
+)
 
 type passChunk[T nn.Float] struct {
 	a, b, grad []T
+	// err is the first error of an inverse pass in this chunk, at sample
+	// errAt.
+	err   error
+	errAt int
 }
 
 // NewPass returns a Pass for batches of batch samples. It holds one tape
-// per sample and layer, so its memory grows with batch.
+// per sample and layer, so its memory grows with batch, and one parameter
+// gradient per chunk of samples (at most 32).
 func (f *Flow[T]) NewPass(batch int) *Pass[T] {
 	if batch < 1 {
 		panic(fmt.Sprintf("flow: NewPass: batch=%d, want batch >= 1", batch))
@@ -60,10 +80,13 @@ func (f *Flow[T]) NewPass(batch int) *Pass[T] {
 		p.off[l+1] = p.off[l] + len(layer.Params())
 	}
 	for c := range p.chunk {
-		p.chunk[c] = passChunk[T]{a: make([]T, f.Size), b: make([]T, f.Size)}
+		p.chunk[c] = passChunk[T]{a: make([]T, f.Size), b: make([]T, f.Size), grad: make([]T, p.off[len(f.Layers)])}
 	}
+	p.inv = make([]InverseLayer[T], len(f.Layers))
 	p.forwardFn = func(_, c int) { p.forwardChunk(c) }
 	p.backwardFn = func(_, c int) { p.backwardChunk(c) }
+	p.inverseFn = func(_, c int) { p.inverseChunk(c) }
+	p.inverseBackwardFn = func(_, c int) { p.inverseBackwardChunk(c) }
 	return p
 }
 
@@ -91,7 +114,7 @@ func (f *Flow[T]) Forward(p *Pass[T], x, s []T, logq []float64, z []T, workers i
 	p.x, p.s, p.logq = x, s, logq
 	parallelFor(len(p.chunk), workers, p.forwardFn)
 	p.x, p.s, p.logq = nil, nil, nil
-	p.done = true
+	p.state = passForward
 }
 
 // Backward takes, for the pass recorded in p, cotangents gx = dL/dx and
@@ -103,7 +126,7 @@ func (f *Flow[T]) Forward(p *Pass[T], x, s []T, logq []float64, z []T, workers i
 // called several times after one Forward.
 func (f *Flow[T]) Backward(p *Pass[T], gz, gx []T, glogq []float64, grad []T, workers int) {
 	p.check("Backward", f)
-	if !p.done {
+	if p.state != passForward {
 		panic("flow: Backward: pass holds no forward pass")
 	}
 	n := p.batch * f.Size
@@ -111,13 +134,6 @@ func (f *Flow[T]) Backward(p *Pass[T], gz, gx []T, glogq []float64, grad []T, wo
 		(glogq != nil && len(glogq) != p.batch) || (grad != nil && len(grad) != p.off[len(f.Layers)]) {
 		panic(fmt.Sprintf("flow: Backward: len(gz)=%d, len(gx)=%d, len(glogq)=%d, len(grad)=%d, want %d, %d, %d, %d (or 0)",
 			len(gz), len(gx), len(glogq), len(grad), n, n, p.batch, p.off[len(f.Layers)]))
-	}
-	if grad != nil {
-		for c := range p.chunk {
-			if p.chunk[c].grad == nil {
-				p.chunk[c].grad = make([]T, len(grad))
-			}
-		}
 	}
 	p.gz, p.gx, p.glogq, p.grad = gz, gx, glogq, grad
 	parallelFor(len(p.chunk), workers, p.backwardFn)

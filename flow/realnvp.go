@@ -23,7 +23,7 @@ type RealNVPCoupling[T nn.Float] struct {
 	active []bool
 }
 
-var _ Layer[float64] = (*RealNVPCoupling[float64])(nil)
+var _ InverseLayer[float64] = (*RealNVPCoupling[float64])(nil)
 
 // NewRealNVPCoupling returns the coupling on geometry g with active sites of
 // the given parity and a conditioner with the given hidden channels and odd
@@ -78,7 +78,9 @@ type realNVPTape[T nn.Float] struct {
 	// in is the net input (the frozen field), out the net output (s, t),
 	// gout and gin cotangents of out and in.
 	in, out, gout, gin []T
-	// x is the input of the last Forward, es = exp(s) at active sites.
+	// x is the input of the last Forward or the output of the last
+	// InverseForward, es = exp(s) at active sites. Both leave the tape in
+	// the same state, that of a Forward at x.
 	x, es []T
 	done  bool
 }
@@ -241,6 +243,113 @@ func (c *RealNVPCoupling[T]) Backward(t Tape, gx, gy []T, gld float64, grad []T)
 			gx[n] = gy[n] * tp.es[n]
 		} else {
 			gx[n] = gy[n] + tp.gin[n]
+		}
+	}
+}
+
+// InverseForward maps y to x as Inverse does and records the pass on t;
+// the tape then holds the same state as after Forward(x), so Backward and
+// InverseBackward may both follow. With s not nil it applies the pullback
+// step s <- J^T s + d/dx log|det J| (J = dy/dx at x): on active sites
+// s^t exp(s), and on frozen sites s^c plus one VJP through the conditioner
+// with cotangent 1 + s^t (y^t - t) on the s channel and s^t on the t
+// channel (the Backward of y with gy = s and gld = 1).
+func (c *RealNVPCoupling[T]) InverseForward(t Tape, x, y, s []T) (float64, error) {
+	tp := c.tape("InverseForward", t)
+	c.checkLen("InverseForward", "x", x)
+	c.checkLen("InverseForward", "y", y)
+	if s != nil {
+		c.checkLen("InverseForward", "s", s)
+	}
+	v := c.v
+	// The frozen sites of y and x agree, so the conditioner sees the same
+	// input as a Forward at x.
+	c.condition(tp, y)
+	sc, sh := tp.out[:v], tp.out[v:]
+	var ld float64
+	for n, act := range c.active {
+		if !act {
+			x[n] = y[n]
+			tp.x[n] = y[n]
+			continue
+		}
+		// The same arithmetic as Inverse, so that both give the same x.
+		xn := (y[n] - sh[n]) * T(math.Exp(-float64(sc[n])))
+		x[n] = xn
+		tp.x[n] = xn
+		tp.es[n] = T(math.Exp(float64(sc[n])))
+		ld += float64(sc[n])
+	}
+	tp.done = true
+	if s == nil {
+		return ld, nil
+	}
+	gs, gt := tp.gout[:v], tp.gout[v:]
+	for n, act := range c.active {
+		if !act {
+			gs[n], gt[n] = 0, 0
+			continue
+		}
+		sy := s[n]
+		gs[n] = 1 + sy*tp.x[n]*tp.es[n]
+		gt[n] = sy
+		s[n] = sy * tp.es[n]
+	}
+	c.net.Backward(tp.net, tp.gin, nil, tp.gout)
+	for n, act := range c.active {
+		if !act {
+			s[n] += tp.gin[n]
+		}
+	}
+	return ld, nil
+}
+
+// InverseBackward writes gy = dL/dy and adds dL/dtheta to grad through the
+// inverse map x^t = (y^t - t) exp(-s), x^c = y^c, and the log-determinant
+// sum_active s, both functions of y^c via the conditioner:
+// gy^t = gx^t exp(-s), and gy^c = gx^c plus the VJP of the conditioner with
+// cotangent gld - gx^t x^t on the s channel and -gx^t exp(-s) on the t
+// channel, which also gives the parameter gradient.
+func (c *RealNVPCoupling[T]) InverseBackward(t Tape, gy, gx []T, gld float64, grad []T) {
+	tp := c.tape("InverseBackward", t)
+	if !tp.done {
+		panic("flow: RealNVPCoupling.InverseBackward: tape holds no pass")
+	}
+	c.checkLen("InverseBackward", "gx", gx)
+	if gy != nil {
+		c.checkLen("InverseBackward", "gy", gy)
+	}
+	if grad != nil && len(grad) != c.net.NumParams() {
+		panic(fmt.Sprintf("flow: RealNVPCoupling.InverseBackward: len(grad)=%d, want %d", len(grad), c.net.NumParams()))
+	}
+	if gy == nil && grad == nil {
+		return
+	}
+	v := c.v
+	g := T(gld)
+	gs, gt := tp.gout[:v], tp.gout[v:]
+	for n, act := range c.active {
+		if !act {
+			gs[n], gt[n] = 0, 0
+			continue
+		}
+		gxe := gx[n] / tp.es[n]
+		gs[n] = g - gx[n]*tp.x[n]
+		gt[n] = -gxe
+	}
+	var gin []T
+	if gy != nil {
+		gin = tp.gin
+	}
+	c.net.Backward(tp.net, gin, grad, tp.gout)
+	if gy == nil {
+		return
+	}
+	for n, act := range c.active {
+		if act {
+			gy[n] = gx[n] / tp.es[n]
+		} else {
+			gy[n] = gx[n] + tp.gin[n]
 		}
 	}
 }

@@ -246,3 +246,126 @@ func TestRealNVPInverse(t *testing.T) {
 		})
 	}
 }
+
+func TestRealNVPInverseBackwardFD(t *testing.T) {
+	for _, tc := range rnvpCases {
+		t.Run(fmt.Sprintf("L=%d/parity=%d", tc.L, tc.parity), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(16, uint64(tc.L*2+tc.parity)))
+			c := newTestCoupling(rng, tc.L, tc.parity)
+			V := c.Size()
+			y := jacNormal(rng, V, 1)
+			gx := jacNormal(rng, V, 1)
+			gld := -0.8
+			// The loss is L = gx . x(y) + gld log|det dy/dx|(y).
+			loss := func(y []float64) float64 {
+				x := make([]float64, V)
+				ld, err := c.InverseForward(c.NewTape(), x, y, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := gld * ld
+				for i := range x {
+					v += gx[i] * x[i]
+				}
+				return v
+			}
+			// InverseForward with a score first: InverseBackward must still
+			// see the tape of that pass after the pullback VJP.
+			tp := c.NewTape()
+			x := make([]float64, V)
+			if _, err := c.InverseForward(tp, x, y, jacNormal(rng, V, 1)); err != nil {
+				t.Fatal(err)
+			}
+			xInv := make([]float64, V)
+			if _, err := c.Inverse(c.NewTape(), xInv, y); err != nil {
+				t.Fatal(err)
+			}
+			for i := range x {
+				if x[i] != xInv[i] {
+					t.Fatalf("x[%d]: got %v from InverseForward, want %v (Inverse, bit-identical)", i, x[i], xInv[i])
+				}
+			}
+			gy := make([]float64, V)
+			grad := make([]float64, len(c.Params()))
+			for i := range grad {
+				grad[i] = 1 // InverseBackward must add to grad.
+			}
+			c.InverseBackward(tp, gy, gx, gld, grad)
+			for i := range grad {
+				grad[i]--
+			}
+
+			wantGy := jacGradFD(loss, y, nil)
+			if e := jacMaxRel(gy, wantGy, nil, 1); e > rnvpFDTol {
+				t.Errorf("gy: got max relative error %.3g, want < %g", e, rnvpFDTol)
+			}
+			t.Logf("gy: max relative error %.3g", e64(gy, wantGy))
+
+			p := c.Params()
+			p0 := append([]float64(nil), p...)
+			ploss := func(q []float64) float64 {
+				copy(p, q)
+				v := loss(y)
+				copy(p, p0)
+				return v
+			}
+			wantGrad := jacGradFD(ploss, p0, nil)
+			if e := jacMaxRel(grad, wantGrad, nil, 1); e > rnvpFDTol {
+				t.Errorf("grad: got max relative error %.3g, want < %g", e, rnvpFDTol)
+			}
+			t.Logf("grad: max relative error %.3g (%d params)", e64(grad, wantGrad), len(p))
+
+			// gy = nil skips the input VJP but still accumulates grad.
+			grad2 := make([]float64, len(p))
+			c.InverseBackward(tp, nil, gx, gld, grad2)
+			if e := jacMaxRel(grad2, wantGrad, nil, 1); e > rnvpFDTol {
+				t.Errorf("grad with gy=nil: got max relative error %.3g, want < %g", e, rnvpFDTol)
+			}
+			// The tape of InverseForward is that of a Forward at x, so
+			// Backward at x must match the forward VJP.
+			gx2 := make([]float64, V)
+			c.Backward(tp, gx2, gx, gld, nil)
+			wantGx := make([]float64, V)
+			tf := c.NewTape()
+			c.Forward(tf, make([]float64, V), x, nil)
+			c.Backward(tf, wantGx, gx, gld, nil)
+			if e := jacMaxRel(gx2, wantGx, nil, 1); e != 0 {
+				t.Errorf("Backward after InverseForward: got max relative difference %.3g from Backward after Forward, want 0", e)
+			}
+		})
+	}
+}
+
+func TestRealNVPPullbackStep(t *testing.T) {
+	for _, tc := range rnvpCases {
+		t.Run(fmt.Sprintf("L=%d/parity=%d", tc.L, tc.parity), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(17, uint64(tc.L*2+tc.parity)))
+			c := newTestCoupling(rng, tc.L, tc.parity)
+			V := c.Size()
+			y := jacNormal(rng, V, 1)
+			sy := jacNormal(rng, V, 1)
+			got := append([]float64(nil), sy...)
+			x := make([]float64, V)
+			ld, err := c.InverseForward(c.NewTape(), x, y, got)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// want = J^T s_y + grad_x log|det J| at x, from finite differences.
+			J := jacFD(layerMap(c), V, x)
+			want := jacGradFD(layerLogDet(c), x, nil)
+			var jts mat.VecDense
+			jts.MulVec(J.T(), mat.NewVecDense(V, sy))
+			for i := range want {
+				want[i] += jts.AtVec(i)
+			}
+			if e := jacMaxRel(got, want, nil, 1); e > rnvpFDTol {
+				t.Errorf("s_x: got max relative error %.3g, want < %g", e, rnvpFDTol)
+			}
+			t.Logf("s_x: max relative error %.3g", e64(got, want))
+			if wantLd := jacLogDet(J); math.Abs(ld-wantLd) > rnvpLogDetTol {
+				t.Errorf("log|det J|: got %.12g, want %.12g (finite differences at x)", ld, wantLd)
+			}
+		})
+	}
+}

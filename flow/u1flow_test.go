@@ -272,6 +272,121 @@ func TestU1FlowBackwardFD(t *testing.T) {
 	t.Logf("grad: max relative error %.3g over %d of %d params", e, len(idx), len(theta))
 }
 
+// TestU1FlowInverseScoreFD checks the pullback score of Flow.InverseForward
+// through a U(1) flow: from s = d log p/dx at the data, with
+// p proportional to exp(-S) for the Wilson action S, it must end at
+// d/dz [log p(T(z)) + sum_l log|det J_l|(z)], here by finite differences
+// of a forward pass at the recovered z.
+func TestU1FlowInverseScoreFD(t *testing.T) {
+	const L, B, beta = 4, 2, 2.0
+	f := newU1TestFlow(t, 40, L, 8, 3)
+	act := gauge.WilsonAction{Geom: lattice.NewGeometry(L), Beta: beta}
+	n := B * f.Size
+	x, logq := make([]float64, n), make([]float64, B)
+	f.Sample(rand.New(rand.NewPCG(40, 1)), x, logq, 2)
+	s := make([]float64, n)
+	for i := range B {
+		si := s[i*f.Size : (i+1)*f.Size]
+		act.ForceTo(si, x[i*f.Size:(i+1)*f.Size])
+		for k := range si {
+			si[k] = -si[k] // d log p/dx = -dS/dx
+		}
+	}
+	p := f.NewPass(B)
+	z, lq := make([]float64, n), make([]float64, B)
+	if err := f.InverseForward(p, z, x, s, lq, 2); err != nil {
+		t.Fatal(err)
+	}
+	for i := range B {
+		if math.Abs(lq[i]-logq[i]) > 1e-9 {
+			t.Errorf("sample %d: log q from InverseForward got %.12g, want Sample's %.12g", i, lq[i], logq[i])
+		}
+	}
+	// S is periodic in every link, so x needs no unwrapping.
+	logPull := func(zi []float64) float64 {
+		xi, ld := u1FlowForward(f, zi)
+		return -act.Action(xi) + ld
+	}
+	for i := range B {
+		zi, si := z[i*f.Size:(i+1)*f.Size], s[i*f.Size:(i+1)*f.Size]
+		want := jacGradFD(logPull, zi, nil)
+		e := jacMaxRel(si, want, nil, 1)
+		if e > u1FDTol {
+			t.Errorf("sample %d: d/dz log p_theta,0: got max relative error %.3g, want < %g", i, e, u1FDTol)
+		}
+		t.Logf("sample %d: pullback score max relative error %.3g", i, e)
+	}
+}
+
+// TestU1FlowInverseBackwardFD checks Flow.InverseBackward through a U(1)
+// flow (the layers' InverseBackward with both cotangents) against finite
+// differences of gz . z + glogq . log q as a function of x and of the
+// parameters, with z unwrapped around the unperturbed base samples; with
+// gz = nil and glogq = 1 it must give the fast-path score d log q/dx.
+func TestU1FlowInverseBackwardFD(t *testing.T) {
+	const L, layers, B = 4, 4, 2
+	f := newU1TestFlow(t, 41, L, layers, 3)
+	rng := rand.New(rand.NewPCG(41, 1))
+	n := B * f.Size
+	x, sq, logq0 := make([]float64, n), make([]float64, n), make([]float64, B)
+	f.SampleScore(rand.New(rand.NewPCG(41, 2)), x, sq, logq0, 2)
+	gz := jacNormal(rng, n, 1)
+	glogq := jacNormal(rng, B, 1)
+	p := f.NewPass(B)
+	z0, z, logq := make([]float64, n), make([]float64, n), make([]float64, B)
+	if err := f.InverseForward(p, z0, x, nil, logq, 1); err != nil {
+		t.Fatal(err)
+	}
+	loss := func(x []float64) float64 {
+		if err := f.InverseForward(p, z, x, nil, logq, 1); err != nil {
+			t.Fatal(err)
+		}
+		var v float64
+		for k := range z {
+			v += gz[k] * (z0[k] + u1Diff(z[k], z0[k]))
+		}
+		for i := range logq {
+			v += glogq[i] * logq[i]
+		}
+		return v
+	}
+	loss(x)
+	gx := make([]float64, n)
+	grad := make([]float64, f.NumParams())
+	f.InverseBackward(p, gx, gz, glogq, grad, 2)
+
+	wantGx := jacGradFD(loss, x, nil)
+	e := jacMaxRel(gx, wantGx, nil, 1)
+	if e > u1FDTol {
+		t.Errorf("gx: got max relative error %.3g, want < %g", e, u1FDTol)
+	}
+	t.Logf("gx: max relative error %.3g", e)
+
+	theta := make([]float64, f.NumParams())
+	f.GetParams(theta)
+	ploss := func(q []float64) float64 {
+		f.SetParams(q)
+		v := loss(x)
+		f.SetParams(theta)
+		return v
+	}
+	idx := jacSubset(rng, len(theta), 400)
+	wantGrad := jacGradFD(ploss, theta, idx)
+	e = jacMaxRel(grad, wantGrad, idx, 1)
+	if e > u1FDTol {
+		t.Errorf("grad: got max relative error %.3g, want < %g", e, u1FDTol)
+	}
+	t.Logf("grad: max relative error %.3g over %d of %d params", e, len(idx), len(theta))
+
+	loss(x)
+	f.InverseBackward(p, gx, nil, []float64{1, 1}, nil, 1)
+	e = jacMaxRel(gx, sq, nil, 1)
+	if e > 1e-9 {
+		t.Errorf("d log q/dx: got max relative difference %.3g from SampleScore's, want < 1e-9", e)
+	}
+	t.Logf("d log q/dx vs SampleScore: max relative difference %.3g", e)
+}
+
 func TestU1FlowGaugeEquivariance(t *testing.T) {
 	const L = 8
 	f := newU1TestFlow(t, 35, L, 8, 3)
@@ -375,6 +490,66 @@ func BenchmarkU1Sample(b *testing.B) {
 		rng := rand.New(rand.NewPCG(38, 1))
 		benchU1(b, L, batch, func(f *Flow[float64], x []float64, logq []float64) { f.Sample(rng, x, logq, 0) })
 	})
+}
+
+// benchU1Step times one reverse-KL training step of the published L=16
+// architecture on the Wilson action at beta = 3: a recorded forward pass
+// and a backward pass to the parameters, with the standard estimator
+// (cotangents dS/dx and 1 on log q) or the fast path (the score carried
+// along the forward pass, cotangent s + dS/dx on x only).
+func benchU1Step[T nn.Float](b *testing.B, L, batch int, fast bool) {
+	f, err := NewU1Flow[T](DefaultConfig(TheoryU1, L), rand.New(rand.NewPCG(42, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	act := gauge.WilsonAction{Geom: lattice.NewGeometry(L), Beta: 3}
+	rng := rand.New(rand.NewPCG(42, 2))
+	n := batch * f.Size
+	z, x, s, g := make([]T, n), make([]T, n), make([]T, n), make([]T, n)
+	x64, force := make([]float64, f.Size), make([]float64, f.Size)
+	logq, glogq := make([]float64, batch), make([]float64, batch)
+	grad := make([]T, f.NumParams())
+	p := f.NewPass(batch)
+	var sp []T
+	gl := glogq
+	if fast {
+		sp, gl = s, nil
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		f.SampleBase(rng, z)
+		f.Forward(p, x, sp, logq, z, 0)
+		for i := range batch {
+			for k := range x64 {
+				x64[k] = float64(x[i*f.Size+k])
+			}
+			act.ForceTo(force, x64)
+			for k, v := range force {
+				if fast {
+					v += float64(s[i*f.Size+k])
+				}
+				g[i*f.Size+k] = T(v / float64(batch))
+			}
+			glogq[i] = 1 / float64(batch)
+		}
+		f.Backward(p, nil, g, gl, grad, 0)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/step")
+}
+
+// BenchmarkU1Step compares the standard and fast-path reverse-KL training
+// steps at batch 64 (the target: fast path <= 1.3x standard and
+// <= 0.32 s per step on one core, -cpu 1).
+func BenchmarkU1Step(b *testing.B) {
+	const L, batch = 16, 64
+	for _, fast := range []bool{false, true} {
+		name := "standard"
+		if fast {
+			name = "fast-path"
+		}
+		b.Run(fmt.Sprintf("L=%d/float32/%s", L, name), func(b *testing.B) { benchU1Step[float32](b, L, batch, fast) })
+		b.Run(fmt.Sprintf("L=%d/float64/%s", L, name), func(b *testing.B) { benchU1Step[float64](b, L, batch, fast) })
+	}
 }
 
 func BenchmarkU1LogProb(b *testing.B) {
