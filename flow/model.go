@@ -10,10 +10,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"time"
 
 	"latflow/nn"
+
+	"latflow/internal/atomicfile"
 )
 
 // Model file format, version 1. All integers are little-endian.
@@ -152,32 +153,13 @@ func Write(w io.Writer, m Model) error {
 
 // Save writes m to the file path atomically: to a temporary file in the
 // same directory, synced, then renamed over path.
-func Save(path string, m Model) (err error) {
+func Save(path string, m Model) error {
 	b, err := m.Encode()
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("flow: save model: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(b); err != nil {
-		return fmt.Errorf("flow: save model %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("flow: save model %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("flow: save model %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("flow: save model %s: %w", path, err)
 	}
 	return nil
 }

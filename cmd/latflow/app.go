@@ -50,6 +50,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			exactCommand(),
 			hmcCommand(),
 			analyzeCommand(),
+			trainCommand(),
+			benchCommand(),
 		},
 		// Errors are printed and mapped to exit codes by run, not by cli.
 		ExitErrHandler: func(*cli.Context, error) {},

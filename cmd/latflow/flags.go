@@ -26,6 +26,27 @@ const (
 	flagPartRows  = "part-rows"
 )
 
+// Flag names of latflow train and latflow bench.
+const (
+	flagObjective       = "objective"
+	flagGradient        = "gradient"
+	flagBatch           = "batch"
+	flagLR              = "lr"
+	flagSchedule        = "schedule"
+	flagClip            = "clip"
+	flagData            = "data"
+	flagLayers          = "layers"
+	flagMixtures        = "mixtures"
+	flagHidden          = "hidden"
+	flagKernel          = "kernel"
+	flagPrecision       = "precision"
+	flagCheckpointEvery = "checkpoint-every"
+	flagResume          = "resume"
+	flagForce           = "force"
+	flagMaxSkips        = "max-skips"
+	flagRepeat          = "repeat"
+)
+
 // Theories known to latflow.
 const (
 	theoryU1   = "u1"

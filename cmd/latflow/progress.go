@@ -22,6 +22,7 @@ type progress struct {
 	mu      sync.Mutex
 	done    int64
 	nextPct int64
+	status  string // live status text shown after the counters (setStatus)
 
 	pool *mpb.Progress
 	bar  *mpb.Bar
@@ -43,7 +44,8 @@ func newProgress(w io.Writer, name string, total int64) *progress {
 		p.pool = mpb.New(mpb.WithOutput(w), mpb.WithAutoRefresh(), mpb.WithWidth(40))
 		p.bar = p.pool.AddBar(total,
 			mpb.PrependDecorators(decor.Name(name+" "), decor.CountersNoUnit("%d/%d")),
-			mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.AverageSpeed(0, "%.1f/s"), decor.Name(" eta "), decor.AverageETA(decor.ET_STYLE_GO)),
+			mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.AverageSpeed(0, "%.1f/s"), decor.Name(" eta "), decor.AverageETA(decor.ET_STYLE_GO),
+				decor.Any(func(decor.Statistics) string { return p.statusText() })),
 		)
 	} else {
 		fmt.Fprintf(w, "%s: 0/%d\n", name, total)
@@ -62,9 +64,44 @@ func (p *progress) add(n int64) {
 	p.done += n
 	for p.total > 0 && p.done*100 >= p.nextPct*p.total && p.nextPct <= 100 {
 		el := time.Since(p.start).Seconds()
-		fmt.Fprintf(p.w, "%s: %d/%d (%d%%, %.1f/s)\n", p.name, p.done, p.total, p.nextPct, float64(p.done)/el)
+		fmt.Fprintf(p.w, "%s: %d/%d (%d%%, %.1f/s)%s\n", p.name, p.done, p.total, p.nextPct, float64(p.done)/el, p.statusLocked())
 		p.nextPct += 10
 	}
+}
+
+// setStatus sets the live status text shown after the counters (e.g. the
+// current loss of a training run).
+func (p *progress) setStatus(s string) {
+	p.mu.Lock()
+	p.status = s
+	p.mu.Unlock()
+}
+
+func (p *progress) statusText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.statusLocked()
+}
+
+// statusLocked is the status text with a leading separator, or "".
+func (p *progress) statusLocked() string {
+	if p.status == "" {
+		return ""
+	}
+	return "  " + p.status
+}
+
+// printf prints a message line on the progress output, above a live bar.
+func (p *progress) printf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if p.pool != nil {
+		if _, err := p.pool.Write([]byte(msg)); err == nil {
+			return
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprint(p.w, msg)
 }
 
 // finish stops the bar; on abort the bar is left where it was.

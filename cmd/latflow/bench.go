@@ -1,0 +1,202 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"latflow/flow"
+	"latflow/flowtrain"
+	"latflow/nn"
+)
+
+func benchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "time one training step of each of the six gradient estimators",
+		Description: "Builds a flow (default architecture unless --layers etc. are given) and times one\n" +
+			"Estimate (loss and gradient of one batch) of each objective (reverse, forward) and gradient\n" +
+			"(standard, dropin-path, fast-path): one warm-up call, then --repeat timed calls, and prints\n" +
+			"the median seconds per step, the ratio to the standard estimator of the same objective and\n" +
+			"the drop-in/fast ratio. The forward estimators run on a batch drawn from the flow itself,\n" +
+			"which costs the same as HMC data.",
+		Flags: append(append(theoryFlags(), archFlags()...),
+			&cli.IntFlag{Name: flagBatch, Value: 64, Usage: "samples per step (> 0)"},
+			&cli.IntFlag{Name: flagRepeat, Value: 5, Usage: "timed steps per estimator (> 0); the median is reported"},
+			&cli.Uint64Flag{Name: flagSeed, Value: 1, Usage: "random seed of the flow and the samples"},
+			&cli.IntFlag{Name: flagThreads, Usage: "worker goroutines (0: GOMAXPROCS)"},
+			jsonFlag(),
+		),
+		Action: runBench,
+	}
+}
+
+// benchRow is the timing of one estimator.
+type benchRow struct {
+	Objective string    `json:"objective"`
+	Gradient  string    `json:"gradient"`
+	Median    float64   `json:"seconds_per_step"`
+	Seconds   []float64 `json:"seconds"`
+	// VsStandard is Median over that of the standard estimator of the
+	// same objective.
+	VsStandard float64 `json:"ratio_to_standard"`
+	// DropInOverFast is, on the fast-path row, the drop-in path median
+	// over the fast path median.
+	DropInOverFast float64 `json:"dropin_over_fast,omitempty"`
+}
+
+// benchReport is the result of latflow bench.
+type benchReport struct {
+	Description string     `json:"description"`
+	Flow        string     `json:"flow"`
+	Theory      string     `json:"theory"`
+	L           int        `json:"L"`
+	Batch       int        `json:"batch"`
+	Threads     int        `json:"threads"`
+	GOMAXPROCS  int        `json:"gomaxprocs"`
+	Precision   string     `json:"precision"`
+	Repeat      int        `json:"repeat"`
+	Rows        []benchRow `json:"estimators"`
+}
+
+func runBench(c *cli.Context) error {
+	name := c.String(flagTheory)
+	if err := checkTheory(name); err != nil {
+		return err
+	}
+	L := c.Int(flagL)
+	if err := checkL(name, L); err != nil {
+		return err
+	}
+	th, err := theoryFromFlags(c, name, L)
+	if err != nil {
+		return err
+	}
+	arch, prec, err := archFromFlags(c, name, L)
+	if err != nil {
+		return err
+	}
+	batch, repeat, workers := c.Int(flagBatch), c.Int(flagRepeat), c.Int(flagThreads)
+	switch {
+	case batch < 1:
+		return usagef("--%s must be positive, got %d", flagBatch, batch)
+	case repeat < 1:
+		return usagef("--%s must be positive, got %d", flagRepeat, repeat)
+	case workers < 0:
+		return usagef("--%s must be zero (GOMAXPROCS) or positive, got %d", flagThreads, workers)
+	}
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	rep := benchReport{
+		Description: th.describe(), Theory: name, L: L, Batch: batch, Threads: workers,
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Precision: prec, Repeat: repeat,
+	}
+	if prec == precisionFloat32 {
+		err = benchWith[float32](c, th, arch, &rep)
+	} else {
+		err = benchWith[float64](c, th, arch, &rep)
+	}
+	if err != nil {
+		return err
+	}
+	return rep.write(c.App.Writer, c.Bool(flagJSON))
+}
+
+// benchWith times the six estimators on a flow of element type T.
+func benchWith[T nn.Float](c *cli.Context, th *theory, arch flow.Config, rep *benchReport) error {
+	seed := c.Uint64(flagSeed)
+	f, err := flow.New[T](arch, rand.New(rand.NewPCG(seed, 0)))
+	if err != nil {
+		return usagef("flow architecture: %v", err)
+	}
+	rep.Flow = describeArch(arch, f.NumParams(), rep.Precision)
+	B, workers := rep.Batch, rep.Threads
+	fmt.Fprintf(c.App.ErrWriter, "latflow bench: %s; %s; batch %d, %d threads, median of %d\n",
+		rep.Description, rep.Flow, B, workers, rep.Repeat)
+
+	// Forward data: one batch from the flow itself.
+	xs := make([]T, B*f.Size)
+	f.Sample(rand.New(rand.NewPCG(seed, 2)), xs, make([]float64, B), workers)
+	data := make([]float64, len(xs))
+	for i, v := range xs {
+		data[i] = float64(v)
+	}
+	grad := make([]float64, f.NumParams())
+	for _, obj := range []flowtrain.Objective{flowtrain.Reverse, flowtrain.Forward} {
+		var std, dropIn float64
+		for _, g := range []flowtrain.GradientType{flowtrain.Standard, flowtrain.DropInPath, flowtrain.FastPath} {
+			if err := c.Context.Err(); err != nil {
+				return &interruptedError{msg: "bench: interrupted"}
+			}
+			est, err := flowtrain.NewEstimator(f, th.act, obj, g, B, workers)
+			if err != nil {
+				return fmt.Errorf("bench: %v %v: %w", obj, g, err)
+			}
+			rng := rand.New(rand.NewPCG(seed, 3))
+			var d []float64
+			if obj == flowtrain.Forward {
+				d = data
+			}
+			row := benchRow{Objective: obj.String(), Gradient: g.String()}
+			for i := 0; i <= rep.Repeat; i++ {
+				t0 := time.Now()
+				if _, err := est.Estimate(rng, d, grad); err != nil {
+					return fmt.Errorf("bench: %v %v: %w", obj, g, err)
+				}
+				if i > 0 { // the first call is the warm-up
+					row.Seconds = append(row.Seconds, time.Since(t0).Seconds())
+				}
+			}
+			row.Median = median(row.Seconds)
+			switch g {
+			case flowtrain.Standard:
+				std = row.Median
+			case flowtrain.DropInPath:
+				dropIn = row.Median
+			case flowtrain.FastPath:
+				row.DropInOverFast = dropIn / row.Median
+			}
+			row.VsStandard = row.Median / std
+			rep.Rows = append(rep.Rows, row)
+		}
+	}
+	return nil
+}
+
+// median returns the median of xs (the mean of the two middle values for
+// an even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func (r benchReport) write(w io.Writer, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Fprintln(w, r.Description)
+	fmt.Fprintf(w, "%s; batch %d, %d threads (GOMAXPROCS %d), median of %d steps\n\n", r.Flow, r.Batch, r.Threads, r.GOMAXPROCS, r.Repeat)
+	fmt.Fprintf(w, "%-22s %12s %12s %14s\n", "estimator", "ms/step", "x standard", "drop-in/fast")
+	for _, row := range r.Rows {
+		ratio := ""
+		if row.DropInOverFast > 0 {
+			ratio = fmt.Sprintf("%.2f", row.DropInOverFast)
+		}
+		fmt.Fprintf(w, "%-22s %12.3f %12.2f %14s\n", row.Objective+" "+row.Gradient, 1e3*row.Median, row.VsStandard, ratio)
+	}
+	return nil
+}

@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"latflow/flow"
+	"latflow/flowtrain"
+)
+
+// smallTrain are the flags of a tiny phi^4 training run (L=4, two layers)
+// that takes milliseconds.
+var smallTrain = []string{"train", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5",
+	"--layers", "2", "--hidden", "4", "--batch", "8", "--lr", "0.01", "--seed", "3"}
+
+func trainArgs(out string, extra ...string) []string {
+	args := append(append([]string(nil), smallTrain...), "--out", out)
+	return append(args, extra...)
+}
+
+// hmcData writes a small HMC dataset for the forward objective and
+// returns its directory; saveEvery 0 saves no configurations.
+func hmcData(t *testing.T, saveEvery string, args ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
+	all := append([]string{"hmc"}, args...)
+	all = append(all, "--n", "40", "--therm", "10", "--seed", "1", "--out", dir)
+	if saveEvery != "0" {
+		all = append(all, "--save-every", saveEvery)
+	}
+	if code, _, errs := runCLI(t, all...); code != exitOK {
+		t.Fatalf("hmc %v: exit %d: %s", all, code, errs)
+	}
+	return dir
+}
+
+// loadParams returns the parameters of the model file at path.
+func loadParams(t *testing.T, path string) []float64 {
+	t.Helper()
+	m, err := flow.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Params
+}
+
+func sameBits(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestTrainBadInput checks that bad flags and data exit with code 2, a
+// one-line message naming the flag, and write nothing.
+func TestTrainBadInput(t *testing.T) {
+	phi4Data := hmcData(t, "2", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5")
+	u1Data := hmcData(t, "2", "--theory", "u1", "--L", "4", "--beta", "1")
+	noConfigs := hmcData(t, "0", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5")
+	hopping := hmcData(t, "2", "--theory", "phi4", "--L", "4", "--kappa", "0.2", "--lambda", "0.5")
+	fwd := []string{"--objective", "forward", "--data"}
+
+	existing := filepath.Join(t.TempDir(), "existing.flow")
+	sentinel := []byte("not to be overwritten")
+	if err := os.WriteFile(existing, sentinel, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		extra []string
+		flag  string
+		out   string // --out; "" for a fresh name
+	}{
+		{"forward without data", []string{"--objective", "forward"}, "--data", ""},
+		{"data of another theory", append(fwd, u1Data), "--data", ""},
+		{"data of another L", append(append(fwd, phi4Data), "--L", "6"), "--data", ""},
+		{"data of another m2", append(append(fwd, phi4Data), "--m2", "-2"), "--data", ""},
+		{"data of another parametrization", append(fwd, hopping), "--data", ""},
+		{"data without configurations", append(fwd, noConfigs), "--data", ""},
+		{"data missing", append(fwd, filepath.Join(t.TempDir(), "none")), "--data", ""},
+		{"data with reverse", []string{"--data", phi4Data}, "--data", ""},
+		{"batch zero", []string{"--batch", "0"}, "--batch", ""},
+		{"batch negative", []string{"--batch", "-4"}, "--batch", ""},
+		{"steps zero", []string{"--steps", "0"}, "--steps", ""},
+		{"steps negative", []string{"--steps", "-1"}, "--steps", ""},
+		{"lr zero", []string{"--lr", "0"}, "--lr", ""},
+		{"lr negative", []string{"--lr", "-1e-3"}, "--lr", ""},
+		{"unknown objective", []string{"--objective", "sideways"}, "--objective", ""},
+		{"unknown gradient", []string{"--gradient", "fastest"}, "--gradient", ""},
+		{"unknown schedule", []string{"--schedule", "linear"}, "--schedule", ""},
+		{"clip negative", []string{"--clip", "-1"}, "--clip", ""},
+		{"bad hidden", []string{"--hidden", "4,x"}, "--hidden", ""},
+		{"even kernel", []string{"--kernel", "2"}, "--kernel", ""},
+		{"mixtures for phi4", []string{"--mixtures", "2"}, "--mixtures", ""},
+		{"unknown precision", []string{"--precision", "float16"}, "--precision", ""},
+		{"resume and force", []string{"--resume", "--force"}, "--resume", ""},
+		{"resume without checkpoint", []string{"--resume"}, "--resume", ""},
+		{"existing model", nil, "--out", existing},
+		{"max skips zero", []string{"--max-skips", "0"}, "--max-skips", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := tc.out
+			if out == "" {
+				out = filepath.Join(t.TempDir(), "model.flow")
+			}
+			code, stdout, errs := runCLI(t, trainArgs(out, tc.extra...)...)
+			if code != exitUsage {
+				t.Errorf("exit code: got %d, want %d (stderr %q)", code, exitUsage, errs)
+			}
+			if !strings.Contains(errs, tc.flag) {
+				t.Errorf("stderr %q does not name %s", errs, tc.flag)
+			}
+			if strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 {
+				t.Errorf("stderr spans lines, want one: %q", errs)
+			}
+			if stdout != "" {
+				t.Errorf("stdout not empty on bad input: %q", stdout)
+			}
+			if tc.out == "" {
+				if _, err := os.Stat(out); err == nil {
+					t.Errorf("%s was written on bad input", out)
+				}
+			}
+		})
+	}
+	if b, err := os.ReadFile(existing); err != nil || !bytes.Equal(b, sentinel) {
+		t.Errorf("existing model file changed: %q, %v", b, err)
+	}
+	// The missing flag is not --out: no --out at all.
+	code, _, errs := runCLI(t, smallTrain...)
+	if code != exitUsage || !strings.Contains(errs, "--out") {
+		t.Errorf("no --out: got exit %d, stderr %q, want %d naming --out", code, errs, exitUsage)
+	}
+}
+
+// TestTrainResume checks that continuing from a checkpoint gives the model
+// of an uninterrupted run bit for bit, that resuming refuses other
+// parameters naming the flag, and that an interrupted run exits with 3 and
+// leaves a checkpoint to continue from.
+func TestTrainResume(t *testing.T) {
+	dir := t.TempDir()
+	ref := filepath.Join(dir, "ref.flow")
+	if code, _, errs := runCLI(t, trainArgs(ref, "--steps", "6", "--checkpoint-every", "0", "--schedule", "plateau")...); code != exitOK {
+		t.Fatalf("reference run: exit %d: %s", code, errs)
+	}
+	want := loadParams(t, ref)
+
+	t.Run("from periodic checkpoint", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "a.flow")
+		args := trainArgs(out, "--steps", "6", "--checkpoint-every", "4", "--schedule", "plateau")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		if !sameBits(loadParams(t, out), want) {
+			t.Fatal("a run with checkpoints differs from one without")
+		}
+		c, err := flowtrain.LoadCheckpoint(out + ".ckpt")
+		if err != nil || c.Step != 4 {
+			t.Fatalf("checkpoint: got %v (step %d), want the one of step 4", err, c.Step)
+		}
+		if err := os.Remove(out); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := runCLI(t, append(args, "--resume", "--threads", "1", "--checkpoint-every", "1")...)
+		if code != exitOK || !strings.Contains(errs, "continuing from step 4") {
+			t.Fatalf("resume: exit %d, stderr %q, want 0 and \"continuing from step 4\"", code, errs)
+		}
+		if !sameBits(loadParams(t, out), want) {
+			t.Error("resumed run: model differs from the uninterrupted run, want bit-identical")
+		}
+		rows, _, err := flowtrain.ReadLog(out + ".log.arrow")
+		if err != nil || len(rows) != 6 {
+			t.Errorf("log after resume: got %d rows (%v), want 6", len(rows), err)
+		}
+	})
+
+	t.Run("interrupted", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "b.flow")
+		args := trainArgs(out, "--steps", "6", "--schedule", "plateau")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // as if SIGINT arrived before the first step
+		var stdout, stderr bytes.Buffer
+		code := runContext(ctx, append([]string{"latflow"}, args...), &stdout, &stderr)
+		if code != exitInterrupted || !strings.Contains(stderr.String(), "--resume") {
+			t.Fatalf("interrupted run: exit %d, stderr %q, want %d and a hint to --resume", code, stderr.String(), exitInterrupted)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Error("an interrupted run wrote the model")
+		}
+		code, _, errs := runCLI(t, append(args, "--resume")...)
+		if code != exitOK {
+			t.Fatalf("resume: exit %d: %s", code, errs)
+		}
+		if !sameBits(loadParams(t, out), want) {
+			t.Error("resumed after interrupt: model differs from the uninterrupted run, want bit-identical")
+		}
+	})
+
+	t.Run("mismatch", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "c.flow")
+		args := trainArgs(out, "--steps", "4", "--checkpoint-every", "2", "--schedule", "plateau")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		before, err := os.ReadFile(out + ".ckpt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ flag, value string }{
+			{"--batch", "16"}, {"--seed", "4"}, {"--lr", "0.02"}, {"--gradient", "standard"},
+			{"--layers", "3"}, {"--m2", "-2"}, {"--steps", "5"}, {"--schedule", "cosine"},
+		} {
+			code, _, errs := runCLI(t, append(args, "--resume", tc.flag, tc.value)...)
+			if code != exitUsage || !strings.Contains(errs, tc.flag) || strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 {
+				t.Errorf("resume with %s %s: exit %d, stderr %q, want %d and one line naming %s", tc.flag, tc.value, code, errs, exitUsage, tc.flag)
+			}
+		}
+		if after, err := os.ReadFile(out + ".ckpt"); err != nil || !bytes.Equal(after, before) {
+			t.Error("a refused resume changed the checkpoint")
+		}
+	})
+
+	t.Run("corrupted checkpoint", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "d.flow")
+		args := trainArgs(out, "--steps", "2", "--checkpoint-every", "2")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		b, err := os.ReadFile(out + ".ckpt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 0x40
+		if err := os.WriteFile(out+".ckpt", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := runCLI(t, append(args, "--resume")...)
+		if code != exitFailed || !strings.Contains(errs, "checksum mismatch") || !strings.Contains(errs, ".ckpt") ||
+			strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 {
+			t.Errorf("corrupted checkpoint: exit %d, stderr %q, want %d and one line naming the file and the checksum", code, errs, exitFailed)
+		}
+	})
+}
+
+// TestTrainRuns trains each theory and objective briefly and checks the
+// files and the JSON summary.
+func TestTrainRuns(t *testing.T) {
+	phi4Data := hmcData(t, "2", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5")
+	u1Data := hmcData(t, "2", "--theory", "u1", "--L", "4", "--beta", "1")
+	u1 := []string{"train", "--theory", "u1", "--L", "4", "--beta", "1", "--layers", "2", "--mixtures", "2",
+		"--hidden", "4", "--batch", "4", "--steps", "3"}
+	cases := []struct {
+		name string
+		args func(out string) []string
+	}{
+		{"phi4/reverse/fast-path/float32", func(out string) []string {
+			return trainArgs(out, "--steps", "5", "--precision", "float32")
+		}},
+		{"phi4/forward/fast-path", func(out string) []string {
+			return trainArgs(out, "--steps", "5", "--objective", "forward", "--data", phi4Data)
+		}},
+		{"u1/reverse/fast-path", func(out string) []string { return append(u1, "--out", out) }},
+		{"u1/forward/standard", func(out string) []string {
+			return append(u1, "--out", out, "--objective", "forward", "--gradient", "standard", "--data", u1Data)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "m.flow")
+			code, stdout, errs := runCLI(t, append(tc.args(out), "--json")...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var r trainReport
+			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+				t.Fatalf("bad JSON %q: %v", stdout, err)
+			}
+			m, err := flow.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Provenance.Steps != r.Steps || m.Provenance.Estimator != r.Estimator || m.Provenance.Version != Version ||
+				m.Config.Theory != r.Theory || len(m.Params) != r.Params || r.Skipped != 0 || r.FinalLoss == nil {
+				t.Errorf("model %+v and report %+v disagree", m.Provenance, r)
+			}
+			rows, md, err := flowtrain.ReadLog(out + ".log.arrow")
+			if err != nil || len(rows) != r.Steps || md["latflow.theory"] != r.Theory {
+				t.Errorf("log: %d rows, theory %q, error %v; want %d rows of %s", len(rows), md["latflow.theory"], err, r.Steps, r.Theory)
+			}
+		})
+	}
+}

@@ -1,0 +1,141 @@
+package flowtrain_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"latflow/flowtrain"
+)
+
+// trainedCheckpoint returns the checkpoint of a short plateau run and its
+// file.
+func trainedCheckpoint(t *testing.T) (*flowtrain.Checkpoint, string) {
+	t.Helper()
+	s := setup{obj: flowtrain.Reverse, grad: flowtrain.FastPath, schedule: "plateau", steps: 3, workers: 1}
+	tr := newTrainer[float64](t, s)
+	if err := tr.Train(context.Background(), flowtrain.TrainOptions{Steps: s.steps, Run: s.run()}); err != nil {
+		t.Fatal(err)
+	}
+	c := tr.Checkpoint(s.run())
+	path := filepath.Join(t.TempDir(), "model.flow.ckpt")
+	if err := flowtrain.SaveCheckpoint(path, c); err != nil {
+		t.Fatal(err)
+	}
+	return c, path
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	c, path := trainedCheckpoint(t)
+	got, err := flowtrain.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Errorf("loaded checkpoint differs from the saved one:\ngot  %+v\nwant %+v", got, c)
+	}
+	if c.Plateau == nil || c.Step != 3 || len(c.Log) != 3 {
+		t.Errorf("checkpoint: got plateau state %v, step %d, %d log rows, want plateau state, step 3, 3 rows", c.Plateau, c.Step, len(c.Log))
+	}
+	// No temporary file is left next to the checkpoint.
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries after SaveCheckpoint, want only the checkpoint", len(entries))
+	}
+}
+
+// TestCheckpointCorrupted damages a checkpoint file in several ways and
+// checks for a one-line error that says what is wrong.
+func TestCheckpointCorrupted(t *testing.T) {
+	_, path := trainedCheckpoint(t)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		damage func([]byte) []byte
+		want   string
+	}{
+		{"flipped byte in the parameters", func(b []byte) []byte { b[len(b)/2] ^= 0x10; return b }, "checksum mismatch"},
+		{"flipped byte in the header", func(b []byte) []byte { b[20] ^= 1; return b }, "checksum mismatch"},
+		{"truncated", func(b []byte) []byte { return b[:len(b)-100] }, "checksum mismatch"},
+		{"very short", func(b []byte) []byte { return b[:12] }, "truncated"},
+		{"empty", func(b []byte) []byte { return nil }, "bad magic"},
+		{"not a checkpoint", func(b []byte) []byte {
+			return []byte("LATFLOWM and more bytes than the minimum of a checkpoint file, which is 48")
+		}, "bad magic"},
+		{"trailing bytes", func(b []byte) []byte { return append(b, 0) }, "checksum mismatch"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := filepath.Join(t.TempDir(), "bad.ckpt")
+			if err := os.WriteFile(bad, tc.damage(append([]byte(nil), good...)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := flowtrain.LoadCheckpoint(bad)
+			if err == nil {
+				t.Fatal("got no error, want one")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.want) || !strings.Contains(msg, bad) || strings.Contains(msg, "\n") {
+				t.Errorf("got %q, want one line naming %s and saying %q", msg, bad, tc.want)
+			}
+		})
+	}
+	if _, err := flowtrain.LoadCheckpoint(filepath.Join(t.TempDir(), "missing.ckpt")); err == nil {
+		t.Error("missing file: got no error, want one")
+	}
+}
+
+func TestRunParamsMismatch(t *testing.T) {
+	base := setup{obj: flowtrain.Forward, grad: flowtrain.FastPath, schedule: "cosine", steps: 10,
+		data: [][]float64{{1, 2}}}.run()
+	cases := []struct {
+		name   string
+		change func(r *flowtrain.RunParams)
+	}{
+		{"theory", func(r *flowtrain.RunParams) { r.Theory = "u1" }},
+		{"L", func(r *flowtrain.RunParams) { r.L = 8 }},
+		{"m2", func(r *flowtrain.RunParams) { r.Couplings = map[string]float64{"m2": -2, "lambda": trainLamda} }},
+		{"kappa", func(r *flowtrain.RunParams) { r.Couplings = map[string]float64{"kappa": 0.3, "lambda": trainLamda} }},
+		{"layers", func(r *flowtrain.RunParams) { r.Config.Layers = 3 }},
+		{"hidden", func(r *flowtrain.RunParams) { r.Config.Hidden = []int{4, 4} }},
+		{"kernel", func(r *flowtrain.RunParams) { r.Config.Kernel = 1 }},
+		{"precision", func(r *flowtrain.RunParams) { r.Precision = "float32" }},
+		{"objective", func(r *flowtrain.RunParams) { r.Objective = "reverse" }},
+		{"gradient", func(r *flowtrain.RunParams) { r.Gradient = "standard" }},
+		{"batch", func(r *flowtrain.RunParams) { r.Batch = 9 }},
+		{"lr", func(r *flowtrain.RunParams) { r.LR = 1e-4 }},
+		{"schedule", func(r *flowtrain.RunParams) { r.Schedule = "constant" }},
+		{"steps", func(r *flowtrain.RunParams) { r.Steps = 11 }},
+		{"clip", func(r *flowtrain.RunParams) { r.Clip = 1 }},
+		{"seed", func(r *flowtrain.RunParams) { r.Seed = 8 }},
+		{"data", func(r *flowtrain.RunParams) { r.DataDigest = flowtrain.DataDigest([][]float64{{1, 3}}) }},
+	}
+	if name, a, b := base.Mismatch(base); name != "" {
+		t.Errorf("identical parameters: got mismatch %s (%s vs %s), want none", name, a, b)
+	}
+	same := base
+	same.Data, same.Version = []string{"/elsewhere"}, "other"
+	if name, _, _ := base.Mismatch(same); name != "" {
+		t.Errorf("other data path and version: got mismatch %s, want none", name)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := base
+			o.Config.Hidden = append([]int(nil), base.Config.Hidden...)
+			tc.change(&o)
+			name, a, b := base.Mismatch(o)
+			if name != tc.name || a == b {
+				t.Errorf("got mismatch %q (%q vs %q), want %q with two different values", name, a, b, tc.name)
+			}
+		})
+	}
+}

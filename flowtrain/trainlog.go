@@ -1,0 +1,163 @@
+package flowtrain
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// LogRow is one training step in the training log.
+type LogRow struct {
+	// Step is the step number, from 1; skipped steps have rows too.
+	Step int64
+	// Loss is the estimator's loss (NaN if the estimator failed).
+	Loss float64
+	// GradNorm is the L2 norm of the gradient before clipping.
+	GradNorm float64
+	// ESS is the effective sample size per sample (reverse: ESS_q/N,
+	// forward: ESS_p/N).
+	ESS float64
+	// StdLogW is the standard deviation of log w = log p~ - log q over
+	// the batch (dividing by the batch size): 0 for a perfect flow.
+	StdLogW float64
+	// LR is the learning rate of the step.
+	LR float64
+	// WallSeconds is the wall-clock time of training up to the end of the
+	// step, summed over resumed sessions.
+	WallSeconds float64
+	// Skipped tells that the step made no update (non-finite loss or
+	// gradient, or a failed estimator).
+	Skipped bool
+}
+
+// Column names of the training log, in column order.
+const (
+	LogColStep        = "step"
+	LogColLoss        = "loss"
+	LogColGradNorm    = "grad_norm"
+	LogColESS         = "ess"
+	LogColStdLogW     = "std_logw"
+	LogColLR          = "lr"
+	LogColWallSeconds = "wall_seconds"
+	LogColSkipped     = "skipped"
+)
+
+// logSchema is the schema of the training log with metadata md.
+func logSchema(md map[string]string) *arrow.Schema {
+	f64 := arrow.PrimitiveTypes.Float64
+	fields := []arrow.Field{
+		{Name: LogColStep, Type: arrow.PrimitiveTypes.Int64},
+		{Name: LogColLoss, Type: f64},
+		{Name: LogColGradNorm, Type: f64},
+		{Name: LogColESS, Type: f64},
+		{Name: LogColStdLogW, Type: f64},
+		{Name: LogColLR, Type: f64},
+		{Name: LogColWallSeconds, Type: f64},
+		{Name: LogColSkipped, Type: arrow.FixedWidthTypes.Boolean},
+	}
+	meta := arrow.MetadataFrom(md)
+	return arrow.NewSchema(fields, &meta)
+}
+
+// WriteLog writes the training log rows to path as an uncompressed Arrow
+// IPC file (the random-access file format, readable by pyarrow, Polars
+// and pandas), one record batch, with md as schema metadata (for example
+// RunParams.LogMetadata). The columns are step int64, loss, grad_norm,
+// ess, std_logw, lr, wall_seconds float64 and skipped bool, without nulls
+// (a quantity a skipped step does not have is NaN). The file is rewritten
+// whole and atomically (a temporary file renamed over path), so a reader
+// never sees a partial log.
+func WriteLog(path string, rows []LogRow, md map[string]string) error {
+	mem := memory.DefaultAllocator
+	schema := logSchema(md)
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	b.Reserve(len(rows))
+	step := b.Field(0).(*array.Int64Builder)
+	fs := make([]*array.Float64Builder, 6)
+	for i := range fs {
+		fs[i] = b.Field(1 + i).(*array.Float64Builder)
+	}
+	skipped := b.Field(7).(*array.BooleanBuilder)
+	for _, r := range rows {
+		step.Append(r.Step)
+		for i, v := range [...]float64{r.Loss, r.GradNorm, r.ESS, r.StdLogW, r.LR, r.WallSeconds} {
+			fs[i].Append(v)
+		}
+		skipped.Append(r.Skipped)
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	return writeAtomic(path, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
+		if err != nil {
+			return err
+		}
+		err = fw.Write(rec)
+		if cerr := fw.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// ReadLog reads a training log written by WriteLog: its rows and its
+// schema metadata. It returns a one-line error for a file that is not an
+// Arrow IPC file or lacks a column of the right type.
+func ReadLog(path string) ([]LogRow, map[string]string, error) {
+	fail := func(format string, a ...any) ([]LogRow, map[string]string, error) {
+		msg := fmt.Sprintf(format, a...)
+		return nil, nil, fmt.Errorf("flowtrain: training log %s: %s", path, strings.Join(strings.Fields(msg), " "))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("flowtrain: training log: %w", err)
+	}
+	defer f.Close()
+	r, err := ipc.NewFileReader(f)
+	if err != nil {
+		return fail("not an Arrow IPC file: %v", err)
+	}
+	defer r.Close()
+	want := logSchema(nil)
+	sc := r.Schema()
+	if sc.NumFields() != want.NumFields() {
+		return fail("%d columns, want %d", sc.NumFields(), want.NumFields())
+	}
+	for i, fw := range want.Fields() {
+		if fg := sc.Field(i); fg.Name != fw.Name || !arrow.TypeEqual(fg.Type, fw.Type) {
+			return fail("column %d is %s %s, want %s %s", i, fg.Name, fg.Type, fw.Name, fw.Type)
+		}
+	}
+	md := sc.Metadata().ToMap()
+	var rows []LogRow
+	for i := 0; i < r.NumRecords(); i++ {
+		rec, err := r.RecordBatchAt(i)
+		if err != nil {
+			return fail("record batch %d: %v", i, err)
+		}
+		step := rec.Column(0).(*array.Int64).Int64Values()
+		var fs [6][]float64
+		for k := range fs {
+			fs[k] = rec.Column(1 + k).(*array.Float64).Float64Values()
+		}
+		sk := rec.Column(7).(*array.Boolean)
+		for j := range step {
+			rows = append(rows, LogRow{Step: step[j], Loss: fs[0][j], GradNorm: fs[1][j], ESS: fs[2][j],
+				StdLogW: fs[3][j], LR: fs[4][j], WallSeconds: fs[5][j], Skipped: sk.Value(j)})
+		}
+		rec.Release()
+	}
+	return rows, md, nil
+}
