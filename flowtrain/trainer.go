@@ -308,6 +308,9 @@ type TrainOptions struct {
 	// OnSave, if not nil, is called after each checkpoint with the step
 	// and the time writing the log and the checkpoint took.
 	OnSave func(step int, d time.Duration)
+	// Until, if not zero, ends the run normally after the first step that
+	// finishes past it (a wall-time budget); Steps still bounds the run.
+	Until time.Time
 }
 
 // Train runs steps until opt.Steps are done. On cancellation of ctx it
@@ -339,7 +342,7 @@ func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 		}
 		return nil
 	}
-	for t.step < opt.Steps {
+	for t.step < opt.Steps && (opt.Until.IsZero() || time.Now().Before(opt.Until)) {
 		if err := ctx.Err(); err != nil {
 			if serr := save(); serr != nil {
 				return fmt.Errorf("flowtrain: interrupted after step %d: %w; saving the checkpoint: %w", t.step, err, serr)

@@ -24,6 +24,8 @@ const (
 	flagTraceFile = "trace-file"
 	flagThreads   = "threads"
 	flagPartRows  = "part-rows"
+	flagMaxTime   = "max-time"
+	flagEval      = "eval"
 )
 
 // Flag names of latflow train and latflow bench.

@@ -75,6 +75,8 @@ func trainCommand() *cli.Command {
 			&cli.Uint64Flag{Name: flagSeed, Value: 1, Usage: "random seed; the same seed gives the same model bit for bit"},
 			&cli.IntFlag{Name: flagThreads, Usage: "worker goroutines (0: GOMAXPROCS); results do not depend on it"},
 			&cli.StringFlag{Name: flagTraceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE` (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
+			&cli.DurationFlag{Name: flagMaxTime, Usage: "stop training normally after this wall time (e.g. 10m; 0: no limit); the model records the steps done"},
+			&cli.IntFlag{Name: flagEval, Usage: "after training, draw N samples from the flow and report ESS and independence-Metropolis acceptance (0: none)"},
 			jsonFlag(),
 		),
 		Action: runTrain,
@@ -216,6 +218,10 @@ func parseTrain(c *cli.Context) (*trainConfig, error) {
 		return nil, usagef("--%s must be positive and finite, got %g", flagLR, lr)
 	case !(clip >= 0) || math.IsInf(clip, 1):
 		return nil, usagef("--%s must be zero (no clipping) or positive, got %g", flagClip, clip)
+	case c.Duration(flagMaxTime) < 0:
+		return nil, usagef("--%s must be zero (no limit) or positive, got %v", flagMaxTime, c.Duration(flagMaxTime))
+	case c.Int(flagEval) < 0:
+		return nil, usagef("--%s must be zero (none) or positive, got %d", flagEval, c.Int(flagEval))
 	}
 	schedName := c.String(flagSchedule)
 	if _, err := flowtrain.ParseSchedule(schedName, lr, steps); err != nil {
@@ -424,8 +430,12 @@ func trainWith[T nn.Float](c *cli.Context, cfg *trainConfig, ckpt *flowtrain.Che
 	if ckpt != nil {
 		lastCkpt = ckpt.Step
 	}
+	var until time.Time
+	if d := c.Duration(flagMaxTime); d > 0 {
+		until = t0.Add(d)
+	}
 	err = tr.Train(ctx, flowtrain.TrainOptions{
-		Steps: run.Steps, Run: run, Checkpoint: cfg.ckpt, CheckpointEvery: cfg.every, Log: cfg.logPath,
+		Until: until, Steps: run.Steps, Run: run, Checkpoint: cfg.ckpt, CheckpointEvery: cfg.every, Log: cfg.logPath,
 		OnStep: func(r flowtrain.StepResult) {
 			if r.Skipped {
 				prog.printf("latflow train: step %d skipped (%d in a row, %d in all): %s\n", r.Step, r.SkipRun, tr.Skipped(), r.Reason)
@@ -470,6 +480,13 @@ func trainWith[T nn.Float](c *cli.Context, cfg *trainConfig, ckpt *flowtrain.Che
 	}
 	fmt.Fprintf(stderr, "latflow train: model saved to %s (log %s)\n", cfg.out, cfg.logPath)
 	rep := newTrainReport(cfg, tr.Log(), f.NumParams(), tr.Skipped(), tr.Updates())
+	if n := c.Int(flagEval); n > 0 {
+		ev, err := evaluateFlow(ctx, f, cfg.th.act, n, run.Batch, cfg.workers, rand.New(rand.NewPCG(run.Seed, 2)))
+		if err != nil {
+			return fmt.Errorf("train: evaluation: %w", err)
+		}
+		rep.Eval = &ev
+	}
 	return rep.write(c.App.Writer, c.Bool(flagJSON))
 }
 
@@ -505,14 +522,15 @@ type trainReport struct {
 	Skipped         int                `json:"skipped"`
 	Updates         int                `json:"updates"`
 	// Final are the means over the last tenth of the steps (not skipped).
-	FinalSteps   int      `json:"final_steps"`
-	FinalLoss    *float64 `json:"final_loss,omitempty"`
-	FinalStdLogW *float64 `json:"final_std_logw,omitempty"`
-	FinalESS     *float64 `json:"final_ess,omitempty"`
-	WallSeconds  float64  `json:"wall_seconds"`
-	Model        string   `json:"model"`
-	Checkpoint   string   `json:"checkpoint"`
-	Log          string   `json:"log"`
+	FinalSteps   int       `json:"final_steps"`
+	FinalLoss    *float64  `json:"final_loss,omitempty"`
+	FinalStdLogW *float64  `json:"final_std_logw,omitempty"`
+	FinalESS     *float64  `json:"final_ess,omitempty"`
+	WallSeconds  float64   `json:"wall_seconds"`
+	Eval         *flowEval `json:"evaluation,omitempty"`
+	Model        string    `json:"model"`
+	Checkpoint   string    `json:"checkpoint"`
+	Log          string    `json:"log"`
 }
 
 func newTrainReport(cfg *trainConfig, log []flowtrain.LogRow, params, skipped, updates int) trainReport {
@@ -554,6 +572,9 @@ func (r trainReport) write(w io.Writer, asJSON bool) error {
 	fmt.Fprintf(w, "steps %d (%d updates, %d skipped) in %.1f s\n", r.Steps, r.Updates, r.Skipped, r.WallSeconds)
 	if r.FinalLoss != nil {
 		fmt.Fprintf(w, "last %d steps: loss %.6g, std(log w) %.4g, ESS %.4f\n", r.FinalSteps, *r.FinalLoss, *r.FinalStdLogW, *r.FinalESS)
+	}
+	if e := r.Eval; e != nil {
+		fmt.Fprintf(w, "evaluation on %d flow samples: ESS/N %.4f, independence Metropolis acceptance %.4f\n", e.Samples, e.ESS, e.Acceptance)
 	}
 	fmt.Fprintf(w, "model %s, log %s, checkpoint %s\n", r.Model, r.Log, r.Checkpoint)
 	return nil

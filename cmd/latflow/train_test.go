@@ -105,6 +105,8 @@ func TestTrainBadInput(t *testing.T) {
 		{"mixtures for phi4", []string{"--mixtures", "2"}, "--mixtures", ""},
 		{"unknown precision", []string{"--precision", "float16"}, "--precision", ""},
 		{"resume and force", []string{"--resume", "--force"}, "--resume", ""},
+		{"max-time negative", []string{"--max-time", "-1s"}, "--max-time", ""},
+		{"eval negative", []string{"--eval", "-5"}, "--eval", ""},
 		{"resume without checkpoint", []string{"--resume"}, "--resume", ""},
 		{"existing model", nil, "--out", existing},
 		{"max skips zero", []string{"--max-skips", "0"}, "--max-skips", ""},
