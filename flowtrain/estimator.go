@@ -2,11 +2,11 @@ package flowtrain
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"latflow/flow"
 	"latflow/nn"
+	"latflow/observables"
 	"latflow/sampler"
 )
 
@@ -376,30 +376,11 @@ func (e *Estimator[T]) forward(data []float64) (float64, error) {
 	return loss, nil
 }
 
-// ess returns the normalized effective sample size of e.logw.
+// ess returns the normalized effective sample size of e.logw: ESS_q/N
+// for samples from the flow, ESS_p/N for samples from the target.
 func (e *Estimator[T]) ess() float64 {
-	logN := math.Log(float64(len(e.logw)))
 	if e.obj == Reverse {
-		return math.Exp(2*logSumExp(e.logw, 1) - logN - logSumExp(e.logw, 2))
+		return observables.ReverseESS(e.logw)
 	}
-	return math.Exp(2*logN - logSumExp(e.logw, 1) - logSumExp(e.logw, -1))
-}
-
-// logSumExp returns log sum_i exp(a v_i), NaN if a v_i is NaN for some i.
-func logSumExp(v []float64, a float64) float64 {
-	m := math.Inf(-1)
-	for _, x := range v {
-		if math.IsNaN(x) {
-			return math.NaN()
-		}
-		m = math.Max(m, a*x)
-	}
-	if math.IsInf(m, 0) {
-		return m
-	}
-	var s float64
-	for _, x := range v {
-		s += math.Exp(a*x - m)
-	}
-	return m + math.Log(s)
+	return observables.ForwardESS(e.logw)
 }
