@@ -1,6 +1,7 @@
 // Command latflow is lattice field theory Monte Carlo with normalizing
 // flows: exact U(1) results, HMC for U(1) gauge theory and phi^4 theory,
-// and (later) flow training and sampling.
+// Gamma-method analysis of Arrow datasets, flow training with six gradient
+// estimators, and their benchmark.
 //
 // Exit codes:
 //
