@@ -27,7 +27,7 @@ func benchFlow[T nn.Float](b *testing.B, L int, op string) {
 		p = f.NewPass(benchBatch)
 		grad = make([]T, f.NumParams())
 		f.Forward(p, x, s, q, x, 0)
-		f.Backward(p, nil, s, nil, grad, 0) // allocates the chunk gradients
+		f.Backward(p, nil, s, nil, grad, 0) // warm-up
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

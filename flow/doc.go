@@ -22,6 +22,9 @@
 //     same layout. Model files (model.go) store it as float64.
 //   - Batches run in parallel over samples (nn.ParallelFor); base samples
 //     are drawn serially in sample order, so results do not depend on the
-//     number of workers. Training keeps the tapes of a batch in a Pass
-//     (Flow.Forward, then Flow.Backward over all layers).
+//     number of workers. Training keeps the tapes of a batch in a Pass:
+//     Flow.Forward then Flow.Backward for the sampling direction (reverse
+//     KL), Flow.InverseForward then Flow.InverseBackward for the inverse
+//     direction from data to the base (forward KL, with the pullback score
+//     of Proposition 4.1 carried through InverseForward).
 package flow
