@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"latflow/internal/couplings"
 )
 
 // FormatVersion is the version of the layout described in the package
@@ -167,25 +167,14 @@ func ensembleDiff(a, b Meta) (what, va, vb string) {
 		return "parametrization", "parametrization=" + strconv.Quote(a.Parametrization),
 			"parametrization=" + strconv.Quote(b.Parametrization)
 	}
-	names := slices.Sorted(maps.Keys(a.Couplings))
-	for k := range b.Couplings {
-		if _, ok := a.Couplings[k]; !ok {
-			names = append(names, k)
-		}
-	}
-	for _, k := range names {
-		x, okA := a.Couplings[k]
-		y, okB := b.Couplings[k]
-		if okA && okB && x == y {
-			continue
-		}
+	if d := couplings.FirstDiff(a.Couplings, b.Couplings); d.Differ {
 		coupling := func(v float64, ok bool) string {
 			if !ok {
-				return "no " + k
+				return "no " + d.Name
 			}
-			return k + "=" + strconv.FormatFloat(v, 'g', -1, 64)
+			return d.Name + "=" + strconv.FormatFloat(v, 'g', -1, 64)
 		}
-		return "couplings", coupling(x, okA), coupling(y, okB)
+		return "couplings", coupling(d.A, d.InA), coupling(d.B, d.InB)
 	}
 	return "", "", ""
 }

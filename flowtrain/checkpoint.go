@@ -21,6 +21,7 @@ import (
 	"latflow/flow"
 
 	"latflow/internal/atomicfile"
+	"latflow/internal/couplings"
 )
 
 // RunParams are the parameters of a training run that determine its
@@ -85,26 +86,14 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 			return f.name, f.a, f.b
 		}
 	}
-	names := slices.Collect(maps.Keys(r.Couplings))
-	for k := range o.Couplings {
-		if _, ok := r.Couplings[k]; !ok {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		x, okA := r.Couplings[k]
-		y, okB := o.Couplings[k]
-		if okA && okB && x == y {
-			continue
-		}
+	if d := couplings.FirstDiff(r.Couplings, o.Couplings); d.Differ {
 		val := func(v float64, ok bool) string {
 			if !ok {
 				return "none"
 			}
 			return num(v)
 		}
-		return k, val(x, okA), val(y, okB)
+		return d.Name, val(d.A, d.InA), val(d.B, d.InB)
 	}
 	data := func(p RunParams) string {
 		if p.DataDigest == "" {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"latflow/dataset"
 	"latflow/flow"
 	"latflow/flowtrain"
+	"latflow/internal/couplings"
 	"latflow/nn"
 	"latflow/telemetry"
 )
@@ -317,26 +317,14 @@ func loadTrainData(cfg *trainConfig) error {
 	if run.Theory == theoryPhi4 && m.Parametrization != run.Parametrization {
 		return usagef("--%s %s is in the %s parametrization of phi^4, this run in the %s one", flagData, dirs, m.Parametrization, run.Parametrization)
 	}
-	names := slices.Collect(maps.Keys(run.Couplings))
-	for k := range m.Couplings {
-		if _, ok := run.Couplings[k]; !ok {
-			names = append(names, k)
-		}
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		a, okA := m.Couplings[k]
-		b, okB := run.Couplings[k]
-		if okA && okB && a == b {
-			continue
-		}
+	if d := couplings.FirstDiff(m.Couplings, run.Couplings); d.Differ {
 		val := func(v float64, ok bool) string {
 			if !ok {
 				return "none"
 			}
 			return strconv.FormatFloat(v, 'g', -1, 64)
 		}
-		return usagef("--%s %s holds %s=%s, this run has --%s %s", flagData, dirs, k, val(a, okA), k, val(b, okB))
+		return usagef("--%s %s holds %s=%s, this run has --%s %s", flagData, dirs, d.Name, val(d.A, d.InA), d.Name, val(d.B, d.InB))
 	}
 	if ds.ConfigSize != cfg.th.size && ds.ConfigName != "" {
 		return usagef("--%s %s holds configurations of %d values, want %d", flagData, dirs, ds.ConfigSize, cfg.th.size)
