@@ -19,8 +19,9 @@ var benchCases = []struct {
 
 // benchNet times Forward, or Forward followed by Backward with mode "full"
 // (gin and grad) or "input" (gin only).
-func benchNet[T Float](b *testing.B, L int, channels []int, hidden, final Activation, mode string) {
+func benchNet[T Float](b *testing.B, L int, channels []int, hidden, final Activation, mode string, rows bool) {
 	n := NewNet[T](L, channels, 3, hidden, final)
+	n.rows = rows
 	n.InitRandom(rand.New(rand.NewPCG(14, 1)))
 	tape := n.NewTape()
 	rng := rand.New(rand.NewPCG(14, 2))
@@ -48,14 +49,20 @@ func benchNet[T Float](b *testing.B, L int, channels []int, hidden, final Activa
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
+// benchAll runs mode on every case in float32 and float64, on the row
+// kernels (the default where kernels.HasRowKernels) and on the per-plane
+// axpy kernels (the fallback).
 func benchAll(b *testing.B, mode string) {
 	for _, c := range benchCases {
-		b.Run(fmt.Sprintf("%s/float32", c.name), func(b *testing.B) {
-			benchNet[float32](b, c.L, c.channels, c.hidden, c.final, mode)
-		})
-		b.Run(fmt.Sprintf("%s/float64", c.name), func(b *testing.B) {
-			benchNet[float64](b, c.L, c.channels, c.hidden, c.final, mode)
-		})
+		for _, path := range []string{"rows", "axpy"} {
+			rows := path == "rows"
+			b.Run(fmt.Sprintf("%s/float32/%s", c.name, path), func(b *testing.B) {
+				benchNet[float32](b, c.L, c.channels, c.hidden, c.final, mode, rows)
+			})
+			b.Run(fmt.Sprintf("%s/float64/%s", c.name, path), func(b *testing.B) {
+				benchNet[float64](b, c.L, c.channels, c.hidden, c.final, mode, rows)
+			})
+		}
 	}
 }
 

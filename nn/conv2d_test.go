@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"latflow/internal/kernels"
 )
 
 // convCase is one layer shape of the convolution tests.
@@ -157,9 +159,10 @@ func TestConv2DVJPInputAdjoint(t *testing.T) {
 	}
 }
 
-// TestConv2DWorkspaceMatchesDirect checks the shifted-row path that Net
-// uses (forwardWS, vjpInputWS, vjpParamsWS) against the direct kernels of
-// the public methods, including kernels wider than the lattice.
+// TestConv2DWorkspaceMatchesDirect checks the shifted-row paths that Net
+// uses (forwardWS, vjpInputWS, vjpParamsWS and the row kernels forwardRows,
+// backwardRows) against the direct kernels of the public methods,
+// including kernels wider than the lattice.
 func TestConv2DWorkspaceMatchesDirect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 5))
 	cs := convCases()
@@ -194,5 +197,16 @@ func TestConv2DWorkspaceMatchesDirect(t *testing.T) {
 		conv.VJPParams(gW2, gB2, gout, in, c.L)
 		compare("VJPParams W", gW, gW2)
 		compare("VJPParams B", gB, gB2)
+
+		// The row kernels, without activations.
+		plan, coef := conv.newRowPlan(c.L), make([]float64, conv.rowCoefLen())
+		conv.forwardRows(got, in, ws, coef, &plan, c.L, kernels.EpiNone)
+		compare("forwardRows", got, want)
+		clear(gW)
+		clear(gB)
+		conv.backwardRows(gin, gW, gB, gout, in, ws, coef, &plan, c.L, kernels.EpiNone)
+		compare("backwardRows input", gin, gin2)
+		compare("backwardRows W", gW, gW2)
+		compare("backwardRows B", gB, gB2)
 	}
 }

@@ -20,14 +20,27 @@
 //   - A VJP ("vector-Jacobian product") of y = f(x) takes a cotangent gy and
 //     returns gx = (dy/dx)^T gy. VJPs named ...Params and the grad argument
 //     of Net.Backward accumulate (+=); VJPs with respect to inputs overwrite.
-//   - A Net is read-only during Forward and Backward, so goroutines may share
-//     it; all per-sample state (activations, workspace) lives in a Tape, one
-//     per goroutine. Forward and Backward do not allocate. They run the
-//     convolutions through periodically shifted copies of each plane held in
-//     the Tape (contiguous axpy and dot on gonum's assembly); the Conv2D
-//     methods, which have no workspace, use direct stencil kernels. Both are
+//   - A Net's parameters are read-only during Forward and Backward, so
+//     goroutines may share it; the per-sample state (the activations) lives
+//     in a Tape, one per goroutine or stored sample. The scratch space of a
+//     call (shifted copies, cotangent buffers) comes from a pool in the Net,
+//     one buffer per concurrent call, reused while warm in cache; Forward
+//     and Backward allocate only while that pool grows to the number of
+//     concurrent calls (once per goroutine), then never.
+//   - Forward and Backward run the convolutions through periodically
+//     shifted copies of each plane. Where kernels.HasRowKernels (amd64 with
+//     AVX2 and FMA) a layer is one small matrix product over the rows of the
+//     copies, four output channels at a time in assembly, with the hidden
+//     LeakyReLU fused into the forward store and its VJP into the input
+//     VJP's store, and the weight gradient taken from the same copies of
+//     the output cotangent as the input VJP (or, for layers with few input
+//     channels, from copies of the input). Elsewhere they run one axpy or
+//     dot per kernel entry and plane on gonum's assembly. The Conv2D
+//     methods, which have no workspace, use direct stencil kernels. All are
 //     in package latflow/internal/kernels and give the same numbers up to
-//     rounding.
+//     rounding (the assembly rounds once per multiply-add); each is
+//     deterministic, so the same inputs give the same bits on every call and
+//     in every goroutine.
 //   - Do not reassign a layer's W or B, or Layers: they are views into the
 //     flat parameters. Change values in place (or through Params).
 //   - Activations are Identity, LeakyReLU (negative slope 0.01, the PyTorch

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"latflow/internal/kernels"
 )
 
 // Net is a stack of Conv2D layers on an L x L lattice, with the Hidden
@@ -19,6 +21,13 @@ type Net[T Float] struct {
 	// woff[l], boff[l] are the offsets of layer l's W and B in params.
 	woff, boff []int
 	channels   []int
+	// rows selects the row kernels (kernels.HasRowKernels), which do a
+	// layer four output channels at a time with the activation fused, over
+	// the per-plane axpy kernels; plans[l] holds layer l's row offsets.
+	rows  bool
+	plans []rowPlan
+	// scratch pools the workspace of Forward and Backward.
+	scratch *scratchPool[T]
 }
 
 // NewNet returns a network on an L x L lattice whose layer l maps
@@ -51,6 +60,8 @@ func NewNet[T Float](L int, channels []int, kernel int, hidden, final Activation
 		woff:     make([]int, nl),
 		boff:     make([]int, nl),
 		channels: append([]int(nil), channels...),
+		rows:     kernels.HasRowKernels(),
+		plans:    make([]rowPlan, nl),
 	}
 	KK := kernel * kernel
 	off := 0
@@ -69,7 +80,9 @@ func NewNet[T Float](L int, channels []int, kernel int, hidden, final Activation
 			W: n.params[n.woff[l] : n.woff[l]+cout*cin*KK : n.woff[l]+cout*cin*KK],
 			B: n.params[n.boff[l] : n.boff[l]+cout : n.boff[l]+cout],
 		}
+		n.plans[l] = n.Layers[l].newRowPlan(L)
 	}
+	n.scratch = n.newScratchPool()
 	return n
 }
 
@@ -126,16 +139,30 @@ func (n *Net[T]) Forward(t *Tape[T], out, in []T) {
 		panic(fmt.Sprintf("nn: Forward: input length %d, output length %d, want %d, %d",
 			len(in), len(out), n.InSize(), n.OutSize()))
 	}
+	s := n.scratch.get(t.last)
+	defer n.scratch.put(s)
+	t.last = s
 	copy(t.acts[0], in)
 	last := len(n.Layers) - 1
 	for l := range n.Layers {
 		y := t.acts[l+1]
-		n.Layers[l].forwardWS(y, t.acts[l], t.ws, n.L)
 		a := n.Hidden
 		if l == last {
 			a = n.Final
 		}
-		ActivationForwardTo(y, y, a)
+		if !n.rows {
+			n.Layers[l].forwardWS(y, t.acts[l], s.ws, n.L)
+			ActivationForwardTo(y, y, a)
+			continue
+		}
+		epi := kernels.EpiNone
+		if a == LeakyReLU {
+			epi = kernels.EpiLeakyReLU
+		}
+		n.Layers[l].forwardRows(y, t.acts[l], s.ws, s.coef, &n.plans[l], n.L, epi)
+		if a == Tanh {
+			ActivationForwardTo(y, y, a)
+		}
 	}
 	copy(out, t.acts[last+1])
 	t.done = true
@@ -144,8 +171,8 @@ func (n *Net[T]) Forward(t *Tape[T], out, in []T) {
 // Backward computes, for the sample of the last Forward on t and a
 // cotangent gout of the output, gin = (d out/d in)^T gout (overwriting gin;
 // skipped if gin is nil) and grad += (d out/d params)^T gout (grad shaped
-// like Params; skipped if grad is nil). gout is not modified. Backward may
-// be called several times after one Forward.
+// like Params; skipped if grad is nil). gout is not modified and must not
+// overlap gin. Backward may be called several times after one Forward.
 func (n *Net[T]) Backward(t *Tape[T], gin, grad, gout []T) {
 	t.check(n, "Backward")
 	if !t.done {
@@ -163,26 +190,52 @@ func (n *Net[T]) Backward(t *Tape[T], gin, grad, gout []T) {
 	if gin == nil && grad == nil {
 		return
 	}
+	s := n.scratch.get(t.last)
+	defer n.scratch.put(s)
+	t.last = s
 	V := n.L * n.L
 	last := len(n.Layers) - 1
-	// g holds the cotangent of the current layer's pre-activation output.
-	g, spare := t.g0, t.g1
-	g = g[:n.Layers[last].Cout*V]
-	ActivationVJP(g, gout, t.acts[last+1], n.Final)
+	bufs := [2][]T{s.g0, s.g1}
+	// g holds the cotangent of the current layer's pre-activation output:
+	// gout itself after an Identity (it is only read), else in bufs[1].
+	g := gout
+	if n.Final != Identity {
+		g = bufs[1][:len(gout)]
+		ActivationVJP(g, gout, t.acts[last+1], n.Final)
+	}
+	next := 0
 	for l := last; l >= 0; l-- {
 		c := &n.Layers[l]
+		var gW, gB []T
 		if grad != nil {
-			c.vjpParamsWS(grad[n.woff[l]:n.boff[l]], grad[n.boff[l]:n.boff[l]+c.Cout], g, t.acts[l], t.ws, n.L)
+			gW, gB = grad[n.woff[l]:n.boff[l]], grad[n.boff[l]:n.boff[l]+c.Cout]
 		}
-		if l == 0 {
-			if gin != nil {
-				c.vjpInputWS(gin, g, t.ws, n.L)
+		// gs receives the cotangent of the layer's input: gin for the
+		// first layer, else that of the previous layer's pre-activation.
+		gs := gin
+		if l > 0 {
+			gs = bufs[next][:c.Cin*V]
+		}
+		if n.rows {
+			epi := kernels.EpiNone
+			if l > 0 && n.Hidden == LeakyReLU {
+				epi = kernels.EpiLeakyReLUVJP
 			}
-			break
+			c.backwardRows(gs, gW, gB, g, t.acts[l], s.ws, s.coef, &n.plans[l], n.L, epi)
+			if l > 0 && epi == kernels.EpiNone {
+				ActivationVJP(gs, gs, t.acts[l], n.Hidden)
+			}
+		} else {
+			if gW != nil {
+				c.vjpParamsWS(gW, gB, g, t.acts[l], s.ws, n.L)
+			}
+			if gs != nil {
+				c.vjpInputWS(gs, g, s.ws, n.L)
+				if l > 0 {
+					ActivationVJP(gs, gs, t.acts[l], n.Hidden)
+				}
+			}
 		}
-		gs := spare[:c.Cin*V]
-		c.vjpInputWS(gs, g, t.ws, n.L)
-		ActivationVJP(gs, gs, t.acts[l], n.Hidden)
-		g, spare = gs, g[:cap(g)]
+		g, next = gs, 1-next
 	}
 }

@@ -2,56 +2,49 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 )
 
-// Tape holds one sample's activations from Net.Forward and the workspace of
-// Net.Backward. Use one Tape per goroutine (or per stored sample); a Tape
-// fits every Net with the same L, kernel size and channel counts. Bytes
-// tells its size.
+// Tape holds one sample's activations from Net.Forward, all that
+// Net.Backward needs. Use one Tape per goroutine (or per stored sample); a
+// Tape fits every Net with the same L, kernel size and channel counts.
+// Bytes tells its size. The scratch space of a call (shifted copies,
+// cotangent buffers) is not in the Tape but in the Net's pool, shared by
+// all tapes, so it stays in cache from one call to the next.
 type Tape[T Float] struct {
 	l, k     int
 	channels []int
 	// acts[0] is a copy of the input, acts[l+1] the activated output of
 	// layer l.
 	acts [][]T
-	// g0, g1 are cotangent buffers of the largest channel count.
-	g0, g1 []T
-	// ws holds shifted-row copies of a layer's input planes (Forward, the
-	// parameter VJP) or of its output cotangent (the input VJP).
-	ws   []T
 	done bool
+	// last is the scratch of the tape's last call, asked for again first:
+	// a goroutine's tapes keep to its scratch, warm in its core's cache.
+	last *scratch[T]
 }
 
 // NewTape returns a tape for n.
 func (n *Net[T]) NewTape() *Tape[T] {
 	V := n.L * n.L
-	total, cmax := 0, 0
+	total := 0
 	for _, c := range n.channels {
 		total += c * V
-		cmax = max(cmax, c)
 	}
-	wsLen := 0
-	for l := range n.Layers {
-		wsLen = max(wsLen, n.Layers[l].workspaceLen(n.L))
-	}
-	buf := make([]T, total+2*cmax*V+wsLen)
+	buf := make([]T, total)
 	t := &Tape[T]{l: n.L, k: n.Kernel(), channels: n.Channels(), acts: make([][]T, len(n.channels))}
 	off := 0
 	for l, c := range n.channels {
 		t.acts[l] = buf[off : off+c*V : off+c*V]
 		off += c * V
 	}
-	t.g0 = buf[off : off+cmax*V : off+cmax*V]
-	t.g1 = buf[off+cmax*V : off+2*cmax*V : off+2*cmax*V]
-	t.ws = buf[off+2*cmax*V:]
 	return t
 }
 
 // Bytes returns the memory held by the tape, in bytes.
 func (t *Tape[T]) Bytes() int {
 	var zero T
-	n := len(t.g0) + len(t.g1) + len(t.ws)
+	n := 0
 	for _, a := range t.acts {
 		n += len(a)
 	}
@@ -71,4 +64,78 @@ func (t *Tape[T]) check(n *Net[T], op string) {
 		panic(fmt.Sprintf("nn: %s: tape for L=%d K=%d channels %v, net has L=%d K=%d channels %v",
 			op, t.l, t.k, t.channels, n.L, n.Kernel(), n.channels))
 	}
+}
+
+// scratch is the workspace of one Forward or Backward call, taken from the
+// Net's scratchPool for the call and given back at its end. Its contents do
+// not carry over between calls.
+type scratch[T Float] struct {
+	// g0, g1 are cotangent buffers of the largest channel count.
+	g0, g1 []T
+	// ws holds shifted-row copies of a layer's input planes (Forward, a
+	// weight gradient) or of its output cotangent (Backward).
+	ws []T
+	// coef holds packed weights of four channels, or a layer's weight
+	// gradient, for the row kernels.
+	coef []T
+}
+
+// scratchPool keeps the scratch space of a Net for reuse: a stack, so that
+// a single goroutine gets the same, cache-warm buffers on every call, and
+// concurrent calls get one each. It grows to the largest number of
+// concurrent calls and never shrinks; unlike a sync.Pool it does not drop
+// buffers (at garbage collections, or at random under the race detector),
+// so calls allocate only while it grows.
+type scratchPool[T Float] struct {
+	mu   sync.Mutex
+	free []*scratch[T]
+	// g, ws and coef are the lengths of a scratch's buffers.
+	g, ws, coef int
+}
+
+// newScratchPool returns the pool of scratch space for n.
+func (n *Net[T]) newScratchPool() *scratchPool[T] {
+	p := &scratchPool[T]{free: make([]*scratch[T], 0, 8)}
+	for _, c := range n.channels {
+		p.g = max(p.g, c*n.L*n.L)
+	}
+	for l := range n.Layers {
+		p.ws = max(p.ws, n.Layers[l].workspaceLen(n.L))
+		p.coef = max(p.coef, n.Layers[l].rowCoefLen())
+	}
+	return p
+}
+
+// get returns a scratch for the caller's exclusive use until put: pref if
+// it is free, else the one given back last.
+func (p *scratchPool[T]) get(pref *scratch[T]) *scratch[T] {
+	p.mu.Lock()
+	if k := len(p.free); k > 0 {
+		i := k - 1
+		for j, s := range p.free {
+			if s == pref {
+				i = j
+				break
+			}
+		}
+		s := p.free[i]
+		p.free[i] = p.free[k-1]
+		p.free = p.free[:k-1]
+		p.mu.Unlock()
+		return s
+	}
+	p.mu.Unlock()
+	buf := make([]T, 2*p.g+p.ws+p.coef)
+	s := &scratch[T]{}
+	s.g0, buf = buf[:p.g:p.g], buf[p.g:]
+	s.g1, buf = buf[:p.g:p.g], buf[p.g:]
+	s.ws, s.coef = buf[:p.ws:p.ws], buf[p.ws:]
+	return s
+}
+
+// put gives s back to the pool.
+func (p *scratchPool[T]) put(s *scratch[T]) {
+	p.mu.Lock()
+	p.free = append(p.free, s)
+	p.mu.Unlock()
 }

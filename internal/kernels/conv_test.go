@@ -163,6 +163,13 @@ func TestElementwise(t *testing.T) {
 	if got, want := Sum(x), 0.0; got != want {
 		t.Errorf("Sum: got %g, want %g", got, want)
 	}
+	g := make([]float64, 3)
+	GatherTo(g, x, []int32{4, 0, 4, 1})
+	for i, want := range []float64{2, -2, 2} {
+		if g[i] != want {
+			t.Errorf("GatherTo element %d: got %g, want %g", i, g[i], want)
+		}
+	}
 }
 
 func benchKernel(b *testing.B, K, L int, f func(dst, a, c []float32, K, L int)) {

@@ -1,6 +1,7 @@
 // Package kernels holds the arithmetic inner loops of package nn: periodic
 // two-dimensional convolution of one channel plane, its adjoint, its weight
-// gradient, and the elementwise activations.
+// gradient, whole layers four channels at a time (the row kernels), and the
+// elementwise activations.
 //
 // Conventions:
 //
@@ -18,13 +19,26 @@
 //     made by ShiftRowsTo, so that every kernel entry is one contiguous axpy
 //     or dot of length L*L, run on gonum's assembly for float32 and float64
 //     (2x faster than the direct form at L = 16 in float32).
+//   - The row kernels (RowCombine4To, RowDots4; rows.go) do a whole layer
+//     from the same shifted-row copies as one small matrix product, four
+//     output channels at a time with the sums in registers, and fuse the
+//     LeakyReLU (or its VJP) into the store (Epilogue). On amd64 with AVX2
+//     and FMA (HasRowKernels) they and ShiftRowsTo for K = 3 run in
+//     assembly (rows_amd64.s, shift_amd64.s; about 5x the axpy form at
+//     L = 16), elsewhere, or with the build tag purego, the reference loops.
+//     The assembly rounds once per multiply-add and sums in its own order,
+//     so it agrees with the references to rounding, not bit for bit, but it
+//     is deterministic: the same inputs give the same bits on every call.
+//     ShiftRowsTo only copies, so its assembly is exact.
 //   - Every fast kernel has a plain reference loop beside it (ConvPlaneRef,
-//     ConvPlaneAdjointRef, ConvWeightGradRef, AxpyRef, DotRef), with
-//     per-element modulo, used by the tests and benchmarks.
+//     ConvPlaneAdjointRef, ConvWeightGradRef, AxpyRef, DotRef,
+//     RowCombine4Ref, RowDots4Ref, ShiftRowsRef), used by the tests and
+//     benchmarks.
 //   - Kernels accumulate into their destination unless the name ends in To.
 //     They do not check shapes beyond what the Go runtime checks; package nn
-//     does the checks. Destination and source must not overlap unless the
-//     function says so.
+//     does the checks. The exceptions are the functions with assembly
+//     bodies, which check every bound they touch and panic ("kernels: ...").
+//     Destination and source must not overlap unless the function says so.
 //   - No kernel allocates.
 package kernels
 

@@ -12,13 +12,30 @@ func Fill[T Float](dst []T, a T) {
 	}
 }
 
-// Sum returns the sum of the elements of x.
-func Sum[T Float](x []T) T {
-	var s T
-	for _, v := range x {
-		s += v
+// GatherTo sets dst[j] = src[idx[j]] for j < len(dst); len(idx) >= len(dst).
+func GatherTo[T Float](dst, src []T, idx []int32) {
+	idx = idx[:len(dst)]
+	for j, k := range idx {
+		dst[j] = src[k]
 	}
-	return s
+}
+
+// Sum returns the sum of the elements of x, in four interleaved partial
+// sums (independent additions), then (s0 + s1) + (s2 + s3).
+func Sum[T Float](x []T) T {
+	var s0, s1, s2, s3 T
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // LeakyReLUTo sets dst[i] = x[i] for x[i] > 0 and LeakySlope*x[i] otherwise.

@@ -1,5 +1,7 @@
 package kernels
 
+import "unsafe"
+
 // Convolution through shifted-row copies. For a plane src and K odd,
 // h = K/2, ShiftRowsTo writes K copies S_k1 (k1 = 0..K-1), each of L+2h rows
 // of length L:
@@ -17,8 +19,31 @@ package kernels
 func ShiftedLen(K, L int) int { return K * (L + K - 1) * L }
 
 // ShiftRowsTo writes the K shifted-row copies of the plane src into dst, of
-// length ShiftedLen(K, L).
+// length ShiftedLen(K, L). For K = 3 and L a multiple of 8 (4 for float64)
+// it runs in assembly where HasRowKernels.
 func ShiftRowsTo[T Float](dst, src []T, K, L int) {
+	src = src[:L*L]
+	dst = dst[:ShiftedLen(K, L)]
+	if hasRowKernels && K == 3 {
+		var zero T
+		switch unsafe.Sizeof(zero) {
+		case 4:
+			if L%8 == 0 {
+				shiftRows3F32((*float32)(unsafe.Pointer(&dst[0])), (*float32)(unsafe.Pointer(&src[0])), L)
+				return
+			}
+		case 8:
+			if L%4 == 0 {
+				shiftRows3F64((*float64)(unsafe.Pointer(&dst[0])), (*float64)(unsafe.Pointer(&src[0])), L)
+				return
+			}
+		}
+	}
+	ShiftRowsRef(dst, src, K, L)
+}
+
+// ShiftRowsRef is the reference loop for ShiftRowsTo.
+func ShiftRowsRef[T Float](dst, src []T, K, L int) {
 	h, V := K/2, L*L
 	R := L + 2*h
 	src = src[:V]

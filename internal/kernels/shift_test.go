@@ -1,0 +1,48 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestShiftRowsMatchesReference checks ShiftRowsTo (assembly for K = 3
+// where HasRowKernels) bit for bit against ShiftRowsRef and against the
+// definition S_k1[(r+h)*L + x1] = src[(r mod L)*L + (x1+k1-h) mod L].
+func TestShiftRowsMatchesReference(t *testing.T) {
+	t.Run("float32", func(t *testing.T) { testShiftRows[float32](t) })
+	t.Run("float64", func(t *testing.T) { testShiftRows[float64](t) })
+	t.Run("named", func(t *testing.T) { testShiftRows[namedFloat](t) })
+}
+
+func testShiftRows[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 1))
+	for _, K := range []int{1, 3, 5} {
+		for _, L := range []int{1, 2, 3, 4, 6, 8, 12, 16, 24, 32} {
+			t.Run(fmt.Sprintf("K=%d/L=%d", K, L), func(t *testing.T) {
+				src := randSlice[T](rng, L*L)
+				n := ShiftedLen(K, L)
+				got := randSlice[T](rng, n+3)
+				want := append([]T(nil), got...)
+				ShiftRowsTo(got[:n], src, K, L)
+				ShiftRowsRef(want[:n], src, K, L)
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("element %d: got %g, want %g", i, got[i], want[i])
+					}
+				}
+				h, R := K/2, L+K-1
+				for k1 := range K {
+					for r := -h; r < L+h; r++ {
+						for x1 := range L {
+							v := got[(k1*R+r+h)*L+x1]
+							if w := src[wrap(r, L)*L+wrap(x1+k1-h, L)]; v != w {
+								t.Fatalf("copy %d row %d site %d: got %g, want %g", k1, r, x1, v, w)
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
