@@ -36,6 +36,8 @@ func TestBadFlags(t *testing.T) {
 		{"u1 with m2", []string{"hmc", "--theory", "u1", "--m2", "1"}, "--m2"},
 		{"negative lambda", []string{"hmc", "--theory", "phi4", "--lambda", "-1"}, "--lambda"},
 		{"tau zero", []string{"hmc", "--tau", "0"}, "--tau"},
+		{"therm negative", []string{"hmc", "--therm", "-1"}, "--therm"},
+		{"chains too many", []string{"hmc", "--chains", "2000"}, "--chains"},
 		{"steps zero", []string{"hmc", "--steps", "0"}, "--steps"},
 		{"chains zero", []string{"hmc", "--chains", "0"}, "--chains"},
 		{"exact beta zero", []string{"exact", "--beta", "0"}, "--beta"},
