@@ -70,14 +70,8 @@ func runAnalyze(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var th *theory
-	if m.Theory == theoryU1 {
-		th = &theory{name: theoryU1, couplings: m.Couplings}
-	} else {
-		th = &theory{name: theoryPhi4, couplings: m.Couplings, parametrization: m.Parametrization}
-	}
 	rep := report{
-		Description: describeTheory(th.name, m.L, m.Couplings, m.Parametrization),
+		Description: describeTheory(m.Theory, m.L, m.Couplings, m.Parametrization),
 		Theory:      m.Theory, L: m.L, Couplings: m.Couplings, Parametrization: m.Parametrization,
 		Sampler: m.Sampler, Chains: len(ds.Chains), Measurements: rows,
 		Acceptance: float64(accepted) / float64(rows),

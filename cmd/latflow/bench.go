@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -66,19 +65,11 @@ type benchReport struct {
 }
 
 func runBench(c *cli.Context) error {
-	name := c.String(flagTheory)
-	if err := checkTheory(name); err != nil {
-		return err
-	}
-	L := c.Int(flagL)
-	if err := checkL(name, L); err != nil {
-		return err
-	}
-	th, err := theoryFromFlags(c, name, L)
+	th, err := theoryFromFlags(c)
 	if err != nil {
 		return err
 	}
-	arch, prec, err := archFromFlags(c, name, L)
+	arch, prec, err := archFromFlags(c, th.name, th.geom.L)
 	if err != nil {
 		return err
 	}
@@ -95,7 +86,7 @@ func runBench(c *cli.Context) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	rep := benchReport{
-		Description: th.describe(), Theory: name, L: L, Batch: batch, Threads: workers,
+		Description: th.describe(), Theory: th.name, L: th.geom.L, Batch: batch, Threads: workers,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Precision: prec, Repeat: repeat,
 	}
 	if prec == precisionFloat32 {
@@ -184,9 +175,7 @@ func median(xs []float64) float64 {
 
 func (r benchReport) write(w io.Writer, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(w, r)
 	}
 	fmt.Fprintln(w, r.Description)
 	fmt.Fprintf(w, "%s; batch %d, %d threads (GOMAXPROCS %d), median of %d steps\n\n", r.Flow, r.Batch, r.Threads, r.GOMAXPROCS, r.Repeat)

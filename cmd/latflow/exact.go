@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"text/tabwriter"
@@ -65,9 +64,7 @@ func runExact(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	if c.Bool(flagJSON) {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(w, r)
 	}
 	fmt.Fprintf(w, "2D U(1) gauge theory, Wilson action, L=%d, beta=%g: exact results (character expansion)\n\n", L, beta)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

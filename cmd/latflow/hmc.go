@@ -66,12 +66,8 @@ type hmcConfig struct {
 
 // parseHMC validates the flags of latflow hmc.
 func parseHMC(c *cli.Context) (*hmcConfig, error) {
-	name := c.String(flagTheory)
-	if err := checkTheory(name); err != nil {
-		return nil, err
-	}
-	L := c.Int(flagL)
-	if err := checkL(name, L); err != nil {
+	th, err := theoryFromFlags(c)
+	if err != nil {
 		return nil, err
 	}
 	cfg := &hmcConfig{
@@ -97,17 +93,22 @@ func parseHMC(c *cli.Context) (*hmcConfig, error) {
 	if cfg.chains < 1 || cfg.chains > 1024 {
 		return nil, usagef("--%s must be between 1 and 1024, got %d", flagChains, cfg.chains)
 	}
-	th, err := theoryFromFlags(c, name, L)
-	if err != nil {
-		return nil, err
-	}
 	cfg.th = th
 	return cfg, nil
 }
 
-// theoryFromFlags builds the theory from the coupling flags, refusing
+// theoryFromFlags builds the theory from --theory, --L and the coupling
+// flags, refusing an unknown theory, an L the theory's flow cannot take,
 // couplings of the other theory and mixed phi^4 parametrizations.
-func theoryFromFlags(c *cli.Context, name string, L int) (*theory, error) {
+func theoryFromFlags(c *cli.Context) (*theory, error) {
+	name := c.String(flagTheory)
+	if err := checkTheory(name); err != nil {
+		return nil, err
+	}
+	L := c.Int(flagL)
+	if err := checkL(name, L); err != nil {
+		return nil, err
+	}
 	switch name {
 	case theoryU1:
 		for _, f := range []string{flagM2, flagLambda, flagKappa} {
@@ -140,9 +141,9 @@ func theoryFromFlags(c *cli.Context, name string, L int) (*theory, error) {
 			if !(kappa >= 0) {
 				return nil, usagef("--%s must be zero or positive, got %g", flagKappa, kappa)
 			}
-			return newPhi4Theory(L, lattice.NewPhi4Hopping(g, kappa, lambda)), nil
+			return newPhi4Theory(lattice.NewPhi4Hopping(g, kappa, lambda)), nil
 		}
-		return newPhi4Theory(L, lattice.NewPhi4Standard(g, c.Float64(flagM2), lambda)), nil
+		return newPhi4Theory(lattice.NewPhi4Standard(g, c.Float64(flagM2), lambda)), nil
 	}
 }
 

@@ -82,9 +82,7 @@ func (r report) write(w io.Writer, asJSON bool) error {
 			}
 			jr.Observables = append(jr.Observables, jrow)
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(jr)
+		return writeJSON(w, jr)
 	}
 	keys := make([]string, 0, len(r.Couplings))
 	for k := range r.Couplings {
@@ -108,4 +106,12 @@ func (r report) write(w io.Writer, asJSON bool) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// writeJSON writes v to w as indented JSON, the --json output of every
+// subcommand.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

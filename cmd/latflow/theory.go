@@ -61,7 +61,7 @@ func newU1Theory(L int, beta float64) *theory {
 	}
 }
 
-func newPhi4Theory(L int, act lattice.Phi4Action) *theory {
+func newPhi4Theory(act lattice.Phi4Action) *theory {
 	g := act.Geom
 	t := &theory{
 		name: theoryPhi4, geom: g, act: act,
@@ -84,7 +84,6 @@ func newPhi4Theory(L int, act lattice.Phi4Action) *theory {
 	} else {
 		t.couplings = map[string]float64{"m2": act.M2, "lambda": act.Lambda}
 	}
-	_ = L
 	return t
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,18 +183,11 @@ type trainConfig struct {
 
 // parseTrain validates the flags of latflow train (not yet the files).
 func parseTrain(c *cli.Context) (*trainConfig, error) {
-	name := c.String(flagTheory)
-	if err := checkTheory(name); err != nil {
-		return nil, err
-	}
-	L := c.Int(flagL)
-	if err := checkL(name, L); err != nil {
-		return nil, err
-	}
-	th, err := theoryFromFlags(c, name, L)
+	th, err := theoryFromFlags(c)
 	if err != nil {
 		return nil, err
 	}
+	name, L := th.name, th.geom.L
 	arch, prec, err := archFromFlags(c, name, L)
 	if err != nil {
 		return nil, err
@@ -551,9 +543,7 @@ func newTrainReport(cfg *trainConfig, log []flowtrain.LogRow, params, skipped, u
 
 func (r trainReport) write(w io.Writer, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(w, r)
 	}
 	fmt.Fprintln(w, r.Description)
 	fmt.Fprintf(w, "%s; %s, batch %d, lr %g (%s), seed %d\n", describeArch(r.Flow, r.Params, r.Precision), r.Estimator, r.Batch, r.LR, r.Schedule, r.Seed)
