@@ -83,16 +83,7 @@ func (f *Flow[T]) InverseBackward(p *Pass[T], gx, gz []T, glogq []float64, grad 
 		panic(fmt.Sprintf("flow: InverseBackward: len(gx)=%d, len(gz)=%d, len(glogq)=%d, len(grad)=%d, want %d, %d, %d, %d (or 0)",
 			len(gx), len(gz), len(glogq), len(grad), n, n, p.batch, p.off[len(f.Layers)]))
 	}
-	p.gz, p.gx, p.glogq, p.grad = gz, gx, glogq, grad
-	parallelFor(len(p.chunk), workers, p.inverseBackwardFn)
-	if grad != nil {
-		for c := range p.chunk {
-			for k, v := range p.chunk[c].grad {
-				grad[k] += v
-			}
-		}
-	}
-	p.gz, p.gx, p.glogq, p.grad = nil, nil, nil, nil
+	p.runBackward(p.inverseBackwardFn, gz, gx, glogq, grad, workers)
 }
 
 func (p *Pass[T]) inverseChunk(c int) {

@@ -135,8 +135,15 @@ func (f *Flow[T]) Backward(p *Pass[T], gz, gx []T, glogq []float64, grad []T, wo
 		panic(fmt.Sprintf("flow: Backward: len(gz)=%d, len(gx)=%d, len(glogq)=%d, len(grad)=%d, want %d, %d, %d, %d (or 0)",
 			len(gz), len(gx), len(glogq), len(grad), n, n, p.batch, p.off[len(f.Layers)]))
 	}
+	p.runBackward(p.backwardFn, gz, gx, glogq, grad, workers)
+}
+
+// runBackward runs a backward chunk function over all chunks with the
+// given cotangents, then adds the per-chunk parameter gradients to grad in
+// chunk order, so the sum is bit-identical for any number of workers.
+func (p *Pass[T]) runBackward(fn func(w, c int), gz, gx []T, glogq []float64, grad []T, workers int) {
 	p.gz, p.gx, p.glogq, p.grad = gz, gx, glogq, grad
-	parallelFor(len(p.chunk), workers, p.backwardFn)
+	parallelFor(len(p.chunk), workers, fn)
 	if grad != nil {
 		for c := range p.chunk {
 			for k, v := range p.chunk[c].grad {
