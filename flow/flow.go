@@ -215,17 +215,26 @@ func (f *Flow[T]) forwardOne(ws *workspace[T], w, i int) {
 	var si []T
 	if ws.s != nil {
 		si = ws.s[i*n : (i+1)*n]
-		scoreBase(f.Base, si, xi)
 	}
-	lq := logBase(f.Base, xi)
-	a, b := st.a, st.b
-	copy(a, xi)
+	ws.logq[i] = f.forwardSample(st.tapes, xi, xi, si, st.a, st.b)
+}
+
+// forwardSample maps one base sample z through the layers, recording on
+// tapes (one per layer), writes x = T(z) (x may be z) and, if s is not nil,
+// the fast-path score d log q/dx into s, and returns log q(x). a and b are
+// scratch of length Size.
+func (f *Flow[T]) forwardSample(tapes []Tape, x, z, s, a, b []T) float64 {
+	if s != nil {
+		scoreBase(f.Base, s, z)
+	}
+	lq := logBase(f.Base, z)
+	copy(a, z)
 	for l, layer := range f.Layers {
-		lq -= layer.Forward(st.tapes[l], b, a, si)
+		lq -= layer.Forward(tapes[l], b, a, s)
 		a, b = b, a
 	}
-	copy(xi, a)
-	ws.logq[i] = lq
+	copy(x, a)
+	return lq
 }
 
 // inverseOne writes log q of sample i of ws.x.

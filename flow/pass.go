@@ -184,23 +184,14 @@ func parallelFor(n, workers int, fn func(w, i int)) {
 func (p *Pass[T]) forwardChunk(c int) {
 	f := p.flow
 	n := f.Size
-	a, b := p.chunk[c].a, p.chunk[c].b
+	ch := &p.chunk[c]
 	lo, hi := p.chunkRange(c)
 	for i := lo; i < hi; i++ {
-		zi := p.z[i*n : (i+1)*n]
 		var si []T
 		if p.s != nil {
 			si = p.s[i*n : (i+1)*n]
-			scoreBase(f.Base, si, zi)
 		}
-		lq := logBase(f.Base, zi)
-		copy(a, zi)
-		for l, layer := range f.Layers {
-			lq -= layer.Forward(p.tapes[i][l], b, a, si)
-			a, b = b, a
-		}
-		copy(p.x[i*n:(i+1)*n], a)
-		p.logq[i] = lq
+		p.logq[i] = f.forwardSample(p.tapes[i], p.x[i*n:(i+1)*n], p.z[i*n:(i+1)*n], si, ch.a, ch.b)
 	}
 }
 
