@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 
 	"latflow/flow"
+	"latflow/lattice"
 	"latflow/nn"
 	"latflow/observables"
-	"latflow/sampler"
 )
 
 // Objective is the divergence a flow is trained to minimise.
@@ -126,7 +126,7 @@ type Result struct {
 //     (flow.Flow.InverseForward with s).
 type Estimator[T nn.Float] struct {
 	f       *flow.Flow[T]
-	target  sampler.Action
+	target  lattice.Action
 	obj     Objective
 	grad    GradientType
 	batch   int
@@ -151,7 +151,7 @@ type Estimator[T nn.Float] struct {
 // batch, and if g and obj need the flow's inverse pass (reverse
 // dropin-path, every forward estimator) and a layer does not implement
 // flow.InverseLayer. It panics if f or target is nil.
-func NewEstimator[T nn.Float](f *flow.Flow[T], target sampler.Action, obj Objective, g GradientType, batch, workers int) (*Estimator[T], error) {
+func NewEstimator[T nn.Float](f *flow.Flow[T], target lattice.Action, obj Objective, g GradientType, batch, workers int) (*Estimator[T], error) {
 	if f == nil || target == nil {
 		panic("flowtrain: NewEstimator: nil flow or target")
 	}

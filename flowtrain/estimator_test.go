@@ -13,7 +13,6 @@ import (
 	"latflow/gauge"
 	"latflow/lattice"
 	"latflow/nn"
-	"latflow/sampler"
 )
 
 const (
@@ -45,7 +44,7 @@ var (
 type estCase struct {
 	name   string
 	flow   *flow.Flow[float64]
-	target sampler.Action
+	target lattice.Action
 	// data fills x (B samples) with samples of the target.
 	data func(rng *rand.Rand, x []float64)
 }
@@ -765,7 +764,7 @@ func ExampleEstimator() {
 // benchEstimate times Estimate steps of obj and gt on f and target with
 // workers = GOMAXPROCS (set by -cpu), batch 64; forward data are samples
 // of the flow itself.
-func benchEstimate[T nn.Float](b *testing.B, f *flow.Flow[T], target sampler.Action, obj Objective, gt GradientType) {
+func benchEstimate[T nn.Float](b *testing.B, f *flow.Flow[T], target lattice.Action, obj Objective, gt GradientType) {
 	const batch = 64
 	e, err := NewEstimator(f, target, obj, gt, batch, 0)
 	if err != nil {
@@ -810,7 +809,7 @@ func benchSystems[T nn.Float](b *testing.B) {
 	systems := []struct {
 		name   string
 		f      *flow.Flow[T]
-		target sampler.Action
+		target lattice.Action
 	}{
 		{"u1", u1, gauge.WilsonAction{Geom: lattice.NewGeometry(16), Beta: 3}},
 		{"phi4", phi4, lattice.NewPhi4Standard(lattice.NewGeometry(8), -4, 8)},

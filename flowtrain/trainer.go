@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"latflow/flow"
+	"latflow/lattice"
 	"latflow/nn"
-	"latflow/sampler"
 )
 
 // DefaultMaxSkips is the number of skipped steps in a row (non-finite loss
@@ -111,7 +111,7 @@ type Trainer[T nn.Float] struct {
 // f's parameters, drawing random numbers from src (which it keeps and
 // advances). It returns an error for invalid options (naming the option)
 // and the error of NewEstimator.
-func NewTrainer[T nn.Float](f *flow.Flow[T], target sampler.Action, src *rand.PCG, opt Options) (*Trainer[T], error) {
+func NewTrainer[T nn.Float](f *flow.Flow[T], target lattice.Action, src *rand.PCG, opt Options) (*Trainer[T], error) {
 	if f == nil || target == nil || src == nil {
 		panic("flowtrain: NewTrainer: nil flow, target or source")
 	}

@@ -67,7 +67,7 @@ type setup struct {
 	workers  int
 	maxSkips int
 	data     [][]float64
-	target   sampler.Action // nil: trainTarget()
+	target   lattice.Action // nil: trainTarget()
 }
 
 func (s setup) run() flowtrain.RunParams {
@@ -239,7 +239,7 @@ func resumeAndCompare[T nn.Float](t *testing.T, s setup, ckpt string, at int, re
 // poisoned wraps an action and returns NaN (action and force) while bad()
 // says so.
 type poisoned struct {
-	inner sampler.Action
+	inner lattice.Action
 	bad   func() bool
 }
 

@@ -9,7 +9,7 @@ import (
 
 // WilsonAction is the U(1) Wilson plaquette action
 // S = -Beta * sum_n cos P(n) on the lattice Geom. It implements
-// sampler.Action (value and force dS/dtheta) and sampler.Wrapper.
+// lattice.Action (value and force dS/dtheta) and lattice.Wrapper.
 type WilsonAction struct {
 	Geom *lattice.Geometry
 	Beta float64
@@ -63,7 +63,7 @@ func (a WilsonAction) ForceTo(dst, links []float64) {
 }
 
 // Wrap brings every link angle into [0, 2pi) in place; it does not change
-// the action. It implements sampler.Wrapper.
+// the action. It implements lattice.Wrapper.
 func (a WilsonAction) Wrap(links []float64) {
 	WrapLinks(links)
 }

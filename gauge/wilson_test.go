@@ -6,12 +6,11 @@ import (
 	"testing"
 
 	"latflow/lattice"
-	"latflow/sampler"
 )
 
 var (
-	_ sampler.Action  = WilsonAction{}
-	_ sampler.Wrapper = WilsonAction{}
+	_ lattice.Action  = WilsonAction{}
+	_ lattice.Wrapper = WilsonAction{}
 )
 
 const (

@@ -3,6 +3,7 @@ package sampler
 import (
 	"errors"
 	"fmt"
+	"latflow/lattice"
 	"math"
 	"math/rand/v2"
 )
@@ -39,7 +40,7 @@ func (h HMC) Eps() float64 { return h.Tau / float64(h.Steps) }
 // where the last momentum update is a half step eps/2. force is workspace of
 // the length of x. Leapfrog makes Steps+1 force evaluations and does not
 // allocate. It panics if h is invalid or the lengths differ.
-func (h HMC) Leapfrog(act Action, x, p, force []float64) {
+func (h HMC) Leapfrog(act lattice.Action, x, p, force []float64) {
 	if err := h.Validate(); err != nil {
 		panic(err.Error())
 	}
@@ -83,7 +84,7 @@ func kinetic(p []float64) float64 {
 // for concurrent use.
 type Chain struct {
 	HMC HMC
-	Act Action
+	Act lattice.Action
 	X   []float64
 	Rng *rand.Rand
 
@@ -95,7 +96,7 @@ type Chain struct {
 
 // NewChain returns a chain that starts at a copy of x0. It panics if h is
 // invalid, act or rng is nil, or x0 is empty.
-func NewChain(h HMC, act Action, x0 []float64, rng *rand.Rand) *Chain {
+func NewChain(h HMC, act lattice.Action, x0 []float64, rng *rand.Rand) *Chain {
 	if err := h.Validate(); err != nil {
 		panic(err.Error())
 	}
@@ -142,7 +143,7 @@ func (c *Chain) Step() (accepted bool, dH float64) {
 		accepted = true
 		c.accepted++
 		copy(c.X, c.xNew)
-		if w, ok := c.Act.(Wrapper); ok {
+		if w, ok := c.Act.(lattice.Wrapper); ok {
 			w.Wrap(c.X)
 		}
 	}

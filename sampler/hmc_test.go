@@ -12,7 +12,7 @@ import (
 	"latflow/sampler"
 )
 
-var _ sampler.Action = lattice.Phi4Action{}
+var _ lattice.Action = lattice.Phi4Action{}
 
 const (
 	// reversibleTol is the largest allowed deviation of x and p after a
@@ -120,7 +120,7 @@ func TestLeapfrogReversible(t *testing.T) {
 
 // energyError returns sum over the starts of |H(end) - H(start)| for one
 // leapfrog trajectory from each start.
-func energyError(h sampler.HMC, a sampler.Action, xs, ps [][]float64) float64 {
+func energyError(h sampler.HMC, a lattice.Action, xs, ps [][]float64) float64 {
 	var sum float64
 	for k := range xs {
 		x := append([]float64(nil), xs[k]...)
@@ -337,7 +337,7 @@ func TestChainPanics(t *testing.T) {
 
 // benchmarkTrajectories runs HMC trajectories of act from x0 and reports
 // trajectories per second.
-func benchmarkTrajectories(b *testing.B, h sampler.HMC, act sampler.Action, x0 []float64) {
+func benchmarkTrajectories(b *testing.B, h sampler.HMC, act lattice.Action, x0 []float64) {
 	c := sampler.NewChain(h, act, x0, rand.New(rand.NewPCG(1, 1)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -11,8 +11,8 @@ import (
 )
 
 var (
-	_ sampler.Action  = gauge.WilsonAction{}
-	_ sampler.Wrapper = gauge.WilsonAction{}
+	_ lattice.Action  = gauge.WilsonAction{}
+	_ lattice.Wrapper = gauge.WilsonAction{}
 )
 
 // TestHMCU1Exact checks HMC for the U(1) Wilson action against the exact

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"latflow/flow"
+	"latflow/lattice"
 	"latflow/nn"
 	"latflow/observables"
 	"latflow/sampler"
@@ -22,7 +23,7 @@ type flowEval struct {
 // evaluateFlow draws n samples from f in batches, computes the log weights
 // log w = -S(x) - log q(x), and runs one independence-Metropolis pass over
 // them in sample order.
-func evaluateFlow[T nn.Float](ctx context.Context, f *flow.Flow[T], act sampler.Action, n, batch, workers int, rng *rand.Rand) (flowEval, error) {
+func evaluateFlow[T nn.Float](ctx context.Context, f *flow.Flow[T], act lattice.Action, n, batch, workers int, rng *rand.Rand) (flowEval, error) {
 	batch = min(batch, n)
 	x := make([]T, batch*f.Size)
 	x64 := make([]float64, f.Size)

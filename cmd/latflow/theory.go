@@ -9,7 +9,6 @@ import (
 	"latflow/gauge"
 	"latflow/lattice"
 	"latflow/observables"
-	"latflow/sampler"
 )
 
 // theory is what a Markov chain needs to know about a lattice theory: its
@@ -18,7 +17,7 @@ import (
 type theory struct {
 	name string
 	geom *lattice.Geometry
-	act  sampler.Action
+	act  lattice.Action
 	// size is the number of real numbers in a configuration; configName is
 	// its dataset column ("links" or "phi").
 	size       int
