@@ -32,9 +32,11 @@ const envServiceName = "OTEL_SERVICE_NAME"
 // Options configures Setup. The zero value means tracing off (unless the
 // OTLP environment variables are set).
 type Options struct {
-	// TraceFile, when not empty, is created (truncated) and receives one
-	// JSON line per span.
+	// TraceFile, when not empty, is created and receives one JSON line per
+	// span. An existing file is refused (so that a typo cannot destroy a
+	// model or a dataset part) unless Overwrite is set.
 	TraceFile string
+	Overwrite bool
 	// ServiceName is the service.name resource attribute; OTEL_SERVICE_NAME
 	// takes precedence, DefaultServiceName is used when both are empty.
 	ServiceName string
@@ -112,7 +114,15 @@ func Setup(ctx context.Context, opt Options) (*Telemetry, error) {
 		exporters = append(exporters, e)
 	}
 	if opt.TraceFile != "" {
-		f, err := os.Create(opt.TraceFile)
+		flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		if opt.Overwrite {
+			flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		}
+		f, err := os.OpenFile(opt.TraceFile, flag, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			cleanup()
+			return nil, fmt.Errorf("telemetry: trace file %s exists (nothing was overwritten)", opt.TraceFile)
+		}
 		if err != nil {
 			cleanup()
 			return nil, fmt.Errorf("telemetry: cannot create trace file: %w", err)

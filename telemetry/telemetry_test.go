@@ -528,7 +528,7 @@ func BenchmarkSpanOff(b *testing.B) {
 }
 
 func BenchmarkSpanFile(b *testing.B) {
-	tel, err := Setup(context.Background(), Options{TraceFile: os.DevNull, Getenv: envMap(nil)})
+	tel, err := Setup(context.Background(), Options{TraceFile: os.DevNull, Overwrite: true, Getenv: envMap(nil)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -545,5 +545,33 @@ func benchSpan(b *testing.B, tel *Telemetry) {
 	for b.Loop() {
 		_, s := tr.Start(ctx, "part")
 		s.End()
+	}
+}
+
+// TestTraceFileExists: an existing file is never truncated without
+// Overwrite (a typo in --trace-file once destroyed a model file).
+func TestTraceFileExists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "model.flow")
+	const content = "precious"
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tel, err := Setup(context.Background(), Options{TraceFile: path, Getenv: envMap(nil)})
+	if err == nil {
+		_ = tel.Shutdown(context.Background())
+		t.Fatalf("got nil error for an existing trace file, want one")
+	}
+	if !strings.Contains(err.Error(), "exists") {
+		t.Errorf("got error %q, want one saying the file exists", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != content {
+		t.Fatalf("file changed to %q, want %q", b, content)
+	}
+	tel, err = Setup(context.Background(), Options{TraceFile: path, Overwrite: true, Getenv: envMap(nil)})
+	if err != nil {
+		t.Fatalf("with Overwrite: %v", err)
+	}
+	if err := tel.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
