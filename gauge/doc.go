@@ -29,4 +29,77 @@
 //   - Exact results (ExactTorus) use the Haar measure dtheta/(2pi) on every
 //     link, so log Z of the flat measure on [0, 2pi) is larger by
 //     2V log(2pi).
+//   - Densities of samplers and proposals (PlaquetteProposal.LogDensity)
+//     are densities on the flat measure of [0, 2pi)^(2V).
+//
+// # Plaquettes as coordinates
+//
+// In two dimensions the Wilson action is a sum of independent terms, one
+// per plaquette, and the only coupling between the plaquettes on the torus
+// is topological: every link enters two plaquettes with opposite signs, so
+// sum_n P(n) = 0 exactly and the V plaquette angles satisfy one constraint
+// modulo 2pi. Fixing a maximal tree of V-1 links (MaximalTreeTo describes
+// the one used here), the remaining V+1 links are determined by V-1 of
+// the plaquettes and the two Polyakov loops w0, w1 through site 0. The map
+// from (V-1 plaquettes, w0, w1, V-1 tree links) to the 2V links has integer
+// coefficients and determinant +-1: a bijection of tori with unit
+// Jacobian. The tree links are the gauge degrees of freedom: drawing them
+// uniformly is a uniform random gauge transformation.
+//
+// # The independent-plaquette proposal
+//
+// PlaquetteProposal draws V-1 plaquettes independently from the von Mises
+// marginal exp(beta cos P) / (2pi I0(beta)) (VonMises), sets the remaining
+// plaquette k by the constraint, and draws the Polyakov loops and the tree
+// links uniformly. Constraining plaquette k gives the density on the flat
+// measure
+//
+//	q_k(theta) = (2pi)^-(V+1) prod_(n != k) exp(beta cos P(n)) / (2pi I0(beta)),
+//
+// whose importance weight p~/q_k with p~ = exp(beta sum_n cos P(n)) is
+// proportional to exp(beta cos P(k)). The constrained plaquette, minus the
+// sum of V-1 independent angles, is nearly uniform, so the independence
+// Metropolis (IMH) acceptance of ConstraintFixed (k = V-1) is about
+// E[min(w, w')]/E[w] with P(k) uniform, the same at every volume. The
+// default ConstraintRandom picks k uniformly for each sample; its density
+// is the mixture
+//
+//	q(theta) = (1/V) sum_k q_k(theta)
+//	         = (2pi)^-(V+1) (2pi I0(beta))^-(V-1) exp(beta sum_n cos P(n))
+//	           * (1/V) sum_k exp(-beta cos P(k)),
+//
+// and its weight is proportional to 1 / mean_k exp(-beta cos P(k)). Over
+// von Mises plaquettes exp(-beta cos P) has mean 1/I0(beta) and second
+// moment 1, so the relative spread of the mean over V plaquettes is about
+// sqrt(I0(beta)^2 - 1)/sqrt(V), and the acceptance grows towards 1 with
+// the volume, the more slowly the larger beta. Measured IMH acceptances
+// (BenchmarkPlaquetteProposalIMH, 20000 proposals each):
+//
+//	beta  L   fixed  random
+//	2     8   0.42   0.86
+//	2     16  0.43   0.93
+//	2     32  0.42   0.96
+//	3     8   0.32   0.71
+//	3     16  0.33   0.84
+//	3     32  0.33   0.92
+//	6     8   0.21   0.41
+//	6     16  0.22   0.48
+//	6     32  0.21   0.57
+//
+// (each to about +-0.01).
+// LogDensity and ScoreTo compute log q and its gradient from the links alone
+// (plaquettes on the fly, the mixture in log space), without allocation and
+// safely from concurrent goroutines, for use as the base density of a flow.
+//
+// # Exact sampling
+//
+// ExactSampler turns the same construction into an exact sampler of
+// exp(-S): it draws V-1 von Mises plaquettes, fixes the last by the
+// constraint and accepts with probability exp(beta (cos P_last - 1)),
+// otherwise draws again. The accepted plaquettes have the Wilson density,
+// and the Polyakov loops and the gauge, on which the action does not
+// depend, are uniform. Samples are independent, so topological freezing
+// does not arise. A try is accepted with probability
+// exp(-beta) Z_Haar / I0(beta)^(V-1), which tends to exp(-beta) I0(beta)
+// on large lattices: 0.31 at beta = 2, 0.24 at beta = 3, 0.17 at beta = 6.
 package gauge
