@@ -41,21 +41,29 @@ const (
 	// exactNoise is the size below which a single-plaquette integral
 	// relative to the n = 0 one is quadrature rounding, not signal.
 	exactNoise = 1e-12
-	// exactRoundoff times V is the relative rounding error of one term of
-	// the representation sums: the compensated quadrature gives f(n)/f(0)
-	// to about 1e-16, and the terms raise it to the power V. (Measured
-	// against quadratures with 2 and 7 times the panels: about 1e-16 V.)
+	// exactRoundoff is the relative rounding error of the quadrature's
+	// f(n)/f(0), f'(n)/f(0) and f''(n)/f(0) (compensated sums: about 1e-16).
+	// The n = 0 term of the sum for <Q^2>, V f''(0)/f(0), carries it once;
+	// the terms n != 0 raise f(n)/f(0) to the power V-1 or V-2, which
+	// multiplies it by V. (Measured against quadratures with 2 and 7 times
+	// the panels: about 1e-16 V for the terms n != 0.)
 	exactRoundoff = 2e-16
 	// exactQ2Tol is the largest estimated relative error of <Q^2> that
 	// ExactTorus returns without ErrTopologyFrozen.
 	exactQ2Tol = 1e-10
+	// MaxExactL is the largest lattice extent ExactTorus accepts, so that
+	// V = L*L (2^40) is exact in an int64 and a float64. Far below it the
+	// results have reached their infinite-volume limits (times V) at every
+	// beta where <Q^2> is resolvable.
+	MaxExactL = 1 << 20
 )
 
 // ErrTopologyFrozen is returned (wrapped) by ExactTorus when <Q^2> is too
 // small for the character expansion to resolve: on small lattices at large
 // beta the topological sectors Q != 0 are suppressed roughly like
 // exp(-2 pi^2 beta / V), and the representation sum for <Q^2> cancels to
-// that level. The Exact returned with it still holds valid LogZ, MeanCos and
+// that level. Large lattices are not affected: there the terms n != 0
+// vanish like (I_1/I_0)^V and the n = 0 term alone gives <Q^2>. The Exact returned with it still holds valid LogZ, MeanCos and
 // MeanAction; Q2 and ChiT are NaN.
 var ErrTopologyFrozen = errors.New("gauge: topology frozen: <Q^2> below the resolution of the character expansion")
 
@@ -70,7 +78,9 @@ var ErrTopologyFrozen = errors.New("gauge: topology frozen: <Q^2> below the reso
 // I_n' = (I_(n-1) + I_(n+1))/2, and <Q^2> = -(d^2 Z/d theta^2)/Z at
 // theta = 0 for the theta vacuum Z(theta) = sum_n f(n + theta/2pi)^V. The integrals are evaluated
 // by composite Gauss-Legendre quadrature with the weight scaled by
-// exp(-beta), and the sums in log space relative to the n = 0 term, so that
+// exp(-beta). The sums are taken in log space relative to their dominant
+// n = 0 term: each term is exp(V log(f(n)/f(0))) times a factor of order
+// one, and log Z = V (beta + log(exp(-beta) f(0))) + log(1 + ...), so that
 // large beta and V neither overflow nor lose precision; the sum over n is
 // truncated adaptively when its terms drop below 1e-17 of the partial sums.
 //
@@ -78,15 +88,18 @@ var ErrTopologyFrozen = errors.New("gauge: topology frozen: <Q^2> below the reso
 // twice with opposite signs), so <cos P> = 1 and Q = 0.
 //
 // The sums for log Z and <cos P> have positive terms and are accurate to
-// about 1e-14 relative. The sum for <Q^2> has terms of both signs; when its
-// estimated relative error exceeds 1e-10 ExactTorus returns an error that
-// wraps ErrTopologyFrozen, together with the valid part of the result. This
-// happens only on small lattices at large beta, where <Q^2> is tiny (for
-// example L = 2 from beta = 5 on, L = 5 at beta = 20; L >= 6 is fine up to
-// beta = 20).
+// about 1e-14 relative. The sum for <Q^2> has terms of both signs; its
+// rounding error is estimated term by term (the n = 0 term carries the
+// quadrature's rounding once, the others V times). When the estimate
+// exceeds 1e-10 of <Q^2> ExactTorus returns an error that wraps
+// ErrTopologyFrozen, together with the valid LogZ, MeanCos and MeanAction.
+// This happens only on small lattices at large beta, where <Q^2> is tiny
+// (for example L = 2 from beta = 5 on, L = 5 at beta = 20, L = 16 at
+// beta = 200); large lattices at moderate beta are accurate (L = 708 or
+// 10^4 at beta = 3).
 //
-// ExactTorus returns an error for beta <= 0 or not finite, for L < 1, and
-// when a result is not finite.
+// ExactTorus returns an error for beta <= 0 or not finite, for L < 1 or
+// L > MaxExactL, and when a result is not finite.
 func ExactTorus(beta float64, L int) (Exact, error) {
 	return exactTorus(beta, L, 1)
 }
@@ -126,12 +139,12 @@ func exactTorus(beta float64, L, refine int) (Exact, error) {
 	if err := checkBeta(beta); err != nil {
 		return Exact{}, err
 	}
-	if L < 1 {
-		return Exact{}, fmt.Errorf("gauge: exact torus: L=%d, want L >= 1", L)
+	if L < 1 || L > MaxExactL {
+		return Exact{}, fmt.Errorf("gauge: exact torus: L=%d, want 1 <= L <= %d", L, MaxExactL)
 	}
 	e := Exact{Beta: beta, L: L}
-	V := L * L
-	if V == 1 {
+	V := float64(L) * float64(L) // exact: L <= 2^20
+	if L == 1 {
 		e.LogZ, e.MeanCos = beta, 1
 	} else {
 		var err error
@@ -149,7 +162,7 @@ func exactTorus(beta float64, L, refine int) (Exact, error) {
 			}
 		}
 	}
-	e.MeanAction = -beta * float64(V) * e.MeanCos
+	e.MeanAction = -beta * V * e.MeanCos
 	for _, x := range []float64{e.LogZ, e.MeanCos, e.MeanAction} {
 		if !isFinite(x) {
 			return Exact{}, fmt.Errorf("gauge: exact torus at beta=%g, L=%d: result not finite (%+v)", beta, L, e)
@@ -159,14 +172,14 @@ func exactTorus(beta float64, L, refine int) (Exact, error) {
 		e.ChiT = math.NaN()
 		return e, fmt.Errorf("%w (exact torus at beta=%g, L=%d)", ErrTopologyFrozen, beta, L)
 	}
-	e.ChiT = e.Q2 / float64(V)
+	e.ChiT = e.Q2 / V
 	if !isFinite(e.Q2) || !isFinite(e.ChiT) {
 		return Exact{}, fmt.Errorf("gauge: exact torus at beta=%g, L=%d: result not finite (%+v)", beta, L, e)
 	}
 	return e, nil
 }
 
-// sum evaluates the representation sums for V >= 2 sites with |n| <= nmax
+// sum evaluates the representation sums for V >= 4 sites with |n| <= nmax
 // and fills LogZ, MeanCos and Q2 (NaN if the cancellation in its sum leaves
 // a relative error above exactQ2Tol). It reports false if the terms had not
 // become negligible by nmax.
@@ -179,14 +192,15 @@ func exactTorus(beta float64, L, refine int) (Exact, error) {
 //	Z''(0) / f(0)^V = (1/4pi^2) sum_n [V(V-1) r^(V-2) a^2 + V r^(V-1) b]
 //
 // and the terms for -n equal those for n (f and f2 are even in nu, f' odd).
-func (e *Exact) sum(q thetaQuad, V, nmax int) (bool, error) {
-	fv := float64(V)
+func (e *Exact) sum(q thetaQuad, fv float64, nmax int) (bool, error) {
 	f0, _, d2f0 := q.eval(0)
 	fNext, dfNext, d2fNext := q.eval(1)
 	// The n = 0 terms; f(-1) = f(1) and f'(0) = 0 by symmetry.
 	z, c, q2 := 1.0, fNext/f0, fv*d2f0/f0
 	fPrev := f0
-	q2abs := math.Abs(q2)
+	// The rounding of the <Q^2> sum: the n = 0 term's, and the sum of the
+	// absolute values of the others, whose rounding is V times larger.
+	q2err0, q2absN := exactRoundoff*math.Abs(q2), 0.0
 	small := 0
 	for n := 1; n <= nmax; n++ {
 		fn, df, d2f := fNext, dfNext, d2fNext
@@ -198,7 +212,7 @@ func (e *Exact) sum(q thetaQuad, V, nmax int) (bool, error) {
 			}
 			// Every term carries at least r^(V-2) (V >= 4 here), far below
 			// exactTermTol: the sums are complete.
-			return e.finish(f0, V, z, c, q2, q2abs), nil
+			return e.finish(f0, fv, z, c, q2, q2err0, q2absN), nil
 		}
 		lr := math.Log(r)
 		rV := math.Exp(fv * lr)
@@ -210,12 +224,12 @@ func (e *Exact) sum(q thetaQuad, V, nmax int) (bool, error) {
 		z += tz
 		c += tc
 		q2 += tq
-		q2abs += 2 * (fv*(fv-1)*rV2*(df/f0)*(df/f0) + fv*rV1*math.Abs(d2f/f0))
+		q2absN += 2 * (fv*(fv-1)*rV2*(df/f0)*(df/f0) + fv*rV1*math.Abs(d2f/f0))
 		fPrev = fn
 		if tz <= exactTermTol*z && math.Abs(tc) <= exactTermTol*math.Abs(c) && math.Abs(tq) <= exactTermTol*math.Abs(q2) {
 			small++
 			if small == 2 {
-				return e.finish(f0, V, z, c, q2, q2abs), nil
+				return e.finish(f0, fv, z, c, q2, q2err0, q2absN), nil
 			}
 		} else {
 			small = 0
@@ -225,14 +239,13 @@ func (e *Exact) sum(q thetaQuad, V, nmax int) (bool, error) {
 }
 
 // finish turns the relative sums into LogZ, MeanCos and Q2; f0 is the
-// scaled f(0) exp(-beta), q2abs the sum of the absolute values of the
-// terms of q2.
-func (e *Exact) finish(f0 float64, V int, z, c, q2, q2abs float64) bool {
-	fv := float64(V)
+// scaled f(0) exp(-beta), q2err0 the rounding error of the n = 0 term of
+// q2 and q2absN the sum of the absolute values of its other terms.
+func (e *Exact) finish(f0, fv, z, c, q2, q2err0, q2absN float64) bool {
 	e.LogZ = fv*(e.Beta+math.Log(f0)) + math.Log(z)
 	e.MeanCos = c / z
 	e.Q2 = -q2 / z / (4 * math.Pi * math.Pi)
-	if !(q2 < 0) || exactRoundoff*fv*q2abs > exactQ2Tol*-q2 {
+	if !(q2 < 0) || q2err0+exactRoundoff*fv*q2absN > exactQ2Tol*-q2 {
 		e.Q2 = math.NaN()
 	}
 	return true

@@ -318,18 +318,63 @@ func TestExactTorusLargeBeta(t *testing.T) {
 }
 
 // TestExactTorusFrozen checks that on a small lattice at large beta <Q^2>
-// is refused with ErrTopologyFrozen while log Z and <cos P> stay valid.
+// is refused with ErrTopologyFrozen while log Z, <cos P> and <S> stay valid:
+// equal to those of the 2x finer quadrature, and <S> = -beta V <cos P>.
 func TestExactTorusFrozen(t *testing.T) {
-	const beta, L = 20.0, 2
-	e, err := ExactTorus(beta, L)
-	if !errors.Is(err, ErrTopologyFrozen) {
-		t.Fatalf("got error %v, want ErrTopologyFrozen", err)
+	for _, c := range []struct {
+		L    int
+		beta float64
+	}{{2, 20}, {16, 200}} {
+		t.Run(fmt.Sprintf("L=%d/beta=%g", c.L, c.beta), func(t *testing.T) {
+			e, err := ExactTorus(c.beta, c.L)
+			if !errors.Is(err, ErrTopologyFrozen) {
+				t.Fatalf("got error %v, want ErrTopologyFrozen", err)
+			}
+			if !math.IsNaN(e.Q2) || !math.IsNaN(e.ChiT) {
+				t.Errorf("got Q2=%g, chi_t=%g, want NaN", e.Q2, e.ChiT)
+			}
+			f, _ := exactTorus(c.beta, c.L, 2)
+			if !(e.MeanCos > 0 && e.MeanCos < 1) || e.LogZ <= 0 ||
+				math.Abs(e.MeanCos/f.MeanCos-1) > exactTol || math.Abs(e.LogZ/f.LogZ-1) > exactTol {
+				t.Errorf("got <cos P>=%.15g, log Z=%.15g, want %.15g, %.15g", e.MeanCos, e.LogZ, f.MeanCos, f.LogZ)
+			}
+			if want := -c.beta * float64(c.L*c.L) * e.MeanCos; e.MeanAction != want {
+				t.Errorf("got <S>=%g, want %g", e.MeanAction, want)
+			}
+		})
 	}
-	if !math.IsNaN(e.Q2) || !math.IsNaN(e.ChiT) {
-		t.Errorf("got Q2=%g, chi_t=%g, want NaN", e.Q2, e.ChiT)
-	}
-	if !(e.MeanCos > 0 && e.MeanCos < 1) || e.LogZ <= 0 {
-		t.Errorf("got <cos P>=%g, log Z=%g, want valid values", e.MeanCos, e.LogZ)
+}
+
+// TestExactTorusLargeL checks lattices far beyond where the terms n != 0
+// matter (they carry (I_1/I_0)^V < 1e-50000 here): <Q^2> must be the
+// infinite-volume chi_t times V, <cos P> = I_1/I_0 and
+// log Z = V log I_0(beta), to rounding, and not an error. Before the
+// rounding estimate separated the n = 0 term, L = 708 at beta = 3 was
+// refused as frozen.
+func TestExactTorusLargeL(t *testing.T) {
+	for _, c := range []struct {
+		L    int
+		beta float64
+	}{{708, 3}, {1000, 3}, {1000, 0.5}, {10000, 3}, {1000, 20}} {
+		t.Run(fmt.Sprintf("L=%d/beta=%g", c.L, c.beta), func(t *testing.T) {
+			e, err := ExactTorus(c.beta, c.L)
+			if err != nil {
+				t.Fatal(err)
+			}
+			meanCos, chiT, err := ExactInfiniteVolume(c.beta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			V := float64(c.L) * float64(c.L)
+			for _, q := range []struct {
+				name      string
+				got, want float64
+			}{{"<Q^2>", e.Q2, chiT * V}, {"<cos P>", e.MeanCos, meanCos}, {"log Z", e.LogZ, V * LogI0(c.beta)}} {
+				if d := math.Abs(q.got/q.want - 1); d > exactTol {
+					t.Errorf("%s: got %.15g, want %.15g", q.name, q.got, q.want)
+				}
+			}
+		})
 	}
 }
 
@@ -351,7 +396,7 @@ func TestExactErrors(t *testing.T) {
 	for _, c := range []struct {
 		beta float64
 		L    int
-	}{{0, 8}, {-1, 8}, {math.NaN(), 8}, {math.Inf(1), 8}, {2, 0}, {2, -4}} {
+	}{{0, 8}, {-1, 8}, {math.NaN(), 8}, {math.Inf(1), 8}, {2, 0}, {2, -4}, {2, MaxExactL + 1}, {2, math.MaxInt}} {
 		t.Run(fmt.Sprintf("L=%d/beta=%g", c.L, c.beta), func(t *testing.T) {
 			if _, err := ExactTorus(c.beta, c.L); err == nil {
 				t.Errorf("ExactTorus: got nil error, want one")
