@@ -58,12 +58,13 @@ const (
 	MaxExactL = 1 << 20
 )
 
-// ErrTopologyFrozen is returned (wrapped) by ExactTorus when <Q^2> is too
-// small for the character expansion to resolve: on small lattices at large
-// beta the topological sectors Q != 0 are suppressed roughly like
-// exp(-2 pi^2 beta / V), and the representation sum for <Q^2> cancels to
-// that level. Large lattices are not affected: there the terms n != 0
-// vanish like (I_1/I_0)^V and the n = 0 term alone gives <Q^2>. The Exact returned with it still holds valid LogZ, MeanCos and
+// ErrTopologyFrozen is returned (wrapped) by ExactTorus when <Q^2> cannot
+// be resolved. On small lattices at large beta the topological sectors
+// Q != 0 are suppressed roughly like exp(-2 pi^2 beta / V), and the
+// representation sum for <Q^2> cancels to that level; ExactTorus then sums
+// over the sectors instead (see sectors.go), which has no cancellation.
+// What remains unresolved: <Q^2> below the smallest normal float64
+// (2.2e-308), lattices with L <= 3, and beta above about 4e5. The Exact returned with it still holds valid LogZ, MeanCos and
 // MeanAction; Q2 and ChiT are NaN.
 var ErrTopologyFrozen = errors.New("gauge: topology frozen: <Q^2> below the resolution of the character expansion")
 
@@ -91,12 +92,15 @@ var ErrTopologyFrozen = errors.New("gauge: topology frozen: <Q^2> below the reso
 // about 1e-14 relative. The sum for <Q^2> has terms of both signs; its
 // rounding error is estimated term by term (the n = 0 term carries the
 // quadrature's rounding once, the others V times). When the estimate
-// exceeds 1e-10 of <Q^2> ExactTorus returns an error that wraps
-// ErrTopologyFrozen, together with the valid LogZ, MeanCos and MeanAction.
-// This happens only on small lattices at large beta, where <Q^2> is tiny
-// (for example L = 2 from beta = 5 on, L = 5 at beta = 20, L = 16 at
-// beta = 200); large lattices at moderate beta are accurate (L = 708 or
-// 10^4 at beta = 3).
+// exceeds 1e-10 of <Q^2>, which happens on small lattices at large beta
+// where <Q^2> is tiny (L = 5 at beta = 20, L = 16 at beta = 200), ExactTorus
+// computes <Q^2> from the topological sectors instead: each Z_Q as a
+// saddle-point-tilted Fourier integral whose terms do not cancel (agreeing
+// with the character sum to about 1e-13 where both resolve it). If that is
+// not possible either (see ErrTopologyFrozen), it returns an error that
+// wraps ErrTopologyFrozen, together with the valid LogZ, MeanCos and
+// MeanAction. Large lattices at moderate beta are accurate from the
+// character sum alone (L = 708 or 10^4 at beta = 3).
 //
 // ExactTorus returns an error for beta <= 0 or not finite, for L < 1 or
 // L > MaxExactL, and when a result is not finite.
@@ -166,6 +170,12 @@ func exactTorus(beta float64, L, refine int) (Exact, error) {
 	for _, x := range []float64{e.LogZ, e.MeanCos, e.MeanAction} {
 		if !isFinite(x) {
 			return Exact{}, fmt.Errorf("gauge: exact torus at beta=%g, L=%d: result not finite (%+v)", beta, L, e)
+		}
+	}
+	if math.IsNaN(e.Q2) {
+		// The character sum cancels too much: sum over the sectors.
+		if q2, err := sectorQ2(beta, V); err == nil {
+			e.Q2 = q2
 		}
 	}
 	if math.IsNaN(e.Q2) {

@@ -324,7 +324,7 @@ func TestExactTorusFrozen(t *testing.T) {
 	for _, c := range []struct {
 		L    int
 		beta float64
-	}{{2, 20}, {16, 200}} {
+	}{{2, 20}, {3, 50}, {16, 1e4}} {
 		t.Run(fmt.Sprintf("L=%d/beta=%g", c.L, c.beta), func(t *testing.T) {
 			e, err := ExactTorus(c.beta, c.L)
 			if !errors.Is(err, ErrTopologyFrozen) {
@@ -340,6 +340,65 @@ func TestExactTorusFrozen(t *testing.T) {
 			}
 			if want := -c.beta * float64(c.L*c.L) * e.MeanCos; e.MeanAction != want {
 				t.Errorf("got <S>=%g, want %g", e.MeanAction, want)
+			}
+		})
+	}
+}
+
+// TestExactTorusSectorSum compares the sector sum for <Q^2> with the
+// character expansion where both resolve it, including cases where the
+// character sum cancels to 1e-3 (L = 6, beta = 20).
+func TestExactTorusSectorSum(t *testing.T) {
+	for _, c := range []struct {
+		L    int
+		beta float64
+	}{{4, 3}, {6, 20}, {16, 3}, {32, 200}} {
+		t.Run(fmt.Sprintf("L=%d/beta=%g", c.L, c.beta), func(t *testing.T) {
+			e, err := ExactTorus(c.beta, c.L)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q2, err := sectorQ2(c.beta, float64(c.L*c.L))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := math.Abs(q2/e.Q2 - 1); d > exactTol {
+				t.Errorf("<Q^2>: got %.15g from the sectors, want %.15g", q2, e.Q2)
+			}
+		})
+	}
+}
+
+// TestExactTorusFrozenResolved checks <Q^2> where the character sum cannot
+// resolve it, against the semiclassical sector ratio: for large beta the
+// plaquettes are nearly Gaussian with variance s2 = <phi^2> of one
+// plaquette, so Z_1/Z_0 = exp(-(2pi)^2 / (2 V s2)) and <Q^2> = 2 Z_1/Z_0,
+// up to relative corrections of order V beta (2pi/V)^4 / 24 (below 1e-3
+// here) and Z_2/Z_0.
+func TestExactTorusFrozenResolved(t *testing.T) {
+	const semiclassicalTol = 5e-3
+	for _, c := range []struct {
+		L    int
+		beta float64
+	}{{16, 200}, {32, 2000}, {64, 1e4}} {
+		t.Run(fmt.Sprintf("L=%d/beta=%g", c.L, c.beta), func(t *testing.T) {
+			e, err := ExactTorus(c.beta, c.L)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, chiT, err := ExactInfiniteVolume(c.beta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			V := float64(c.L * c.L)
+			s2 := 4 * math.Pi * math.Pi * chiT
+			want := 2 * math.Exp(-4*math.Pi*math.Pi/(2*V*s2))
+			t.Logf("<Q^2> = %.10g, semiclassical %.10g", e.Q2, want)
+			if d := math.Abs(e.Q2/want - 1); d > semiclassicalTol {
+				t.Errorf("<Q^2>: got %.10g, want %.10g within %g", e.Q2, want, semiclassicalTol)
+			}
+			if e.ChiT != e.Q2/V {
+				t.Errorf("chi_t: got %g, want %g", e.ChiT, e.Q2/V)
 			}
 		})
 	}
