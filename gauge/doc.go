@@ -1,6 +1,8 @@
 // Package gauge is two-dimensional U(1) lattice gauge theory: link angles,
 // plaquettes, the Wilson action with its force, the topological charge,
-// gauge transformations and exact results from the character expansion.
+// gauge transformations, exact results from the character expansion (and,
+// where it cancels, from the topological sectors), the independent-plaquette
+// proposal and an exact sampler of the Wilson action.
 //
 // Conventions, shared with the rest of latflow:
 //
