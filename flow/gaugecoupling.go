@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"latflow/gauge"
+	"latflow/internal/vmath"
 	"latflow/lattice"
 	"latflow/nn"
 )
@@ -163,12 +164,17 @@ type gaugeTape[T nn.Float] struct {
 	// Forward and Inverse and the output cotangent inside Backward.
 	in, gin, out []T
 	// Per active plaquette i: p the wrapped angle P, dg = g'(P),
-	// dlg = d log g'/dP; dgds[i*K+k] = dg/ds_k, dlgds[i*K+k] = d log g'/ds_k;
-	// w the cotangent on the active link.
+	// dlg = d log g'/dP; dgds[k*na+i] = dg/ds_k, dlgds[k*na+i] =
+	// d log g'/ds_k (k-major, as the scales of the batched NCP functions,
+	// which hold exp(s_k) in dgds until the derivatives replace them); w
+	// the cotangent on the active link.
 	p, dg, dlg, dgds, dlgds, w []float64
-	// es holds exp(s_k) of one plaquette; cp the plaquette cotangents.
-	es, cp []float64
-	done   bool
+	// cp holds the plaquette cotangents, and is the scratch of the
+	// elementwise work of Forward and Inverse.
+	cp []float64
+	// idx is the scratch of ncpInverseBatch.
+	idx  []int32
+	done bool
 }
 
 // NewTape returns a workspace for Forward, Inverse and Backward.
@@ -186,8 +192,8 @@ func (c *GaugeCoupling[T]) NewTape() Tape {
 		dgds:  make([]float64, na*K),
 		dlgds: make([]float64, na*K),
 		w:     make([]float64, na),
-		es:    make([]float64, K),
-		cp:    make([]float64, V),
+		cp:    make([]float64, max(V, 4*na, 2*len(c.frozen))),
+		idx:   make([]int32, na),
 	}
 }
 
@@ -217,46 +223,64 @@ func (c *GaugeCoupling[T]) plaquette(links []T, n int) float64 {
 }
 
 // condition sets the conditioner input from the frozen plaquettes of links
-// and runs the conditioner into tp.out.
+// and runs the conditioner into tp.out. It uses tp.cp as scratch.
 func (c *GaugeCoupling[T]) condition(tp *gaugeTape[T], links []T) {
-	V := c.geom.V
-	for _, n := range c.frozen {
-		sn, cs := math.Sincos(c.plaquette(links, int(n)))
-		tp.in[n], tp.in[V+int(n)] = T(cs), T(sn)
+	V, nf := c.geom.V, len(c.frozen)
+	sn, cs := tp.cp[:nf], tp.cp[nf:2*nf]
+	for j, n := range c.frozen {
+		sn[j] = c.plaquette(links, int(n))
+	}
+	vmath.Sincos(sn, cs, sn)
+	for j, n := range c.frozen {
+		tp.in[n], tp.in[V+int(n)] = T(cs[j]), T(sn[j])
 	}
 	c.net.Forward(tp.net, tp.out, tp.in)
 }
 
-// scales sets tp.es to exp(s_k) of the conditioner output in tp.out at
-// site n and returns the mean log-scale and the shift t there.
-func (c *GaugeCoupling[T]) scales(tp *gaugeTape[T], n int) (sMean, t float64) {
-	V, K := c.geom.V, c.mix
-	for k := range K {
-		s := float64(tp.out[k*V+n])
-		sMean += s
-		tp.es[k] = math.Exp(s)
+// scalesTo sets e[k*na+i] = exp(s_k) of the conditioner output in tp.out
+// at active plaquette i (k-major, as the batched NCP functions take them).
+func (c *GaugeCoupling[T]) scalesTo(tp *gaugeTape[T], e []float64) {
+	V, na := c.geom.V, len(c.active)
+	for k := range c.mix {
+		row, out := e[k*na:(k+1)*na], tp.out[k*V:(k+1)*V]
+		for i, n := range c.active {
+			row[i] = float64(out[n])
+		}
 	}
-	return sMean / float64(K), float64(tp.out[K*V+n])
+	vmath.Exp(e, e)
 }
 
-// record evaluates the mixture of active plaquette i at the wrapped angle
-// p with the scales in tp.es and stores the derivatives in tp. It returns
-// g(p) if value, and g'(p).
-func (c *GaugeCoupling[T]) record(tp *gaugeTape[T], i int, p float64, value bool) (g, dg float64) {
-	K := c.mix
-	dgds, dlgds := tp.dgds[i*K:(i+1)*K], tp.dlgds[i*K:(i+1)*K]
-	var ddg float64
-	if value {
-		g, dg, ddg = ncpEval(dgds, dlgds, p, tp.es)
-	} else {
-		sn, cs := math.Sincos(0.5 * p)
-		dg, ddg = ncpSlopes(dgds, dlgds, sn, cs, tp.es)
+// mixture evaluates the NCP mixture of every active plaquette at the
+// wrapped angles tp.p with the scales of the conditioner output in tp.out:
+// g(p) into g unless g is nil, and g'(p) and the derivatives the VJPs need
+// into tp.dg, tp.dlg, tp.dgds and tp.dlgds. If haveScales, tp.dgds already
+// holds the scales (scalesTo). It uses tp.cp as scratch.
+func (c *GaugeCoupling[T]) mixture(tp *gaugeTape[T], g []float64, haveScales bool) {
+	na := len(c.active)
+	e := tp.dgds
+	if !haveScales {
+		c.scalesTo(tp, e)
 	}
-	for k := range dlgds {
-		dlgds[k] /= dg
+	sn, cs := tp.cp[:na], tp.cp[na:2*na]
+	for i, p := range tp.p {
+		sn[i] = 0.5 * p
 	}
-	tp.p[i], tp.dg[i], tp.dlg[i] = p, dg, ddg/dg
-	return g, dg
+	vmath.Sincos(sn, cs, sn)
+	if g != nil {
+		ncpValues(g, tp.dlgds, e, sn, cs, c.mix)
+	}
+	ncpSlopesBatch(tp.dg, tp.dlg, tp.dgds, tp.dlgds, e, sn, cs, c.mix)
+}
+
+// logDet returns sum_i log g'(p_i) = log|det J| from tp.dg, with tp.w as
+// scratch.
+func (c *GaugeCoupling[T]) logDet(tp *gaugeTape[T]) float64 {
+	vmath.Log(tp.w, tp.dg)
+	ld := 0.0
+	for _, v := range tp.w {
+		ld += v
+	}
+	return ld
 }
 
 // Forward maps the links x to y and returns log|det dy/dx|; with s it
@@ -269,15 +293,17 @@ func (c *GaugeCoupling[T]) Forward(tape Tape, y, x, s []T) float64 {
 	}
 	c.condition(tp, x)
 	copy(y, x)
-	ld := 0.0
 	for i, n := range c.active {
-		p := gauge.Wrap(c.plaquette(x, int(n)))
-		_, t := c.scales(tp, int(n))
-		g, dg := c.record(tp, i, p, true)
-		ld += math.Log(dg)
-		a := c.activeLink[i]
-		y[a] = wrapAngle[T](float64(x[a]) + c.sigma*(g+t-p))
+		tp.p[i] = gauge.Wrap(c.plaquette(x, int(n)))
 	}
+	g := tp.w
+	c.mixture(tp, g, false)
+	V, K := c.geom.V, c.mix
+	for i, a := range c.activeLink {
+		t := float64(tp.out[K*V+int(c.active[i])])
+		y[a] = wrapAngle[T](float64(x[a]) + c.sigma*(g[i]+t-tp.p[i]))
+	}
+	ld := c.logDet(tp)
 	tp.done = true
 	if s != nil {
 		c.score(tp, s)
@@ -316,12 +342,12 @@ func (c *GaugeCoupling[T]) pullback(tp *gaugeTape[T], lambda float64, grad []T, 
 	gout := tp.out
 	clear(gout)
 	clear(tp.cp)
+	na := len(c.active)
 	for i, n := range c.active {
 		ws := c.sigma * tp.w[i]
 		tp.cp[n] = ws*(tp.dg[i]-1) + lambda*tp.dlg[i]
-		dgds, dlgds := tp.dgds[i*K:(i+1)*K], tp.dlgds[i*K:(i+1)*K]
 		for k := range K {
-			gout[k*V+int(n)] = T(ws*dgds[k] + lambda*dlgds[k])
+			gout[k*V+int(n)] = T(ws*tp.dgds[k*na+i] + lambda*tp.dlgds[k*na+i])
 		}
 		gout[K*V+int(n)] = T(ws)
 	}
@@ -349,23 +375,35 @@ func (c *GaugeCoupling[T]) Inverse(tape Tape, x, y []T) (float64, error) {
 	tp.done = false
 	c.condition(tp, y)
 	copy(x, y)
-	ld := 0.0
+	// Per active plaquette: the target v = P(y) - t (wrapped) and the mean
+	// log-scale; then all roots p of g(p) + t = P(y) mod 2pi at once.
+	V, K, na := c.geom.V, c.mix, len(c.active)
+	v, sMean := tp.dlg, tp.cp[2*na:3*na]
 	for i, n := range c.active {
-		sMean, t := c.scales(tp, int(n))
-		pp := c.plaquette(y, int(n))
-		p, err := ncpInverse(gauge.Wrap(pp-t), sMean, tp.es, ncpMaxIter)
-		if err != nil {
-			return math.NaN(), fmt.Errorf("plaquette %d: %w", n, err)
+		var sum float64
+		for k := range K {
+			sum += float64(tp.out[k*V+int(n)])
 		}
+		sMean[i] = sum / float64(K)
+		v[i] = gauge.Wrap(c.plaquette(y, int(n)) - float64(tp.out[K*V+int(n)]))
+	}
+	c.scalesTo(tp, tp.dgds)
+	if i, err := ncpInverseBatch(tp.p, v, sMean, tp.dgds, K, ncpMaxIter,
+		tp.dg, tp.w, tp.cp[:na], tp.cp[na:2*na], tp.dlgds, tp.idx); err != nil {
+		return math.NaN(), fmt.Errorf("plaquette %d: %w", c.active[i], err)
+	}
+	for i, p := range tp.p {
 		if p >= turn {
-			p = 0
+			tp.p[i] = 0
 		}
-		_, dg := c.record(tp, i, p, false)
-		ld += math.Log(dg)
+	}
+	c.mixture(tp, nil, true)
+	ld := c.logDet(tp)
+	for i, a := range c.activeLink {
 		// P(y) = P(x) + (g(p) + t - p) with g(p) + t = P(y) modulo 2pi, so
 		// subtracting P(y) - p from the active link makes P(x) = p.
-		a := c.activeLink[i]
-		x[a] = wrapAngle[T](float64(y[a]) - c.sigma*(pp-p))
+		pp := c.plaquette(y, int(c.active[i]))
+		x[a] = wrapAngle[T](float64(y[a]) - c.sigma*(pp-tp.p[i]))
 	}
 	tp.done = true
 	return ld, nil

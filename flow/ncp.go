@@ -3,6 +3,8 @@ package flow
 import (
 	"fmt"
 	"math"
+
+	"latflow/internal/vmath"
 )
 
 // The mixture of non-compact projections (NCP) of Kanwar et al.
@@ -130,4 +132,170 @@ func ncpInverse(v, sMean float64, es []float64, maxIter int) (float64, error) {
 		x = xn
 	}
 	return x, fmt.Errorf("flow: NCP inverse did not converge after %d iterations (residual %g)", maxIter, math.Abs(r))
+}
+
+// The batched forms below evaluate the mixture at m angles at once, with
+// the transcendental functions of package vmath on whole slices. The
+// scales are k-major: e[k*m+i] = exp(s_k) of angle i, so that every slice
+// handed to vmath is contiguous. Given the same half-angle sines and
+// cosines and scales they do the arithmetic of ncpEval and ncpSlopes.
+
+// ncpValues writes the mixture g[i] = (2/K) sum_k atan2(e_k n_i, c_i) for
+// the half-angle sines sn and cosines cs of m = len(g) angles and the
+// scales e (K*m, k-major); h (K*m) is scratch.
+func ncpValues(g, h, e, sn, cs []float64, K int) {
+	m := len(g)
+	sn, cs = sn[:m], cs[:m]
+	for k := range K {
+		hk, ek := h[k*m:(k+1)*m], e[k*m:(k+1)*m]
+		for i, v := range ek {
+			hk[i] = v * sn[i]
+		}
+		vmath.Atan2(hk, hk, cs)
+	}
+	for i := range g {
+		var sum float64
+		for k := range K {
+			sum += h[k*m+i]
+		}
+		g[i] = 2 * sum / float64(K)
+	}
+}
+
+// ncpSlopesBatch writes, for m = len(dg) angles with half-angle sines sn
+// and cosines cs and scales e (K*m, k-major), dg[i] = g', dlg[i] =
+// (dg'/dx)/g', dgds[k*m+i] = dg/ds_k and dlgds[k*m+i] = (dg'/ds_k)/g'
+// (ncpSlopes, with the last two divided by g' as the coupling layer keeps
+// them). dgds may be e.
+func ncpSlopesBatch(dg, dlg, dgds, dlgds, e, sn, cs []float64, K int) {
+	m := len(dg)
+	kk := 1 / float64(K)
+	dlg, sn, cs = dlg[:m], sn[:m], cs[:m]
+	e, dgds, dlgds = e[:K*m], dgds[:K*m], dlgds[:K*m]
+	for i := range dg {
+		n, c := sn[i], cs[i]
+		c2, n2, sx := c*c, n*n, 2*n*c
+		var g1, g2 float64
+		for k := range K {
+			j := k*m + i
+			ek := e[j]
+			ie := 1 / ek
+			a, b := c2*ie, ek*n2
+			d := 1 / (a + b) // h'
+			d2 := d * d
+			g1 += d
+			g2 -= (ek - ie) * n * c * d2
+			dgds[j] = kk * sx * d
+			dlgds[j] = kk * (a - b) * d2
+		}
+		g1, g2 = kk*g1, kk*g2
+		for k := range K {
+			dlgds[k*m+i] /= g1
+		}
+		dg[i], dlg[i] = g1, g2/g1
+	}
+}
+
+// ncpInverseBatch solves g_i(x[i]) = v[i] for m = len(x) angles with
+// v[i] in [0, 2pi), the scales e (K*m, k-major) and the mean log-scales
+// sMean, by the iteration of ncpInverse lane by lane: the same start,
+// safeguarded Newton steps, bracket and stopping rules, with the mixture of
+// the lanes still iterating evaluated together. lo, hi, sn and cs (m) and
+// h (K*m) are scratch, active (m) holds the indices of those lanes; v and
+// sMean are not modified and may not alias x. On failure it returns the
+// smallest index of a failing lane and the error of ncpInverse for it; x is
+// then only partly solved.
+func ncpInverseBatch(x, v, sMean, e []float64, K, maxIter int, lo, hi, sn, cs, h []float64, active []int32) (int, error) {
+	m := len(x)
+	v, sMean, lo, hi, sn, cs = v[:m], sMean[:m], lo[:m], hi[:m], sn[:m], cs[:m]
+	e, h, active = e[:K*m], h[:K*m], active[:m]
+	// Start from the exact inverse of one component with the mean
+	// log-scale: h_s^-1 = h_-s, x = 2 atan2(exp(-sMean) sin(v/2), cos(v/2)).
+	t := h[:m]
+	for i, s := range sMean {
+		t[i] = -s
+		sn[i] = 0.5 * v[i]
+	}
+	vmath.Exp(t, t)
+	vmath.Sincos(sn, cs, sn)
+	for i := range t {
+		t[i] *= sn[i]
+	}
+	vmath.Atan2(x, t, cs)
+	for i := range x {
+		x[i] *= 2
+		lo[i], hi[i] = 0, turn
+		active[i] = int32(i)
+	}
+	fail, failIt, failR := m, 0, 0.0
+	kk := float64(K)
+	for it := 1; it <= maxIter && len(active) > 0; it++ {
+		mu := len(active)
+		sn, cs := sn[:mu], cs[:mu]
+		for j, i := range active {
+			sn[j] = 0.5 * x[i]
+		}
+		vmath.Sincos(sn, cs, sn)
+		for k := range K {
+			hk, ek := h[k*mu:(k+1)*mu], e[k*m:(k+1)*m]
+			for j, i := range active {
+				hk[j] = ek[i] * sn[j]
+			}
+			vmath.Atan2(hk, hk, cs)
+		}
+		kept := 0
+		for j, i := range active {
+			n, c := sn[j], cs[j]
+			c2, n2 := c*c, n*n
+			var sum, dsum float64
+			for k := range K {
+				sum += h[k*mu+j]
+				ek := e[k*m+int(i)]
+				dsum += 1 / (c2/ek + ek*n2)
+			}
+			xi := x[i]
+			r := 2*sum/kk - v[i]
+			dg := dsum / kk
+			switch {
+			case math.IsNaN(r) || math.IsInf(r, 0):
+				if int(i) < fail {
+					fail, failIt, failR = int(i), it, r
+				}
+				continue
+			case r == 0:
+				continue
+			case r < 0:
+				lo[i] = xi
+			default:
+				hi[i] = xi
+			}
+			step := r / dg
+			xn := xi - step
+			tol := ncpInverseTol * max(1, xi)
+			if math.Abs(step) <= tol || math.Abs(r) <= ncpResidualTol {
+				x[i] = min(max(xn, 0), turn)
+				continue
+			}
+			if !(xn > lo[i] && xn < hi[i]) {
+				xn = 0.5 * (lo[i] + hi[i])
+				if hi[i]-lo[i] <= tol {
+					x[i] = xn
+					continue
+				}
+			}
+			x[i] = xn
+			// Still iterating: if this was the last iteration, ncpInverse
+			// reports the residual of this step.
+			if it == maxIter && int(i) < fail {
+				fail, failIt, failR = int(i), maxIter, math.Abs(r)
+			}
+			active[kept] = i
+			kept++
+		}
+		active = active[:kept]
+	}
+	if fail < m {
+		return fail, fmt.Errorf("flow: NCP inverse did not converge after %d iterations (residual %g)", failIt, failR)
+	}
+	return 0, nil
 }

@@ -175,3 +175,110 @@ func TestNCPInverse(t *testing.T) {
 		}
 	})
 }
+
+// ncpBatchTol is the relative tolerance of the batched NCP functions
+// against the scalar ones: both do the same arithmetic, apart from the
+// vectorized transcendental functions (vmath, within 2 ULP of package
+// math), which move the results by a few rounding units.
+const ncpBatchTol = 1e-13
+
+// TestNCPBatchMatchesScalar checks ncpValues and ncpSlopesBatch against
+// ncpEval and ncpInverseBatch against ncpInverse, angle by angle, for
+// m = 13 angles (not a multiple of the vector width) and K = 1, 2, 6.
+func TestNCPBatchMatchesScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 1))
+	const m = 13
+	for _, K := range []int{1, 2, 6} {
+		t.Run(fmt.Sprintf("K=%d", K), func(t *testing.T) {
+			s := make([][]float64, m) // s[i][k]
+			e := make([]float64, K*m)
+			x, half, sn, cs := make([]float64, m), make([]float64, m), make([]float64, m), make([]float64, m)
+			for i := range m {
+				s[i], _ = ncpRandomScales(rng, K, 4)
+				for k, v := range s[i] {
+					e[k*m+i] = math.Exp(v)
+				}
+				x[i] = turn * rng.Float64()
+				half[i] = 0.5 * x[i]
+				sn[i], cs[i] = math.Sincos(half[i])
+			}
+			g, h := make([]float64, m), make([]float64, K*m)
+			dg, dlg, dgds, dlgds := make([]float64, m), make([]float64, m), make([]float64, K*m), make([]float64, K*m)
+			ncpValues(g, h, e, sn, cs, K)
+			ncpSlopesBatch(dg, dlg, dgds, dlgds, e, sn, cs, K)
+			for i := range m {
+				es := ncpExp(s[i])
+				wdgds, wddgds := make([]float64, K), make([]float64, K)
+				wg, wdg, wddg := ncpEval(wdgds, wddgds, x[i], es)
+				check := func(name string, got, want float64) {
+					if e := ncpRelErr(got, want); e > ncpBatchTol {
+						t.Errorf("angle %d: %s: got %v, want %v (rel err %.2g)", i, name, got, want, e)
+					}
+				}
+				check("g", g[i], wg)
+				check("g'", dg[i], wdg)
+				check("d log g'/dx", dlg[i], wddg/wdg)
+				for k := range K {
+					check(fmt.Sprintf("dg/ds_%d", k), dgds[k*m+i], wdgds[k])
+					check(fmt.Sprintf("d log g'/ds_%d", k), dlgds[k*m+i], wddgds[k]/wdg)
+				}
+			}
+			// Inverse: the targets g(x), solved together.
+			v, sMean, root := make([]float64, m), make([]float64, m), make([]float64, m)
+			for i := range m {
+				v[i], _ = ncpValue(x[i], ncpExp(s[i]))
+				if v[i] >= turn {
+					v[i] = 0
+				}
+				sMean[i] = ncpMean(s[i])
+			}
+			lo, hi, idx := make([]float64, m), make([]float64, m), make([]int32, m)
+			if i, err := ncpInverseBatch(root, v, sMean, e, K, ncpMaxIter, lo, hi, sn, cs, h, idx); err != nil {
+				t.Fatalf("angle %d: %v", i, err)
+			}
+			for i := range m {
+				want, err := ncpInverse(v[i], sMean[i], ncpExp(s[i]), ncpMaxIter)
+				if err != nil {
+					t.Fatalf("angle %d: ncpInverse: %v", i, err)
+				}
+				if d := math.Abs(root[i] - want); d > ncpRoundTripTol {
+					t.Errorf("angle %d: root got %v, want ncpInverse's %v", i, root[i], want)
+				}
+				if d := math.Abs(root[i] - x[i]); d > ncpRoundTripTol && math.Abs(d-turn) > ncpRoundTripTol {
+					t.Errorf("angle %d: root got %v, want x = %v", i, root[i], x[i])
+				}
+			}
+		})
+	}
+}
+
+// TestNCPInverseBatchErrors checks that a NaN target and too few
+// iterations fail with ncpInverse's errors, naming the first failing lane.
+func TestNCPInverseBatchErrors(t *testing.T) {
+	const m, K = 5, 3
+	rng := rand.New(rand.NewPCG(8, 1))
+	s, _ := ncpRandomScales(rng, K, 2)
+	e := make([]float64, K*m)
+	for k, v := range s {
+		for i := range m {
+			e[k*m+i] = math.Exp(v)
+		}
+	}
+	sMean := []float64{ncpMean(s), ncpMean(s), ncpMean(s), ncpMean(s), ncpMean(s)}
+	scratch := func() (x, lo, hi, sn, cs, h []float64, idx []int32) {
+		return make([]float64, m), make([]float64, m), make([]float64, m), make([]float64, m), make([]float64, m), make([]float64, K*m), make([]int32, m)
+	}
+	x, lo, hi, sn, cs, h, idx := scratch()
+	v := []float64{1, 2, math.NaN(), 3, math.NaN()}
+	i, err := ncpInverseBatch(x, v, sMean, e, K, ncpMaxIter, lo, hi, sn, cs, h, idx)
+	if err == nil || i != 2 || !strings.Contains(err.Error(), "did not converge") {
+		t.Errorf("NaN target: got lane %d, error %v, want lane 2 and a convergence error", i, err)
+	}
+	x, lo, hi, sn, cs, h, idx = scratch()
+	v = []float64{1, 2, 2.5, 3, 4}
+	i, err = ncpInverseBatch(x, v, sMean, e, K, 1, lo, hi, sn, cs, h, idx)
+	_, want := ncpInverse(v[0], sMean[0], ncpExp(s), 1)
+	if err == nil || i != 0 || want == nil {
+		t.Errorf("one iteration: got lane %d, error %v, want lane 0 and an error as ncpInverse's %v", i, err, want)
+	}
+}
