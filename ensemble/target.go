@@ -1,0 +1,258 @@
+package ensemble
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+
+	"latflow/gauge"
+	"latflow/internal/couplings"
+	"latflow/lattice"
+)
+
+// Theory names.
+const (
+	U1   = "u1"
+	Phi4 = "phi4"
+)
+
+// Coupling names.
+const (
+	Beta   = "beta"
+	M2     = "m2"
+	Lambda = "lambda"
+	Kappa  = "kappa"
+)
+
+// Bounds of a target. MaxL keeps V = L*L and the 2V link angles of a
+// configuration far from integer overflow and a configuration below 512 MiB;
+// MaxBeta is where exp(beta cos P) still has room in float64 arithmetic
+// (the exact results and the samplers work with beta*(cos P - 1)).
+const (
+	MinL    = 4
+	MaxL    = 1 << 12
+	MaxBeta = 1e6
+	// MaxCoupling bounds |m2|, |kappa| and lambda: beyond it phi^4 actions
+	// are dominated by rounding.
+	MaxCoupling = 1e6
+)
+
+// Target is the ensemble a run samples. Build it with NewU1, NewPhi4Standard
+// or NewPhi4Hopping, or decode it and call Validate.
+type Target struct {
+	Theory          string             `json:"theory"`
+	L               int                `json:"L"`
+	Couplings       map[string]float64 `json:"couplings"`
+	Parametrization string             `json:"parametrization,omitempty"`
+}
+
+// NewU1 returns the U(1) target at coupling beta on an L x L lattice.
+func NewU1(L int, beta float64) Target {
+	return Target{Theory: U1, L: L, Couplings: map[string]float64{Beta: beta}}
+}
+
+// NewPhi4Standard returns the phi^4 target in the standard parametrization.
+func NewPhi4Standard(L int, m2, lambda float64) Target {
+	return Target{Theory: Phi4, L: L, Couplings: map[string]float64{M2: m2, Lambda: lambda},
+		Parametrization: lattice.Standard.String()}
+}
+
+// NewPhi4Hopping returns the phi^4 target in the hopping parametrization.
+func NewPhi4Hopping(L int, kappa, lambda float64) Target {
+	return Target{Theory: Phi4, L: L, Couplings: map[string]float64{Kappa: kappa, Lambda: lambda},
+		Parametrization: lattice.Hopping.String()}
+}
+
+// CheckTheory returns an error unless theory is U1 or Phi4.
+func CheckTheory(theory string) error {
+	if theory != U1 && theory != Phi4 {
+		return fmt.Errorf("ensemble: theory %q, want %q or %q", theory, U1, Phi4)
+	}
+	return nil
+}
+
+// Validate returns an error naming the first field of t that is out of
+// range: an unknown theory, L outside [MinL, MaxL], a coupling that is
+// missing, of the other theory or parametrization, not finite or out of
+// range.
+func (t Target) Validate() error {
+	if err := CheckTheory(t.Theory); err != nil {
+		return err
+	}
+	if t.L < MinL || t.L > MaxL {
+		return fmt.Errorf("ensemble: L=%d, want %d <= L <= %d", t.L, MinL, MaxL)
+	}
+	var want []string
+	switch {
+	case t.Theory == U1:
+		if t.Parametrization != "" {
+			return fmt.Errorf("ensemble: parametrization %q for theory %q, want none", t.Parametrization, U1)
+		}
+		want = []string{Beta}
+	case t.Parametrization == lattice.Standard.String():
+		want = []string{M2, Lambda}
+	case t.Parametrization == lattice.Hopping.String():
+		want = []string{Kappa, Lambda}
+	default:
+		return fmt.Errorf("ensemble: parametrization %q for theory %q, want %q or %q",
+			t.Parametrization, Phi4, lattice.Standard, lattice.Hopping)
+	}
+	if len(t.Couplings) != len(want) {
+		return fmt.Errorf("ensemble: couplings %v, want exactly %v", sortedNames(t.Couplings), want)
+	}
+	for _, name := range want {
+		v, ok := t.Couplings[name]
+		if !ok {
+			return fmt.Errorf("ensemble: couplings %v, want exactly %v", sortedNames(t.Couplings), want)
+		}
+		if err := checkCoupling(name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCoupling returns an error if v is not an allowed value of the
+// coupling name.
+func checkCoupling(name string, v float64) error {
+	switch name {
+	case Beta:
+		if !(v > 0 && v <= MaxBeta) {
+			return fmt.Errorf("ensemble: beta=%g, want 0 < beta <= %g", v, MaxBeta)
+		}
+	case Lambda:
+		if !(v >= 0 && v <= MaxCoupling) {
+			return fmt.Errorf("ensemble: lambda=%g, want 0 <= lambda <= %g", v, MaxCoupling)
+		}
+	case Kappa:
+		if !(v >= 0 && v <= MaxCoupling) {
+			return fmt.Errorf("ensemble: kappa=%g, want 0 <= kappa <= %g", v, MaxCoupling)
+		}
+	case M2:
+		if !(math.Abs(v) <= MaxCoupling) {
+			return fmt.Errorf("ensemble: m2=%g, want a finite m2 with |m2| <= %g", v, MaxCoupling)
+		}
+	}
+	return nil
+}
+
+func sortedNames(c map[string]float64) []string {
+	return slices.Sorted(maps.Keys(c))
+}
+
+// V returns the number of sites L*L.
+func (t Target) V() int { return t.L * t.L }
+
+// Size returns the number of real numbers of a configuration: 2V link
+// angles for U(1), V field values for phi^4.
+func (t Target) Size() int {
+	if t.Theory == U1 {
+		return 2 * t.V()
+	}
+	return t.V()
+}
+
+// ConfigName is the name of a configuration in datasets: "links" or "phi".
+func (t Target) ConfigName() string {
+	if t.Theory == U1 {
+		return "links"
+	}
+	return "phi"
+}
+
+// Clone returns a copy of t that shares no map with it.
+func (t Target) Clone() Target {
+	t.Couplings = maps.Clone(t.Couplings)
+	return t
+}
+
+// WithL returns t on an L x L lattice.
+func (t Target) WithL(L int) Target {
+	t = t.Clone()
+	t.L = L
+	return t
+}
+
+// String describes t in one line, e.g. "U(1) gauge theory, Wilson action,
+// L=16, beta=3".
+func (t Target) String() string {
+	c := t.Couplings
+	switch {
+	case t.Theory == U1:
+		return fmt.Sprintf("U(1) gauge theory, Wilson action, L=%d, beta=%g", t.L, c[Beta])
+	case t.Parametrization == lattice.Hopping.String():
+		return fmt.Sprintf("phi^4 theory (hopping parametrization), L=%d, kappa=%g, lambda=%g", t.L, c[Kappa], c[Lambda])
+	default:
+		return fmt.Sprintf("phi^4 theory (standard parametrization), L=%d, m2=%g, lambda=%g", t.L, c[M2], c[Lambda])
+	}
+}
+
+// Diff compares t with o and returns the name of the first field that
+// differs (theory, L, parametrization or a coupling name) with the two
+// values as text, or name == "" if they are the same target.
+func (t Target) Diff(o Target) (name, a, b string) {
+	switch {
+	case t.Theory != o.Theory:
+		return "theory", t.Theory, o.Theory
+	case t.L != o.L:
+		return "L", strconv.Itoa(t.L), strconv.Itoa(o.L)
+	case t.Parametrization != o.Parametrization:
+		return "parametrization", t.Parametrization, o.Parametrization
+	}
+	if d := couplings.FirstDiff(t.Couplings, o.Couplings); d.Differ {
+		val := func(v float64, ok bool) string {
+			if !ok {
+				return "none"
+			}
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		return d.Name, val(d.A, d.InA), val(d.B, d.InB)
+	}
+	return "", "", ""
+}
+
+// Equal reports whether t and o are the same target.
+func (t Target) Equal(o Target) bool {
+	name, _, _ := t.Diff(o)
+	return name == ""
+}
+
+// Geometry returns the lattice geometry of t.
+func (t Target) Geometry() *lattice.Geometry { return lattice.NewGeometry(t.L) }
+
+// Action returns the action of t on the geometry g (of extent t.L):
+// gauge.WilsonAction for U(1), lattice.Phi4Action for phi^4. t must be
+// valid.
+func (t Target) Action(g *lattice.Geometry) lattice.Action {
+	if g.L != t.L {
+		panic(fmt.Sprintf("ensemble: Action: geometry L=%d, target L=%d", g.L, t.L))
+	}
+	c := t.Couplings
+	switch {
+	case t.Theory == U1:
+		return gauge.WilsonAction{Geom: g, Beta: c[Beta]}
+	case t.Parametrization == lattice.Hopping.String():
+		return lattice.NewPhi4Hopping(g, c[Kappa], c[Lambda])
+	default:
+		return lattice.NewPhi4Standard(g, c[M2], c[Lambda])
+	}
+}
+
+// StartTo writes a random (hot) starting configuration of t into x: uniform
+// link angles for U(1), N(0, 1) field values for phi^4, drawn in index
+// order from rng.
+func (t Target) StartTo(x []float64, rng *rand.Rand) {
+	if len(x) != t.Size() {
+		panic(fmt.Sprintf("ensemble: StartTo: len(x)=%d, want %d", len(x), t.Size()))
+	}
+	if t.Theory == U1 {
+		gauge.RandomLinksTo(x, rng)
+		return
+	}
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+}
