@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"latflow/ensemble"
 	"latflow/flow"
 )
 
@@ -42,8 +43,7 @@ func Example() {
 func ExampleSave() {
 	f, _ := flow.New[float64](flow.DefaultConfig(flow.TheoryPhi4, 8), rand.New(rand.NewPCG(1, 1)))
 	m := flow.NewModel(f)
-	m.Couplings = map[string]float64{"m2": -4, "lambda": 8}
-	m.Parametrization = "standard"
+	m.Target = ensemble.NewPhi4Standard(m.Config.L, -4, 8)
 	b, _ := m.Encode()
 	fmt.Printf("model file: %d bytes\n", len(b))
 
@@ -59,6 +59,6 @@ func ExampleSave() {
 	}
 	fmt.Println(g.Config.Theory, g.Config.L, g.NumParams())
 	// Output:
-	// model file: 103975 bytes
+	// model file: 104008 bytes
 	// phi4 8 12960
 }

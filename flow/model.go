@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"latflow/ensemble"
 	"latflow/nn"
 
 	"latflow/internal/atomicfile"
@@ -47,15 +48,11 @@ const (
 // Model is a trained flow as stored in a model file: the architecture, what
 // it was trained for and how, and the parameters.
 type Model struct {
-	// Config is the flow architecture.
+	// Config is the flow architecture, built for the lattice extent
+	// Config.L; BuildAt builds it for any L its masks allow.
 	Config Config `json:"config"`
-	// Couplings are the couplings of the target theory the flow was
-	// trained for, by name (e.g. "beta", or "m2" and "lambda", or "kappa"
-	// and "lambda").
-	Couplings map[string]float64 `json:"couplings"`
-	// Parametrization names the parametrization of Couplings (phi^4:
-	// "standard" or "hopping"; may be empty for u1).
-	Parametrization string `json:"parametrization"`
+	// Target is the ensemble the flow was trained for.
+	Target ensemble.Target `json:"target"`
 	// Provenance records how the model was made.
 	Provenance Provenance `json:"provenance"`
 	// Params are the flow parameters in Flow.GetParams order.
@@ -66,7 +63,7 @@ type Model struct {
 type Provenance struct {
 	// Version is the latflow version that trained the model.
 	Version string `json:"version"`
-	// Steps is the number of training steps.
+	// Steps is the number of training steps, over all runs.
 	Steps int `json:"steps"`
 	// Estimator names the gradient estimator used for training.
 	Estimator string `json:"estimator"`
@@ -74,10 +71,29 @@ type Provenance struct {
 	Seed uint64 `json:"seed"`
 	// Date is when the model was written.
 	Date time.Time `json:"date"`
+	// Commands are the training commands in order, a continuation (resume,
+	// or training started from another model) after the run it continues.
+	Commands []string `json:"commands,omitempty"`
+	// WallSeconds is the training wall time over all runs.
+	WallSeconds float64 `json:"wall_seconds,omitempty"`
+	// Eval is the quality measured on fresh samples, if any.
+	Eval *Evaluation `json:"evaluation,omitempty"`
+}
+
+// Evaluation is the quality of a flow as an independence-Metropolis
+// proposal for its target, measured on Samples fresh proposals.
+type Evaluation struct {
+	Samples int `json:"samples"`
+	// ESS is ESS_q/N of the proposals' weights.
+	ESS float64 `json:"ess"`
+	// Acceptance is the independence-Metropolis acceptance rate.
+	Acceptance float64 `json:"acceptance"`
+	// Threads and SamplesPerSecond describe the measurement's speed.
+	SamplesPerSecond float64 `json:"samples_per_second,omitempty"`
 }
 
 // NewModel returns a Model holding f's config and parameters (converted to
-// float64); the caller fills Couplings, Parametrization and Provenance.
+// float64); the caller fills Target and Provenance.
 func NewModel[T nn.Float](f *Flow[T]) Model {
 	p := make([]T, f.NumParams())
 	f.GetParams(p)
@@ -92,8 +108,20 @@ func NewModel[T nn.Float](f *Flow[T]) Model {
 // It returns an error if the config is invalid or the parameter count does
 // not match the architecture.
 func Build[T nn.Float](m Model) (*Flow[T], error) {
+	return BuildAt[T](m, m.Config.L)
+}
+
+// BuildAt returns the flow of m on an L x L lattice. The conditioners are
+// translation-equivariant convolutions, so the parameters do not depend on
+// L and a flow trained at one L applies at any L its masks allow (a
+// multiple of 4 for U(1), even for phi^4, at least the kernel size). It
+// returns the error of Config.Validate for an L the architecture cannot
+// take.
+func BuildAt[T nn.Float](m Model, L int) (*Flow[T], error) {
+	cfg := m.Config
+	cfg.L = L
 	// The initial parameters are overwritten, so any seed will do.
-	f, err := New[T](m.Config, rand.New(rand.NewPCG(0, 0)))
+	f, err := New[T](cfg, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, fmt.Errorf("flow: Build: %w", err)
 	}
@@ -110,16 +138,22 @@ func Build[T nn.Float](m Model) (*Flow[T], error) {
 }
 
 // modelHeader is the JSON header of a model file.
+//
+// Files written before the header had "target" hold the target's couplings
+// and parametrization at the top level and its theory and L in "config".
 type modelHeader struct {
-	Config          Config             `json:"config"`
-	Couplings       map[string]float64 `json:"couplings"`
-	Parametrization string             `json:"parametrization"`
-	Provenance      Provenance         `json:"provenance"`
+	Config     Config           `json:"config"`
+	Target     *ensemble.Target `json:"target,omitempty"`
+	Provenance Provenance       `json:"provenance"`
+
+	Couplings       map[string]float64 `json:"couplings,omitempty"`
+	Parametrization string             `json:"parametrization,omitempty"`
 }
 
 // Encode returns the model file bytes of m.
 func (m Model) Encode() ([]byte, error) {
-	hdr, err := json.Marshal(modelHeader{m.Config, m.Couplings, m.Parametrization, m.Provenance})
+	t := m.Target
+	hdr, err := json.Marshal(modelHeader{Config: m.Config, Target: &t, Provenance: m.Provenance})
 	if err != nil {
 		return nil, fmt.Errorf("flow: encode model header: %w", err)
 	}
@@ -228,12 +262,11 @@ func Decode(name string, b []byte) (Model, error) {
 	if err := json.Unmarshal(b[prefixBytes:prefixBytes+H], &hdr); err != nil {
 		return fail("header: %v", err)
 	}
-	m := Model{
-		Config:          hdr.Config,
-		Couplings:       hdr.Couplings,
-		Parametrization: hdr.Parametrization,
-		Provenance:      hdr.Provenance,
-		Params:          make([]float64, N),
+	m := Model{Config: hdr.Config, Provenance: hdr.Provenance, Params: make([]float64, N)}
+	if hdr.Target != nil {
+		m.Target = *hdr.Target
+	} else {
+		m.Target = ensemble.Target{Theory: hdr.Config.Theory, L: hdr.Config.L, Couplings: hdr.Couplings, Parametrization: hdr.Parametrization}
 	}
 	p := b[prefixBytes+H+8:]
 	for i := range m.Params {
@@ -241,6 +274,12 @@ func Decode(name string, b []byte) (Model, error) {
 	}
 	if err := m.Config.Validate(); err != nil {
 		return fail("%v", err)
+	}
+	if err := m.Target.Validate(); err != nil {
+		return fail("training target: %v", err)
+	}
+	if m.Target.Theory != m.Config.Theory {
+		return fail("training target theory %q, flow theory %q", m.Target.Theory, m.Config.Theory)
 	}
 	return m, nil
 }

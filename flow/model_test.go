@@ -3,6 +3,7 @@ package flow
 import (
 	"bytes"
 	"fmt"
+	"latflow/ensemble"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -18,8 +19,7 @@ func testModel(t *testing.T) (Model, *Flow[float64]) {
 	t.Helper()
 	f := newTestPhi4Flow(t, 31, 8, 4)
 	m := NewModel(f)
-	m.Couplings = map[string]float64{"m2": -4, "lambda": 8}
-	m.Parametrization = "standard"
+	m.Target = ensemble.NewPhi4Standard(m.Config.L, -4, 8)
 	m.Provenance = Provenance{
 		Version: "test", Steps: 1234, Estimator: "fast-path", Seed: 31,
 		Date: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC),

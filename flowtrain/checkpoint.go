@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -18,10 +17,10 @@ import (
 	"strings"
 	"time"
 
+	"latflow/ensemble"
 	"latflow/flow"
 
 	"latflow/internal/atomicfile"
-	"latflow/internal/couplings"
 )
 
 // RunParams are the parameters of a training run that determine its
@@ -31,12 +30,9 @@ import (
 type RunParams struct {
 	// Version is the latflow version that started the run (not compared).
 	Version string `json:"version"`
-	// Theory, L, Couplings and Parametrization are the target theory, as
-	// in flow.Model.
-	Theory          string             `json:"theory"`
-	L               int                `json:"L"`
-	Couplings       map[string]float64 `json:"couplings"`
-	Parametrization string             `json:"parametrization"`
+	// Target is the ensemble the flow is trained for; its fields (theory,
+	// L, couplings, parametrization) are at the top level of the JSON.
+	ensemble.Target
 	// Config is the flow architecture; Precision is "float64" or "float32".
 	Config    flow.Config `json:"config"`
 	Precision string      `json:"precision"`
@@ -80,20 +76,8 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 		name string
 		a, b string
 	}
-	head := []field{{"theory", r.Theory, o.Theory}, {"L", str(r.L), str(o.L)}}
-	for _, f := range head {
-		if f.a != f.b {
-			return f.name, f.a, f.b
-		}
-	}
-	if d := couplings.FirstDiff(r.Couplings, o.Couplings); d.Differ {
-		val := func(v float64, ok bool) string {
-			if !ok {
-				return "none"
-			}
-			return num(v)
-		}
-		return d.Name, val(d.A, d.InA), val(d.B, d.InB)
+	if name, a, b := r.Target.Diff(o.Target); name != "" {
+		return name, a, b
 	}
 	data := func(p RunParams) string {
 		if p.DataDigest == "" {
@@ -102,7 +86,6 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 		return fmt.Sprintf("%d configurations (digest %.12s)", p.DataConfigs, p.DataDigest)
 	}
 	rest := []field{
-		{"parametrization", r.Parametrization, o.Parametrization},
 		{"layers", str(r.Config.Layers), str(o.Config.Layers)},
 		{"mixtures", str(r.Config.Mixtures), str(o.Config.Mixtures)},
 		{"hidden", ints(r.Config.Hidden), ints(o.Config.Hidden)},
@@ -206,7 +189,7 @@ func (t *Trainer[T]) Checkpoint(run RunParams) *Checkpoint {
 		panic("flowtrain: Checkpoint: " + err.Error()) // PCG never fails
 	}
 	m := t.Model()
-	m.Couplings, m.Parametrization = maps.Clone(run.Couplings), run.Parametrization
+	m.Target = run.Target.Clone()
 	c := &Checkpoint{
 		Run: run, Step: t.step, Skipped: t.skipped, SkipRun: t.skipRun, Elapsed: t.wall(),
 		Model: m,

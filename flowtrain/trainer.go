@@ -183,7 +183,7 @@ func (t *Trainer[T]) Params() []float64 { return t.params }
 func (t *Trainer[T]) Log() []LogRow { return t.log }
 
 // Model returns the flow's architecture with a copy of the master
-// parameters; the caller fills Couplings, Parametrization and Provenance.
+// parameters; the caller fills Target and Provenance.
 func (t *Trainer[T]) Model() flow.Model {
 	return flow.Model{Config: t.flow.Config, Params: append([]float64(nil), t.params...)}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"latflow/ensemble"
 	"latflow/flow"
 	"latflow/flowtrain"
 	"latflow/lattice"
@@ -72,8 +73,7 @@ type setup struct {
 
 func (s setup) run() flowtrain.RunParams {
 	r := flowtrain.RunParams{
-		Version: "test", Theory: flow.TheoryPhi4, L: trainL,
-		Couplings: map[string]float64{"m2": trainM2, "lambda": trainLamda}, Parametrization: "standard",
+		Version: "test", Target: ensemble.NewPhi4Standard(trainL, trainM2, trainLamda),
 		Config: trainConfig(), Precision: "float64", Objective: s.obj.String(), Gradient: s.grad.String(),
 		Batch: trainBatch, LR: trainLR, Schedule: s.schedule, Steps: s.steps, Seed: trainSeed,
 	}
