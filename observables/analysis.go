@@ -1,0 +1,186 @@
+package observables
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"latflow/ensemble"
+	"latflow/gauge"
+	"latflow/lattice"
+)
+
+// Column names of the per-configuration measurements, as in datasets.
+const (
+	ColPlaquette = "plaquette"
+	ColCharge    = "topological_charge"
+	ColM         = "magnetization"
+	ColAbsM      = "abs_magnetization"
+	ColPhi2      = "phi_sq"
+)
+
+// Columns returns the names of the per-configuration measurements of a
+// theory besides the action, in the order MeasureTo writes them: for U(1)
+// the mean plaquette and Q, for phi^4 m, |m| and the site mean of phi^2.
+func Columns(theory string) []string {
+	if theory == ensemble.U1 {
+		return []string{ColPlaquette, ColCharge}
+	}
+	return []string{ColM, ColAbsM, ColPhi2}
+}
+
+// Measurer measures the configurations of one target. It is a value and
+// safe for concurrent use.
+type Measurer struct {
+	theory string
+	geom   *lattice.Geometry
+	act    lattice.Action
+	beta   float64
+}
+
+// NewMeasurer returns the Measurer of a valid target.
+func NewMeasurer(t ensemble.Target) Measurer {
+	g := t.Geometry()
+	return Measurer{theory: t.Theory, geom: g, act: t.Action(g), beta: t.Couplings[ensemble.Beta]}
+}
+
+// Columns returns the names of the values MeasureTo writes.
+func (m Measurer) Columns() []string { return Columns(m.theory) }
+
+// MeasureTo writes the measurements of the configuration x into dst (one
+// per column) and returns the action S(x).
+func (m Measurer) MeasureTo(dst, x []float64) (action float64) {
+	if m.theory == ensemble.U1 {
+		u := MeasureU1(m.geom, m.beta, x)
+		dst[0], dst[1] = u.Plaquette, u.Q
+		return u.Action
+	}
+	p := MeasurePhi4(x)
+	dst[0], dst[1], dst[2] = p.M, p.AbsM, p.Phi2
+	return m.act.Action(x)
+}
+
+// Series holds the measured time series of an ensemble: Action[r] and
+// Obs[column][r] are those of replica (chain) r.
+type Series struct {
+	Action [][]float64
+	Obs    map[string][][]float64
+}
+
+// Table returns the Gamma-method table of the standard observables of the
+// target t from the series s, with exact values where they are known: the
+// character expansion of the torus for U(1) (section "exact results" of
+// package gauge), the free field for phi^4 at lambda = 0.
+//
+// Estimates whose error is not an error bar are kept, and a note says why:
+// a series that never changes (frozen topology gives Q = -3(0)), or a
+// Gamma window that reaches its limit of half the chain length. Where an
+// exact value cannot be computed (topology too frozen for the character
+// expansion to resolve <Q^2>), the row has no exact value and a note says
+// so. Table returns an error for a series it cannot analyse (too short, not
+// finite) or a missing column.
+func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) {
+	V := float64(t.V())
+	checked := func(name string, data [][]float64, est Estimate, err error) (Estimate, error) {
+		if errors.Is(err, ErrNoWindow) {
+			notes = append(notes, fmt.Sprintf("%s: no autocorrelation window found within half the chain length (W=%d); the error is not reliable: run longer chains", name, est.Window))
+			return est, nil
+		}
+		if err != nil {
+			return est, fmt.Errorf("observables: analysis of %s: %w", name, err)
+		}
+		if est.Err == 0 && data != nil {
+			notes = append(notes, fmt.Sprintf("%s: constant over all %d measurements; the error 0 is not an error bar (frozen: the sampler does not move this observable)", name, est.N))
+		}
+		return est, nil
+	}
+	add := func(name string, data [][]float64, exact float64, hasExact bool) error {
+		if data == nil {
+			return fmt.Errorf("observables: no series for %s", name)
+		}
+		est, err := GammaPrimary(data, GammaOptions{})
+		if est, err = checked(name, data, est, err); err != nil {
+			return err
+		}
+		rows = append(rows, Row{Name: name, Est: est, Exact: exact, HasExact: hasExact && !math.IsNaN(exact)})
+		return nil
+	}
+	switch t.Theory {
+	case ensemble.U1:
+		ex, exErr := gauge.ExactTorus(t.Couplings[ensemble.Beta], t.L)
+		hasExact := exErr == nil || errors.Is(exErr, gauge.ErrTopologyFrozen)
+		switch {
+		case exErr == nil:
+		case hasExact:
+			notes = append(notes, "exact <Q^2> and chi_t: not computable (topology too frozen for the character expansion to resolve them)")
+		default:
+			notes = append(notes, fmt.Sprintf("exact values: not computable (%v)", exErr))
+		}
+		q := s.Obs[ColCharge]
+		if err := add("action", s.Action, ex.MeanAction, hasExact); err != nil {
+			return nil, nil, err
+		}
+		if err := add("plaquette <cos P>", s.Obs[ColPlaquette], ex.MeanCos, hasExact); err != nil {
+			return nil, nil, err
+		}
+		if err := add("Q", q, 0, true); err != nil {
+			return nil, nil, err
+		}
+		if err := add("Q^2", squares(q), ex.Q2, hasExact); err != nil {
+			return nil, nil, err
+		}
+		chi, err := Susceptibility(q, t.V())
+		if chi, err = checked("chi_t", nil, chi, err); err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, Row{Name: "chi_t = <Q^2>/V", Est: chi, Exact: ex.ChiT, HasExact: hasExact && !math.IsNaN(ex.ChiT)})
+	case ensemble.Phi4:
+		free, hasExact := freeField(t)
+		m := s.Obs[ColM]
+		if err := add("action", s.Action, 0, false); err != nil {
+			return nil, nil, err
+		}
+		for _, e := range []struct {
+			name  string
+			data  [][]float64
+			exact float64
+		}{
+			{"m", m, 0},
+			{"|m|", s.Obs[ColAbsM], math.NaN()},
+			{"m^2", squares(m), free.M2},
+			{"phi^2", s.Obs[ColPhi2], free.Phi2},
+		} {
+			if err := add(e.name, e.data, e.exact, hasExact); err != nil {
+				return nil, nil, err
+			}
+		}
+		chi2, err := Chi2Phi4(m, int(V))
+		if chi2, err = checked("chi_2", nil, chi2, err); err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, Row{Name: "chi_2 = V <m^2>", Est: chi2, Exact: free.Chi2, HasExact: hasExact})
+		binder, err := Binder(m)
+		if binder, err = checked("U_4", nil, binder, err); err != nil {
+			return nil, nil, err
+		}
+		// For a free field m is Gaussian and U_4 = 0 exactly.
+		rows = append(rows, Row{Name: "U_4 (Binder)", Est: binder, Exact: 0, HasExact: hasExact})
+	default:
+		return nil, nil, fmt.Errorf("observables: unknown theory %q", t.Theory)
+	}
+	return rows, notes, nil
+}
+
+// freeField returns the exact free-field values of a phi^4 target with
+// lambda = 0, and whether there are any.
+func freeField(t ensemble.Target) (lattice.FreeField, bool) {
+	if t.Couplings[ensemble.Lambda] != 0 {
+		return lattice.FreeField{}, false
+	}
+	act, ok := t.Action(t.Geometry()).(lattice.Phi4Action)
+	if !ok {
+		return lattice.FreeField{}, false
+	}
+	f, err := lattice.ExactFreeField(act)
+	return f, err == nil
+}
