@@ -19,12 +19,24 @@
 // file matching part-*.arrow and identify chains by the latflow.chain metadata,
 // not by the file name.
 //
-// A part is first written as .part-cCCCC-NNNNN.arrow.tmp, fsynced, closed,
-// renamed into place, and the directory is fsynced. So every part-*.arrow is
+// A Writer holds an exclusive lock on its chain from Create to Close or
+// Discard: flock(2) on .lock-cCCCC, which holds the holder's pid and host.
+// A second writer of the chain, in the same process or another, gets an
+// error naming the chain, the directory and the holder; the kernel releases
+// the lock when the holder exits, also on SIGKILL. On a filesystem without
+// flock (Lustre mounted without it) Create fails unless
+// WriterOptions.NoLock, with which the caller guarantees one writer per
+// chain. Under the lock, Create removes the temporary files that crashed
+// writers of the chain left.
+//
+// A part is written as .part-cCCCC-NNNNN.arrow.PID-RANDOM.tmp (a name no
+// other writer uses), fsynced, closed, renamed into place without replacing
+// an existing part (renameat2 RENAME_NOREPLACE; where the filesystem lacks
+// it, link and unlink; without hard links, a check and a rename, safe under
+// the lock), and the directory is fsynced. So every part-*.arrow is
 // complete, and a crash loses at most the rows buffered for the part being
-// written. Temporary files start with a dot, which pyarrow.dataset and globs
-// of part-*.arrow skip. A writer removes stale temporary files of its own
-// chain when it is created.
+// written. Temporary and lock files start with a dot, which pyarrow.dataset
+// and globs of part-*.arrow skip.
 //
 // # Columns
 //

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,12 +14,24 @@ const (
 	partPrefix = "part-"
 	partSuffix = ".arrow"
 	tmpSuffix  = ".tmp"
+	lockPrefix = ".lock-"
 )
 
 // PartName returns the file name of part index part of chain chain, e.g.
 // PartName(3, 12) = "part-c0003-00012.arrow".
 func PartName(chain, part int) string {
 	return fmt.Sprintf("%sc%04d-%05d%s", partPrefix, chain, part, partSuffix)
+}
+
+// lockName returns the file name of the lock of chain chain.
+func lockName(chain int) string {
+	return fmt.Sprintf("%sc%04d", lockPrefix, chain)
+}
+
+// tempName returns a new unique temporary name for the file name in the
+// same directory: a dot, name, the process id and a random number.
+func tempName(name string) string {
+	return fmt.Sprintf(".%s.%d-%016x%s", name, os.Getpid(), rand.Uint64(), tmpSuffix)
 }
 
 // parsePartName returns the chain and part index of a name made by PartName.
@@ -41,6 +54,24 @@ func parsePartName(name string) (chain, part int, ok bool) {
 		return 0, 0, false
 	}
 	return chain, part, true
+}
+
+// tempChain returns the chain of a temporary file name made by tempName
+// for a part, or by earlier writers (".part-cCCCC-NNNNN.arrow.tmp").
+func tempChain(name string) (chain int, ok bool) {
+	inner, found := strings.CutPrefix(name, ".")
+	if !found {
+		return 0, false
+	}
+	inner, found = strings.CutSuffix(inner, tmpSuffix)
+	if !found {
+		return 0, false
+	}
+	if i := strings.Index(inner, partSuffix); i >= 0 && strings.HasPrefix(inner, partPrefix) {
+		c, _, ok := parsePartName(inner[:i+len(partSuffix)])
+		return c, ok
+	}
+	return 0, false
 }
 
 // isPart reports whether a directory entry name is a part (part-*.arrow).
@@ -98,23 +129,16 @@ func syncDir(dir string) error {
 	return err
 }
 
-// removeStaleTemps removes the temporary files left in dir by a writer of
-// chain that crashed.
+// removeStaleTemps removes the temporary files left in dir by writers of
+// chain that crashed. The caller holds the chain's lock, so no live writer
+// owns them.
 func removeStaleTemps(dir string, chain int) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		name, ok := strings.CutPrefix(e.Name(), ".")
-		if !ok {
-			continue
-		}
-		name, ok = strings.CutSuffix(name, tmpSuffix)
-		if !ok {
-			continue
-		}
-		if c, _, ok := parsePartName(name); ok && c == chain {
+		if c, ok := tempChain(e.Name()); ok && c == chain {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,6 +34,10 @@ type WriterOptions struct {
 	// its path, its number of rows and the time taken to build, write,
 	// sync and rename it.
 	OnPart func(path string, rows int, dur time.Duration)
+	// NoLock skips the chain's lock, for filesystems without flock (e.g.
+	// Lustre mounted without the flock option). The caller must then
+	// guarantee that no other writer of the chain runs.
+	NoLock bool
 }
 
 // Row is one Monte Carlo step of a chain.
@@ -45,13 +50,15 @@ type Row struct {
 }
 
 // Writer appends the rows of one chain to a dataset directory, one part per
-// RowsPerPart rows. A Writer is not safe for concurrent use.
+// RowsPerPart rows. It holds the chain's lock from Create to Close or
+// Discard. A Writer is not safe for concurrent use.
 type Writer struct {
 	dir    string
 	spec   Spec
 	opt    WriterOptions
 	mem    memory.Allocator
 	schema *arrow.Schema
+	lock   *chainLock
 
 	b       *array.RecordBuilder
 	chainB  *array.Int32Builder
@@ -70,11 +77,13 @@ type Writer struct {
 }
 
 // Create prepares a Writer of the chain spec.Meta.Chain in dir, creating dir
-// if needed. It refuses a spec that cannot be stored, a directory that
-// already holds parts of the chain at index opt.FirstPart or above, and a
-// directory whose parts belong to another ensemble or have other columns.
+// if needed, and takes the chain's lock (a second writer of the chain, in
+// this process or another, gets an error naming the chain, the directory and
+// the holder's pid). It refuses a spec that cannot be stored, a directory
+// that already holds parts of the chain at index opt.FirstPart or above, and
+// a directory whose parts belong to another ensemble or have other columns.
 // It removes temporary files of the chain left by a crashed writer.
-func Create(dir string, spec Spec, opt WriterOptions) (*Writer, error) {
+func Create(dir string, spec Spec, opt WriterOptions) (w *Writer, err error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -94,16 +103,27 @@ func Create(dir string, spec Spec, opt WriterOptions) (*Writer, error) {
 	if err := makeDir(dir); err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	if err := checkExisting(dir, spec, opt.FirstPart, mem); err != nil {
-		return nil, err
+	var lock *chainLock
+	if !opt.NoLock {
+		if lock, err = lockChain(dir, spec.Meta.Chain); err != nil {
+			return nil, err
+		}
 	}
+	defer func() {
+		if err != nil {
+			lock.unlock()
+		}
+	}()
 	if err := removeStaleTemps(dir, spec.Meta.Chain); err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	if err := checkExisting(dir, spec, opt.FirstPart, mem); err != nil {
+		return nil, err
 	}
 
 	spec.Meta = spec.Meta.clone()
 	spec.Observables = append([]string(nil), spec.Observables...)
-	w := &Writer{dir: dir, spec: spec, opt: opt, mem: mem, schema: spec.schema(), part: opt.FirstPart}
+	w = &Writer{dir: dir, spec: spec, opt: opt, mem: mem, schema: spec.schema(), lock: lock, part: opt.FirstPart}
 	w.b = array.NewRecordBuilder(mem, w.schema)
 	w.chainB = w.b.Field(0).(*array.Int32Builder)
 	w.stepB = w.b.Field(1).(*array.Int64Builder)
@@ -250,14 +270,15 @@ func (w *Writer) Flush() error {
 }
 
 // writePart writes rec as the Arrow IPC file path: it writes a temporary
-// file next to it, syncs and closes it, renames it to path and syncs the
-// directory. On error no temporary file is left behind.
+// file with a unique name next to it, syncs and closes it, renames it to
+// path without replacing an existing file, and syncs the directory. On error
+// no temporary file is left behind.
 func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem memory.Allocator) (err error) {
 	dir, name := filepath.Split(path)
-	tmp := filepath.Join(dir, "."+name+tmpSuffix)
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%s already exists (two writers of one chain?)", path)
 	}
+	tmp := filepath.Join(dir, tempName(name))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
@@ -289,13 +310,17 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = renameNoReplace(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%s already exists (two writers of one chain?)", path)
+		}
 		return err
 	}
 	return syncDir(dir)
 }
 
-// Close writes the buffered rows as a last part and releases the writer.
+// Close writes the buffered rows as a last part, releases the writer and
+// its lock.
 // Calling Close again returns nil.
 func (w *Writer) Close() error {
 	if w.closed {
@@ -307,7 +332,7 @@ func (w *Writer) Close() error {
 }
 
 // Discard drops the buffered rows without writing them and releases the
-// writer; the parts already written stay. It is meant for interrupts.
+// writer and its lock; the parts already written stay. It is meant for interrupts.
 // Calling it after Close or Discard does nothing.
 func (w *Writer) Discard() error {
 	if w.closed {
@@ -322,4 +347,5 @@ func (w *Writer) release() {
 	w.closed = true
 	w.b.Release()
 	w.b = nil
+	w.lock.unlock()
 }

@@ -287,11 +287,15 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// w is abandoned with 50 rows buffered; a crash in the middle of the
-	// next write leaves a truncated temporary file.
-	stale := filepath.Join(dir, "."+PartName(3, 2)+".tmp")
-	if err := os.WriteFile(stale, []byte("ARROW1\x00\x00truncated"), 0o644); err != nil {
-		t.Fatal(err)
+	// w is abandoned with 50 rows buffered, and its lock released as the
+	// kernel releases it when a process dies; a crash in the middle of the
+	// next write leaves a truncated temporary file (named as by this
+	// version and as by earlier writers).
+	w.lock.unlock()
+	for _, stale := range []string{tempName(PartName(3, 2)), "." + PartName(3, 2) + ".tmp"} {
+		if err := os.WriteFile(filepath.Join(dir, stale), []byte("ARROW1\x00\x00truncated"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(tmpSeen) != 0 {
 		t.Errorf("temporary files after a part was written: got %v, want none", tmpSeen)
@@ -341,7 +345,7 @@ func TestCrash(t *testing.T) {
 	}
 }
 
-// tempFiles lists the files of dir that are not parts.
+// tempFiles lists the files of dir that are not parts or locks.
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -350,8 +354,9 @@ func tempFiles(t *testing.T, dir string) []string {
 	}
 	var tmp []string
 	for _, e := range entries {
-		if !isPart(e.Name()) {
-			tmp = append(tmp, e.Name())
+		name := e.Name()
+		if !isPart(name) && !strings.HasPrefix(name, lockPrefix) {
+			tmp = append(tmp, name)
 		}
 	}
 	return tmp
