@@ -30,13 +30,34 @@
 // writers of the chain left.
 //
 // A part is written as .part-cCCCC-NNNNN.arrow.PID-RANDOM.tmp (a name no
-// other writer uses), fsynced, closed, renamed into place without replacing
-// an existing part (renameat2 RENAME_NOREPLACE; where the filesystem lacks
-// it, link and unlink; without hard links, a check and a rename, safe under
-// the lock), and the directory is fsynced. So every part-*.arrow is
-// complete, and a crash loses at most the rows buffered for the part being
-// written. Temporary and lock files start with a dot, which pyarrow.dataset
+// other writer uses), fsynced and closed; its SHA-256 is appended to the
+// chain's manifest, which is fsynced; the file is renamed into place
+// without replacing an existing part (renameat2 RENAME_NOREPLACE; where the
+// filesystem lacks it, link and unlink; without hard links, a check and a
+// rename, safe under the lock), and the directory is fsynced. So every
+// part-*.arrow is complete and has its checksum, and a crash loses at most
+// the rows buffered for the part being written. Temporary and lock files
+// start with a dot, and checksum manifests with "_", which pyarrow.dataset
 // and globs of part-*.arrow skip.
+//
+// # Checksums
+//
+// The manifest _checksums-cCCCC.sha256 of a chain holds a line
+//
+//	<SHA-256 of the whole part file, 64 hex digits>  part-cCCCC-NNNNN.arrow
+//
+// per part, in the format of sha256sum(1): `sha256sum -c
+// _checksums-c0003.sha256`, run in the directory, checks chain 3. Lines are
+// appended, and a later line for a part replaces an earlier one (a part
+// rewritten after a crash); lines of parts that do not exist and a last line
+// cut short by a crash are ignored. Open verifies every part that has a line
+// and refuses a mismatch with an error naming the part; parts written before
+// checksums have no line and are read without. OpenOptions.SkipChecksums
+// reads a damaged dataset unverified.
+//
+// A corrupt part is an error naming the file, never a panic: the reader
+// bounds the lengths in the footer before the Arrow decoder allocates by
+// them, and recovers the decoder's panics.
 //
 // # Columns
 //

@@ -159,7 +159,7 @@ func TestConcurrentChains(t *testing.T) {
 
 // TestNoReplace lets a lockless writer (WriterOptions.NoLock) write part 0
 // of a chain while a locked writer of the chain has it buffered: the locked
-// writer's part does not replace it.
+// writer's part does not replace it, and its checksum line stays valid.
 func TestNoReplace(t *testing.T) {
 	dir := t.TempDir()
 	spec := testSpec("u1", 4, 0)
@@ -240,6 +240,7 @@ func TestTempNames(t *testing.T) {
 	}{
 		{a, 3, true},
 		{"." + PartName(3, 12) + ".tmp", 3, true}, // format 1 writers
+		{tempName(ChecksumName(7)), 7, true},
 		{PartName(3, 12), 0, false},
 		{".lock-c0003", 0, false},
 		{".other.tmp", 0, false},

@@ -11,16 +11,24 @@ import (
 )
 
 const (
-	partPrefix = "part-"
-	partSuffix = ".arrow"
-	tmpSuffix  = ".tmp"
-	lockPrefix = ".lock-"
+	partPrefix     = "part-"
+	partSuffix     = ".arrow"
+	tmpSuffix      = ".tmp"
+	checksumPrefix = "_checksums-"
+	checksumSuffix = ".sha256"
+	lockPrefix     = ".lock-"
 )
 
 // PartName returns the file name of part index part of chain chain, e.g.
 // PartName(3, 12) = "part-c0003-00012.arrow".
 func PartName(chain, part int) string {
 	return fmt.Sprintf("%sc%04d-%05d%s", partPrefix, chain, part, partSuffix)
+}
+
+// ChecksumName returns the file name of the checksum manifest of chain
+// chain, e.g. ChecksumName(3) = "_checksums-c0003.sha256".
+func ChecksumName(chain int) string {
+	return fmt.Sprintf("%sc%04d%s", checksumPrefix, chain, checksumSuffix)
 }
 
 // lockName returns the file name of the lock of chain chain.
@@ -56,8 +64,23 @@ func parsePartName(name string) (chain, part int, ok bool) {
 	return chain, part, true
 }
 
+// parseChecksumName returns the chain of a name made by ChecksumName.
+func parseChecksumName(name string) (chain int, ok bool) {
+	rest, found := strings.CutPrefix(name, checksumPrefix+"c")
+	if !found {
+		return 0, false
+	}
+	rest, found = strings.CutSuffix(rest, checksumSuffix)
+	if !found || len(rest) < 4 {
+		return 0, false
+	}
+	chain, err := strconv.Atoi(rest)
+	return chain, err == nil && chain >= 0
+}
+
 // tempChain returns the chain of a temporary file name made by tempName
-// for a part, or by earlier writers (".part-cCCCC-NNNNN.arrow.tmp").
+// for a part or a checksum manifest, or by earlier writers
+// (".part-cCCCC-NNNNN.arrow.tmp").
 func tempChain(name string) (chain int, ok bool) {
 	inner, found := strings.CutPrefix(name, ".")
 	if !found {
@@ -70,6 +93,9 @@ func tempChain(name string) (chain int, ok bool) {
 	if i := strings.Index(inner, partSuffix); i >= 0 && strings.HasPrefix(inner, partPrefix) {
 		c, _, ok := parsePartName(inner[:i+len(partSuffix)])
 		return c, ok
+	}
+	if i := strings.Index(inner, checksumSuffix); i >= 0 {
+		return parseChecksumName(inner[:i+len(checksumSuffix)])
 	}
 	return 0, false
 }

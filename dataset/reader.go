@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"maps"
@@ -16,13 +17,16 @@ import (
 )
 
 // OpenOptions tunes OpenWith. The zero value reads everything but the
-// configurations.
+// configurations and verifies every part that has a checksum.
 type OpenOptions struct {
 	// Configs loads the non-null configurations into Chain.Configs.
 	Configs bool
 	// Allocator allocates the Arrow buffers while reading (nil means
 	// memory.DefaultAllocator).
 	Allocator memory.Allocator
+	// SkipChecksums reads the parts without comparing them with their
+	// checksums: for rescuing what a damaged dataset still holds.
+	SkipChecksums bool
 }
 
 // Dataset is the content of one or more dataset directories of one
@@ -63,9 +67,11 @@ func Open(dirs ...string) (*Dataset, error) {
 
 // OpenWith reads every part-*.arrow file of the dataset directories dirs. It
 // returns a one-line error for a missing directory, a directory without
-// parts, a part that is not a latflow Arrow IPC file, parts of different
-// ensembles or columns (naming both values and both files), and a step that
-// appears twice in one chain.
+// parts, a part that is not a latflow Arrow IPC file or is corrupt (naming
+// the file; a reader error is never a panic), a part whose SHA-256 differs
+// from its checksum manifest, parts of different ensembles or columns
+// (naming both values and both files), and a step that appears twice in one
+// chain.
 func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("dataset: no directory given")
@@ -106,9 +112,19 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 			return nil, fmt.Errorf("dataset: %s holds no part-*.arrow file", dir)
 		}
 		byID := map[int]*chainBuilder{}
+		sums := map[int]map[string]checksum{} // checksum manifests by chain of the file name
 		for _, name := range names {
 			path := filepath.Join(dir, name)
-			p, err := readPart(path, opt.Configs, mem)
+			var partSums map[string]checksum
+			if c, _, ok := parsePartName(name); ok && !opt.SkipChecksums {
+				if sums[c] == nil {
+					if sums[c], err = readChecksums(dir, c); err != nil {
+						return nil, fmt.Errorf("dataset: chain %d: %w", c, err)
+					}
+				}
+				partSums = sums[c]
+			}
+			p, err := readPartFile(path, partSums, opt, mem)
 			if err != nil {
 				return nil, err
 			}
@@ -184,33 +200,64 @@ type part struct {
 	configs     []float64 // flat, spec.ConfigSize per configuration
 }
 
-// readSpec reads the schema of a part.
-func readSpec(path string, mem memory.Allocator) (Spec, error) {
+// readSpec reads the schema of a part from its footer.
+func readSpec(path string, mem memory.Allocator) (s Spec, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Spec{}, fmt.Errorf("dataset: %w", err)
 	}
 	defer f.Close()
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	defer recoverAsError(path, &err)
+	size, err := checkFileFooter(f)
+	if err != nil {
+		return Spec{}, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
+	}
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(boundedAllocator{mem, readLimit(size)}))
 	if err != nil {
 		return Spec{}, fmt.Errorf("dataset: %s: not an Arrow IPC file: %s", path, oneLine(err))
 	}
 	defer r.Close()
-	s, err := specFrom(r.Schema())
+	s, err = specFrom(r.Schema())
 	if err != nil {
 		return Spec{}, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
 	}
 	return s, nil
 }
 
-// readPart reads a part, with its configurations if configs is set.
-func readPart(path string, configs bool, mem memory.Allocator) (*part, error) {
-	f, err := os.Open(path)
+// recoverAsError turns a panic of the Arrow decoder on a corrupt file into
+// an error naming the file.
+func recoverAsError(path string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("dataset: %s: corrupt Arrow IPC file: %s", path, oneLine(fmt.Errorf("%v", r)))
+	}
+}
+
+// readPartFile reads the part at path and, unless opt.SkipChecksums,
+// verifies it against its line in sums (the checksum manifest of its
+// chain), if it has one.
+func readPartFile(path string, sums map[string]checksum, opt OpenOptions, mem memory.Allocator) (*part, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	defer f.Close()
-	r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+	if !opt.SkipChecksums {
+		if _, err := verifyChecksum(path, data, sums); err != nil {
+			return nil, err
+		}
+	}
+	return decodePart(path, data, opt.Configs, mem)
+}
+
+// decodePart decodes the bytes of the part at path, with its configurations
+// if configs is set. Every problem, including a panic of the Arrow decoder,
+// is an error naming path.
+func decodePart(path string, data []byte, configs bool, mem memory.Allocator) (p *part, err error) {
+	defer recoverAsError(path, &err)
+	if err := checkFooter(data); err != nil {
+		return nil, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
+	}
+	mem = boundedAllocator{mem, readLimit(int64(len(data)))}
+	r, err := ipc.NewFileReader(bytes.NewReader(data), ipc.WithAllocator(mem))
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %s: not an Arrow IPC file: %s", path, oneLine(err))
 	}
@@ -219,14 +266,16 @@ func readPart(path string, configs bool, mem memory.Allocator) (*part, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
 	}
-	p := &part{spec: spec, obs: make([][]float64, len(spec.Observables))}
+	p = &part{spec: spec, obs: make([][]float64, len(spec.Observables))}
 	for i := 0; i < r.NumRecords(); i++ {
-		rec, err := r.RecordBatchAt(i)
-		if err != nil {
-			return nil, fmt.Errorf("dataset: %s: record batch %d: %s", path, i, oneLine(err))
-		}
-		err = p.appendRecord(rec, configs)
-		rec.Release()
+		err := func() error {
+			rec, err := r.RecordBatchAt(i)
+			if err != nil {
+				return fmt.Errorf("record batch %d: %s", i, oneLine(err))
+			}
+			defer rec.Release()
+			return p.appendRecord(rec, configs)
+		}()
 		if err != nil {
 			return nil, fmt.Errorf("dataset: %s: %w", path, err)
 		}
@@ -239,9 +288,14 @@ func readPart(path string, configs bool, mem memory.Allocator) (*part, error) {
 	return p, nil
 }
 
-// appendRecord copies the values of rec into p.
+// appendRecord copies the values of rec into p, checking every column for
+// length and nulls.
 func (p *part) appendRecord(rec arrow.RecordBatch, configs bool) error {
+	n := int(rec.NumRows())
 	for i, col := range rec.Columns() {
+		if col.Len() != n {
+			return fmt.Errorf("column %s has %d rows, the record batch %d", rec.ColumnName(i), col.Len(), n)
+		}
 		if col.NullN() != 0 && i < numFixed+len(p.spec.Observables) {
 			return fmt.Errorf("column %s has %d nulls", rec.ColumnName(i), col.NullN())
 		}
@@ -268,6 +322,9 @@ func (p *part) appendRecord(rec arrow.RecordBatch, configs bool) error {
 			continue
 		}
 		start, end := list.ValueOffsets(j)
+		if start < 0 || end < start || end > int64(len(values)) {
+			return fmt.Errorf("configuration at step %d: values %d to %d of %d", steps[j], start, end, len(values))
+		}
 		if int(end-start) != size {
 			return fmt.Errorf("configuration at step %d has %d values, want %d", steps[j], end-start, size)
 		}

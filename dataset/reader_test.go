@@ -103,7 +103,7 @@ func writeForeign(t *testing.T, path string) {
 	defer col.Release()
 	rec := array.NewRecordBatch(schema, []arrow.Array{col}, 3)
 	defer rec.Release()
-	if err := writePart(path, schema, rec, mem); err != nil {
+	if err := writePart(path, schema, rec, mem, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,8 +2,10 @@ package dataset
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,6 +61,7 @@ type Writer struct {
 	mem    memory.Allocator
 	schema *arrow.Schema
 	lock   *chainLock
+	sums   *os.File // checksum manifest, open for appending
 
 	b       *array.RecordBuilder
 	chainB  *array.Int32Builder
@@ -109,8 +112,12 @@ func Create(dir string, spec Spec, opt WriterOptions) (w *Writer, err error) {
 			return nil, err
 		}
 	}
+	var sums *os.File
 	defer func() {
 		if err != nil {
+			if sums != nil {
+				sums.Close()
+			}
 			lock.unlock()
 		}
 	}()
@@ -120,10 +127,13 @@ func Create(dir string, spec Spec, opt WriterOptions) (w *Writer, err error) {
 	if err := checkExisting(dir, spec, opt.FirstPart, mem); err != nil {
 		return nil, err
 	}
+	if sums, err = openChecksums(dir, spec.Meta.Chain); err != nil {
+		return nil, fmt.Errorf("dataset: chain %d: checksums: %w", spec.Meta.Chain, err)
+	}
 
 	spec.Meta = spec.Meta.clone()
 	spec.Observables = append([]string(nil), spec.Observables...)
-	w = &Writer{dir: dir, spec: spec, opt: opt, mem: mem, schema: spec.schema(), lock: lock, part: opt.FirstPart}
+	w = &Writer{dir: dir, spec: spec, opt: opt, mem: mem, schema: spec.schema(), lock: lock, sums: sums, part: opt.FirstPart}
 	w.b = array.NewRecordBuilder(mem, w.schema)
 	w.chainB = w.b.Field(0).(*array.Int32Builder)
 	w.stepB = w.b.Field(1).(*array.Int64Builder)
@@ -257,7 +267,7 @@ func (w *Writer) Flush() error {
 	rows := w.rows
 	w.rows = 0
 	path := filepath.Join(w.dir, PartName(w.spec.Meta.Chain, w.part))
-	if err := writePart(path, w.schema, rec, w.mem); err != nil {
+	if err := writePart(path, w.schema, rec, w.mem, w.sums); err != nil {
 		w.err = fmt.Errorf("dataset: chain %d: %w", w.spec.Meta.Chain, err)
 		return w.err
 	}
@@ -270,10 +280,11 @@ func (w *Writer) Flush() error {
 }
 
 // writePart writes rec as the Arrow IPC file path: it writes a temporary
-// file with a unique name next to it, syncs and closes it, renames it to
-// path without replacing an existing file, and syncs the directory. On error
-// no temporary file is left behind.
-func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem memory.Allocator) (err error) {
+// file with a unique name next to it, syncs and closes it, appends its
+// SHA-256 to the checksum manifest sums (if not nil) and syncs that, renames
+// the file to path without replacing an existing file, and syncs the
+// directory. On error no temporary file is left behind.
+func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem memory.Allocator, sums *os.File) (err error) {
 	dir, name := filepath.Split(path)
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%s already exists (two writers of one chain?)", path)
@@ -289,7 +300,8 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<16)
 	fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
 	if err != nil {
 		return err
@@ -309,6 +321,13 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 	}
 	if err = f.Close(); err != nil {
 		return err
+	}
+	if sums != nil {
+		var sum checksum
+		h.Sum(sum[:0])
+		if err = appendChecksum(sums, name, sum); err != nil {
+			return fmt.Errorf("checksum manifest: %w", err)
+		}
 	}
 	if err = renameNoReplace(tmp, path); err != nil {
 		if errors.Is(err, os.ErrExist) {
@@ -347,5 +366,9 @@ func (w *Writer) release() {
 	w.closed = true
 	w.b.Release()
 	w.b = nil
+	if w.sums != nil {
+		w.sums.Close()
+		w.sums = nil
+	}
 	w.lock.unlock()
 }

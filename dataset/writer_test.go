@@ -345,7 +345,8 @@ func TestCrash(t *testing.T) {
 	}
 }
 
-// tempFiles lists the files of dir that are not parts or locks.
+// tempFiles lists the files of dir that are not parts, checksum manifests
+// or locks.
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -355,7 +356,7 @@ func tempFiles(t *testing.T, dir string) []string {
 	var tmp []string
 	for _, e := range entries {
 		name := e.Name()
-		if !isPart(name) && !strings.HasPrefix(name, lockPrefix) {
+		if _, ok := parseChecksumName(name); !ok && !isPart(name) && !strings.HasPrefix(name, lockPrefix) {
 			tmp = append(tmp, name)
 		}
 	}
