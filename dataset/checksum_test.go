@@ -3,6 +3,7 @@ package dataset
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -51,12 +52,12 @@ func flipByte(t *testing.T, path string, at int64) {
 // bit on disk would: Open refuses the part by name, and reads it (changed)
 // with OpenOptions.SkipChecksums.
 func TestChecksumMismatch(t *testing.T) {
-	{
-		{
+	for _, format := range []int{FormatVersion1, FormatVersion2} {
+		t.Run(fmt.Sprintf("format=%d", format), func(t *testing.T) {
 			dir := t.TempDir()
 			spec := testSpec("u1", 4, 3)
 			rows := testRows(spec, 0, 25, 5, 1)
-			writeRows(t, dir, spec, WriterOptions{RowsPerPart: 10}, rows)
+			writeRows(t, dir, spec, WriterOptions{RowsPerPart: 10, Format: format}, rows)
 			path := filepath.Join(dir, PartName(3, 1))
 			data, err := os.ReadFile(path)
 			if err != nil {
@@ -85,7 +86,25 @@ func TestChecksumMismatch(t *testing.T) {
 			if got := ds.Chains[0].Action[12]; got == rows[12].Action {
 				t.Errorf("action 12 with SkipChecksums: got %v unchanged, want the changed value", got)
 			}
-		}
+		})
+	}
+}
+
+// TestMissingChecksum removes the manifest: a format 2 part without a
+// checksum is refused, by name, unless OpenOptions.SkipChecksums.
+func TestMissingChecksum(t *testing.T) {
+	dir := t.TempDir()
+	spec := testSpec("phi4", 4, 1)
+	writeRows(t, dir, spec, WriterOptions{}, testRows(spec, 0, 5, 0, 1))
+	if err := os.Remove(filepath.Join(dir, ChecksumName(1))); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(dir)
+	if err == nil || !strings.Contains(err.Error(), PartName(1, 0)) || !strings.Contains(err.Error(), "no checksum") {
+		t.Fatalf("Open without a manifest: got %v, want a missing checksum error naming %s", err, PartName(1, 0))
+	}
+	if _, err := OpenWith(OpenOptions{SkipChecksums: true}, dir); err != nil {
+		t.Errorf("Open with SkipChecksums: %v", err)
 	}
 }
 
@@ -120,9 +139,9 @@ func TestChecksumAfterCrash(t *testing.T) {
 	}
 }
 
-// TestFormat1Golden reads parts written by latflow f7ad7f9 (format 1,
-// without checksums) and compares them bit for bit with the rows they were
-// written from.
+// TestFormat1Golden reads parts written by format 1 writers (latflow
+// f7ad7f9, before format 2, without checksums) and compares them bit for bit
+// with the rows they were written from.
 func TestFormat1Golden(t *testing.T) {
 	for _, tc := range []struct {
 		dir       string
@@ -140,6 +159,11 @@ func TestFormat1Golden(t *testing.T) {
 			}
 			if len(ds.Chains) != 1 || len(ds.Chains[0].Parts) != tc.wantParts {
 				t.Fatalf("got %d chains, want 1 with %d parts", len(ds.Chains), tc.wantParts)
+			}
+			for _, p := range ds.Chains[0].PartInfos {
+				if p.Format != FormatVersion1 || p.Checksum {
+					t.Errorf("%s: got format %d, checksum %v; want 1, false", p.Path, p.Format, p.Checksum)
+				}
 			}
 			if ds.ConfigName != tc.spec.ConfigName || ds.ConfigSize != tc.spec.ConfigSize {
 				t.Errorf("configuration: got %s[%d], want %s[%d]", ds.ConfigName, ds.ConfigSize, tc.spec.ConfigName, tc.spec.ConfigSize)

@@ -11,12 +11,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// partBytes writes a one-part chain and returns the bytes of the part.
-func partBytes(t testing.TB, rows, saveEvery int) []byte {
+// partBytes writes a one-part chain of format and returns the bytes of the
+// part.
+func partBytes(t testing.TB, format int, labels []string, float32 bool, rows, saveEvery int) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	spec := testSpec("u1", 2, 0)
-	writeRows(t, dir, spec, WriterOptions{}, testRows(spec, 0, rows, saveEvery, 1))
+	spec.Labels, spec.ConfigFloat32 = labels, float32
+	writeRows(t, dir, spec, WriterOptions{Format: format}, testRows(spec, 0, rows, saveEvery, 1))
 	b, err := os.ReadFile(filepath.Join(dir, PartName(0, 0)))
 	if err != nil {
 		t.Fatal(err)
@@ -44,9 +46,13 @@ func checkDecode(t *testing.T, what string, data []byte) (*part, error) {
 //
 //	go test -fuzz=FuzzDecodePart ./dataset/
 //
-// The seed corpus (real parts, cut short) runs with go test.
+// The seed corpus (real parts of both formats, cut short) runs with go test.
 func FuzzDecodePart(f *testing.F) {
-	for _, b := range [][]byte{partBytes(f, 6, 2), partBytes(f, 3, 1)} {
+	for _, b := range [][]byte{
+		partBytes(f, FormatVersion2, []string{"update"}, false, 6, 2),
+		partBytes(f, FormatVersion2, nil, true, 3, 1),
+		partBytes(f, FormatVersion1, nil, false, 4, 2),
+	} {
 		f.Add(b)
 		f.Add(b[:len(b)/2])
 		f.Add(b[:len(b)-10])
@@ -58,7 +64,7 @@ func FuzzDecodePart(f *testing.F) {
 	})
 }
 
-// TestBitFlips flips bits of a real part, one at a time: every
+// TestBitFlips flips bits of a real part of format 2, one at a time: every
 // bit of its last bitFlipTail bytes (the footer and the end of the record
 // batch) and one bit of every other byte. The decoder alone never panics
 // and names the file in every error (issue 11 item 10: 81 of 200 flips near
@@ -66,7 +72,7 @@ func FuzzDecodePart(f *testing.F) {
 // of 500 flips changed a number silently).
 func TestBitFlips(t *testing.T) {
 	const bitFlipTail = 512
-	orig := partBytes(t, 4, 2)
+	orig := partBytes(t, FormatVersion2, []string{"update"}, false, 4, 2)
 	want, err := decodePart("orig", orig, true, memory.DefaultAllocator)
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +127,13 @@ func samePart(a, b *part) bool {
 	for k := range a.obs {
 		if !eq(a.obs[k], b.obs[k]) {
 			return false
+		}
+	}
+	for k := range a.labels {
+		for i := range a.labels[k] {
+			if a.labels[k][i] != b.labels[k][i] {
+				return false
+			}
 		}
 	}
 	return true

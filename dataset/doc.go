@@ -1,6 +1,9 @@
 // Package dataset writes and reads Monte Carlo chains as directories of
 // uncompressed Arrow IPC files, readable from Go, Python (Polars, pandas,
-// pyarrow) and JavaScript (apache-arrow, nodejs-polars).
+// pyarrow) and JavaScript (apache-arrow, nodejs-polars) without conversion.
+//
+// Writers write format 2 (FormatVersion); Open reads format 1 and format 2,
+// also mixed across directories.
 //
 // # Layout
 //
@@ -17,7 +20,17 @@
 // each writes its own chain id, so the tasks of a Slurm job array can write
 // one dataset by using the array task id as the chain id. Readers take every
 // file matching part-*.arrow and identify chains by the latflow.chain metadata,
-// not by the file name.
+// not by the file name. Besides the parts, a directory holds per chain
+//
+//	_checksums-cCCCC.sha256  the SHA-256 of each part (see Checksums)
+//	.lock-cCCCC              the lock of the chain's writer (see Writers)
+//
+// which pyarrow.dataset (ignoring names that start with "_" or ".") and
+// globs of part-*.arrow skip. All parts of a directory written in format 2
+// have one schema (the same columns and types; Create refuses another), so
+// Polars reads a directory as one table.
+//
+// # Writers
 //
 // A Writer holds an exclusive lock on its chain from Create to Close or
 // Discard: flock(2) on .lock-cCCCC, which holds the holder's pid and host.
@@ -36,9 +49,8 @@
 // filesystem lacks it, link and unlink; without hard links, a check and a
 // rename, safe under the lock), and the directory is fsynced. So every
 // part-*.arrow is complete and has its checksum, and a crash loses at most
-// the rows buffered for the part being written. Temporary and lock files
-// start with a dot, and checksum manifests with "_", which pyarrow.dataset
-// and globs of part-*.arrow skip.
+// the rows buffered for the part being written. A Writer holds at most one
+// part in memory.
 //
 // # Checksums
 //
@@ -51,44 +63,82 @@
 // appended, and a later line for a part replaces an earlier one (a part
 // rewritten after a crash); lines of parts that do not exist and a last line
 // cut short by a crash are ignored. Open verifies every part that has a line
-// and refuses a mismatch with an error naming the part; parts written before
-// checksums have no line and are read without. OpenOptions.SkipChecksums
-// reads a damaged dataset unverified.
+// and refuses a mismatch with an error naming the part; a part of format 2
+// must have a line. Parts of format 1 were written without checksums and
+// are read without. OpenOptions.SkipChecksums reads a damaged dataset
+// unverified.
 //
 // A corrupt part is an error naming the file, never a panic: the reader
 // bounds the lengths in the footer before the Arrow decoder allocates by
 // them, and recovers the decoder's panics.
 //
-// # Columns
+// # Columns, format 2
 //
 // In this order:
 //
 //	chain     int32    chain id (equal to latflow.chain)
-//	step      int64    Monte Carlo step (trajectory) number
+//	step      int64    Monte Carlo step (trajectory or proposal) number
 //	accepted  bool     whether the step's proposal was accepted
 //	action    float64  action S of the configuration after the step
-//	<obs>     float64  one column per observable, in the order the writer
-//	                   was given; latflow writes for U(1): plaquette,
-//	                   topological_charge; for phi^4: magnetization,
-//	                   abs_magnetization, phi_sq (the site average of phi^2)
-//	<config>  fixed_size_list<item: float64, nullable>[size], nullable (optional)
+//	L         int32    lattice extent (equal to latflow.L)
+//	seed      uint64   random seed of the chain (equal to latflow.seed)
+//	<coupling> float64 one column per coupling, in name order, named and
+//	                   valued as latflow.coupling.NAME: beta (U(1)); lambda,
+//	                   m2 (phi^4, standard) or kappa, lambda (phi^4, hopping)
+//	<obs>     float64  one column per observable (Spec.Observables), in the
+//	                   order the writer was given; latflow writes for U(1):
+//	                   plaquette, topological_charge; for phi^4:
+//	                   magnetization, abs_magnetization, phi_sq (the site
+//	                   average of phi^2)
+//	<label>   utf8     one column per string label (Spec.Labels), e.g.
+//	                   update ("flow" or "hmc") for latflow sample
+//	<config>  list<item: float64 not null>, nullable (optional), or
+//	          list<item: float32 not null> with Spec.ConfigFloat32
 //	          the configuration, non-null only on the rows where it was
-//	          saved (every SaveEvery steps), named
-//	            links  U(1): size 2V, index l = mu*V + n, the link angle
+//	          saved, named
+//	            links  U(1): 2V values, index l = mu*V + n, the link angle
 //	                   theta_mu(n) in [0, 2pi)
-//	            phi    phi^4: size V, index n
+//	            phi    phi^4: V values, index n
 //	          with V = L*L and site n = x0*L + x1 (direction 1 contiguous).
 //
-// No column has nulls except the configuration column. Rows of a null
-// configuration still occupy size*8 bytes of the list's child array (Arrow's
-// fixed-size list layout), so the bytes per row do not shrink with
-// SaveEvery.
+// No column has nulls except the configuration column, and a null
+// configuration takes no space (a variable-size list stores only the
+// values of non-null rows), so saving every 10th configuration makes a U(1)
+// L=16 part about 11% of the size of saving every one. The ensemble columns
+// repeat the metadata on every row, so that ensembles concatenate and group
+// in Polars (nodejs-polars cannot read schema metadata); Open checks that
+// they equal it.
+//
+// Float32 configurations are the nearest float32 of each value: relative
+// error at most 2^-24 (6.0e-8), so at most 2^-22 (2.4e-7) absolute for
+// angles in [0, 2pi). An angle just below 2pi may round to float32(2pi) =
+// 6.2831855, above 2pi; reduce modulo 2pi where that matters. Open widens
+// them to float64.
+//
+// Polars reads a directory with pl.scan_ipc("DIR/part-*.arrow") and
+// several ensembles with pl.concat of such scans, grouped by L and the
+// couplings; pandas with pd.read_feather per part; apache-arrow with
+// tableFromIPC; nodejs-polars with readIPC on the bytes of a part or
+// scanIPC of the glob. The seed (uint64) is exact in all of them.
+//
+// # Columns, format 1
+//
+// Written by latflow before format 2 (and by WriterOptions.Format = 1):
+//
+//	chain, step, accepted, action   as in format 2
+//	<obs>     float64  one column per observable
+//	<config>  fixed_size_list<item: float64, nullable>[size], nullable
+//	          (optional), as in format 2
+//
+// without ensemble or string columns. Rows of a null configuration still
+// occupy size*8 bytes of the list's child array (Arrow's fixed-size list
+// layout), so the bytes per row do not shrink with the save interval.
 //
 // # Metadata
 //
 // The schema metadata of every part holds these string key-value pairs:
 //
-//	latflow.format           format version of this layout, "1"
+//	latflow.format           format version of this layout, "1" or "2"
 //	latflow.version          latflow version that wrote the part
 //	latflow.theory           theory: "u1" or "phi4"
 //	latflow.L                lattice extent L (decimal)
@@ -102,14 +152,28 @@
 //	latflow.seed             random seed of the chain (decimal uint64)
 //	latflow.chain            chain id (decimal)
 //
+// and in format 2 also
+//
+//	latflow.config_size      values per configuration (with a configuration column)
+//	latflow.part.rows        rows in the part
+//	latflow.part.first_step  smallest step of the part
+//	latflow.part.last_step   largest step of the part
+//	latflow.part.configs     non-null configurations in the part
+//
+// (the latflow.part keys differ between parts).
+//
+// # Reading
+//
 // Open refuses to mix parts whose theory, L, parametrization or couplings
-// differ, whose observable columns differ, or whose format version is not 1.
-// Parts of one dataset may come from different samplers, seeds and latflow
-// versions.
+// differ, whose observable or label columns differ, or whose format version
+// is neither 1 nor 2; parts without a configuration column mix with parts
+// that have one, and float32 with float64 configurations. Parts of one
+// dataset may come from different samplers, seeds and latflow versions.
 //
 // # Memory
 //
 // Writers and readers take a memory.Allocator (nil means
 // memory.DefaultAllocator) for the Arrow buffers and release every buffer
-// they allocate; values handed back by Open are plain Go slices.
+// they allocate; values handed back by Open are plain Go slices. Open reads
+// one part into memory at a time.
 package dataset

@@ -11,9 +11,16 @@ import (
 	"latflow/internal/couplings"
 )
 
-// FormatVersion is the version of the layout described in the package
-// documentation, stored under KeyFormat.
-const FormatVersion = 1
+// FormatVersion is the version of the layout that Create writes by default,
+// stored under KeyFormat. Open reads FormatVersion1 and FormatVersion2; see
+// the package documentation for both.
+const FormatVersion = FormatVersion2
+
+// Format versions of the layouts described in the package documentation.
+const (
+	FormatVersion1 = 1 // configurations as fixed-size lists; no ensemble or string columns
+	FormatVersion2 = 2 // configurations as variable-size lists; ensemble and string columns
+)
 
 // Schema metadata keys. Couplings and sampler settings are stored under
 // KeyCouplingPrefix+name and KeySamplerPrefix+name.
@@ -30,6 +37,19 @@ const (
 	KeyChain           = "latflow.chain"
 )
 
+// Per-part schema metadata keys of format 2, which describe the rows of the
+// part so that Inspect reads them from the file footer alone.
+const (
+	KeyPartRows      = "latflow.part.rows"       // rows in the part
+	KeyPartFirstStep = "latflow.part.first_step" // smallest step
+	KeyPartLastStep  = "latflow.part.last_step"  // largest step
+	KeyPartConfigs   = "latflow.part.configs"    // non-null configurations
+)
+
+// KeyConfigSize holds the values per configuration (decimal) in format 2,
+// whose variable-size list type does not carry it.
+const KeyConfigSize = "latflow.config_size"
+
 // Meta describes the chain stored in a part: the ensemble (theory, L,
 // parametrization, couplings) and how the chain was produced.
 type Meta struct {
@@ -44,10 +64,11 @@ type Meta struct {
 	Version         string // latflow version
 }
 
-// metadata encodes m with the format version as Arrow schema metadata.
-func (m Meta) metadata() arrow.Metadata {
+// metadataMap returns m with the format version as the key-value pairs of
+// Arrow schema metadata.
+func (m Meta) metadataMap(format int) map[string]string {
 	kv := map[string]string{
-		KeyFormat:          strconv.Itoa(FormatVersion),
+		KeyFormat:          strconv.Itoa(format),
 		KeyVersion:         m.Version,
 		KeyTheory:          m.Theory,
 		KeyL:               strconv.Itoa(m.L),
@@ -62,7 +83,7 @@ func (m Meta) metadata() arrow.Metadata {
 	for k, v := range m.SamplerSettings {
 		kv[KeySamplerPrefix+k] = v
 	}
-	return arrow.MetadataFrom(kv) // sorted by key
+	return kv
 }
 
 // validate reports the first field of m that cannot be stored.
@@ -70,8 +91,8 @@ func (m Meta) validate() error {
 	switch {
 	case m.Theory == "":
 		return fmt.Errorf("dataset: Meta.Theory is empty")
-	case m.L <= 0:
-		return fmt.Errorf("dataset: Meta.L = %d, want > 0", m.L)
+	case m.L <= 0 || m.L > math.MaxInt32:
+		return fmt.Errorf("dataset: Meta.L = %d, want 0 < L <= %d", m.L, math.MaxInt32)
 	case m.Chain < 0 || m.Chain > math.MaxInt32:
 		return fmt.Errorf("dataset: Meta.Chain = %d, want 0 <= Chain <= %d", m.Chain, math.MaxInt32)
 	}
@@ -91,9 +112,9 @@ func (m Meta) validate() error {
 	return nil
 }
 
-// metaFrom decodes the latflow keys of md; keys of other applications are
-// ignored.
-func metaFrom(md arrow.Metadata) (Meta, error) {
+// metaFrom decodes the latflow keys of md and the format version; keys of
+// other applications are ignored.
+func metaFrom(md arrow.Metadata) (Meta, int, error) {
 	get := func(k string) (string, error) {
 		v, ok := md.GetValue(k)
 		if !ok {
@@ -101,12 +122,18 @@ func metaFrom(md arrow.Metadata) (Meta, error) {
 		}
 		return v, nil
 	}
-	format, err := get(KeyFormat)
+	fs, err := get(KeyFormat)
 	if err != nil {
-		return Meta{}, err
+		return Meta{}, 0, err
 	}
-	if format != strconv.Itoa(FormatVersion) {
-		return Meta{}, fmt.Errorf("unsupported %s %q (this build reads %d)", KeyFormat, format, FormatVersion)
+	var format int
+	switch fs {
+	case "1":
+		format = FormatVersion1
+	case "2":
+		format = FormatVersion2
+	default:
+		return Meta{}, 0, fmt.Errorf("unsupported %s %q (this build reads %d and %d)", KeyFormat, fs, FormatVersion1, FormatVersion2)
 	}
 	var m Meta
 	var l, chain, seed string
@@ -119,17 +146,17 @@ func metaFrom(md arrow.Metadata) (Meta, error) {
 		{KeySeed, &seed}, {KeyChain, &chain},
 	} {
 		if *f.dst, err = get(f.key); err != nil {
-			return Meta{}, err
+			return Meta{}, 0, err
 		}
 	}
-	if m.L, err = strconv.Atoi(l); err != nil || m.L <= 0 {
-		return Meta{}, fmt.Errorf("bad %s %q", KeyL, l)
+	if m.L, err = strconv.Atoi(l); err != nil || m.L <= 0 || m.L > math.MaxInt32 {
+		return Meta{}, 0, fmt.Errorf("bad %s %q", KeyL, l)
 	}
 	if m.Chain, err = strconv.Atoi(chain); err != nil || m.Chain < 0 || m.Chain > math.MaxInt32 {
-		return Meta{}, fmt.Errorf("bad %s %q", KeyChain, chain)
+		return Meta{}, 0, fmt.Errorf("bad %s %q", KeyChain, chain)
 	}
 	if m.Seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
-		return Meta{}, fmt.Errorf("bad %s %q", KeySeed, seed)
+		return Meta{}, 0, fmt.Errorf("bad %s %q", KeySeed, seed)
 	}
 	keys, values := md.Keys(), md.Values()
 	for i, k := range keys {
@@ -137,7 +164,7 @@ func metaFrom(md arrow.Metadata) (Meta, error) {
 		case strings.HasPrefix(k, KeyCouplingPrefix):
 			v, err := strconv.ParseFloat(values[i], 64)
 			if err != nil {
-				return Meta{}, fmt.Errorf("bad %s %q", k, values[i])
+				return Meta{}, 0, fmt.Errorf("bad %s %q", k, values[i])
 			}
 			if m.Couplings == nil {
 				m.Couplings = make(map[string]float64)
@@ -150,7 +177,7 @@ func metaFrom(md arrow.Metadata) (Meta, error) {
 			m.SamplerSettings[strings.TrimPrefix(k, KeySamplerPrefix)] = values[i]
 		}
 	}
-	return m, nil
+	return m, format, nil
 }
 
 // ensembleDiff compares the ensemble of a and b: theory, L,

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +18,7 @@ import (
 )
 
 // OpenOptions tunes OpenWith. The zero value reads everything but the
-// configurations and verifies every part that has a checksum.
+// configurations and verifies every part against its checksum.
 type OpenOptions struct {
 	// Configs loads the non-null configurations into Chain.Configs.
 	Configs bool
@@ -25,7 +26,8 @@ type OpenOptions struct {
 	// memory.DefaultAllocator).
 	Allocator memory.Allocator
 	// SkipChecksums reads the parts without comparing them with their
-	// checksums: for rescuing what a damaged dataset still holds.
+	// checksums, and reads format 2 parts that have none: for rescuing
+	// what a damaged dataset still holds.
 	SkipChecksums bool
 }
 
@@ -36,6 +38,7 @@ type Dataset struct {
 	// each other field on which all chains agree; the others are zero.
 	Meta        Meta
 	Observables []string // observable columns, in column order
+	Labels      []string // string columns, in column order
 	ConfigName  string   // configuration column of some part, or ""
 	ConfigSize  int
 	Chains      []Chain // ordered by directory (as given), then chain id
@@ -44,17 +47,20 @@ type Dataset struct {
 // Chain is the rows of one chain, sorted by step. Two directories holding
 // the same chain id give two chains (independent replicas).
 type Chain struct {
-	ID       int
-	Dir      string
-	Meta     Meta     // metadata of the chain's first part
-	Parts    []string // paths of the chain's parts, sorted by name
-	Steps    []int64
-	Accepted []bool
-	Action   []float64
-	Obs      map[string][]float64 // per observable, aligned with Steps
+	ID        int
+	Dir       string
+	Meta      Meta       // metadata of the chain's first part
+	Parts     []string   // paths of the chain's parts, sorted by name
+	PartInfos []PartInfo // one per part, in the order of Parts
+	Steps     []int64
+	Accepted  []bool
+	Action    []float64
+	Obs       map[string][]float64 // per observable, aligned with Steps
+	Labels    map[string][]string  // per string column, aligned with Steps
 
 	// With OpenOptions.Configs: the steps that saved a configuration and the
-	// configurations (each ConfigSize values, one backing array per chain).
+	// configurations (each ConfigSize values, one backing array per chain;
+	// float32 configurations are widened to float64).
 	ConfigSteps []int64
 	Configs     [][]float64
 }
@@ -65,13 +71,13 @@ func Open(dirs ...string) (*Dataset, error) {
 	return OpenWith(OpenOptions{}, dirs...)
 }
 
-// OpenWith reads every part-*.arrow file of the dataset directories dirs. It
-// returns a one-line error for a missing directory, a directory without
-// parts, a part that is not a latflow Arrow IPC file or is corrupt (naming
-// the file; a reader error is never a panic), a part whose SHA-256 differs
-// from its checksum manifest, parts of different ensembles or columns
-// (naming both values and both files), and a step that appears twice in one
-// chain.
+// OpenWith reads every part-*.arrow file of the dataset directories dirs,
+// of format 1 or 2. It returns a one-line error for a missing directory, a
+// directory without parts, a part that is not a latflow Arrow IPC file or is
+// corrupt (naming the file; a reader error is never a panic), a part whose
+// SHA-256 differs from its checksum manifest, a format 2 part without a
+// checksum, parts of different ensembles or columns (naming both values and
+// both files), and a step that appears twice in one chain.
 func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("dataset: no directory given")
@@ -130,7 +136,7 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 			}
 			if firstAt == "" {
 				first, firstAt = p.spec, path
-				ds.Observables = p.spec.Observables
+				ds.Observables, ds.Labels = p.spec.Observables, p.spec.Labels
 				ds.Meta = p.spec.Meta
 			}
 			if what, va, vb := ensembleDiff(first.Meta, p.spec.Meta); what != "" {
@@ -141,7 +147,7 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 			}
 			ref, refAt := first, firstAt
 			if p.spec.ConfigName != "" && ref.ConfigName == "" {
-				ref, refAt = Spec{Observables: ds.Observables, ConfigName: ds.ConfigName, ConfigSize: ds.ConfigSize}, cfgAt
+				ref, refAt = Spec{Observables: ds.Observables, Labels: ds.Labels, ConfigName: ds.ConfigName, ConfigSize: ds.ConfigSize}, cfgAt
 			}
 			if va, vb := layoutDiff(ref, p.spec); va != "" {
 				return nil, fmt.Errorf("dataset: parts with different columns: %s in %s, %s in %s", va, refAt, vb, path)
@@ -149,7 +155,8 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 			ds.Meta = ds.Meta.common(p.spec.Meta)
 			c := byID[p.spec.Meta.Chain]
 			if c == nil {
-				c = &chainBuilder{Chain: Chain{ID: p.spec.Meta.Chain, Dir: dir, Meta: p.spec.Meta, Obs: map[string][]float64{}}}
+				c = &chainBuilder{Chain: Chain{ID: p.spec.Meta.Chain, Dir: dir, Meta: p.spec.Meta,
+					Obs: map[string][]float64{}, Labels: map[string][]string{}}}
 				byID[c.ID] = c
 			}
 			c.add(path, p)
@@ -160,7 +167,7 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 	}
 	ds.Meta = ds.Meta.clone()
 	for _, c := range chains {
-		if err := c.finish(ds.Observables, ds.ConfigSize); err != nil {
+		if err := c.finish(ds.Observables, ds.Labels, ds.ConfigSize); err != nil {
 			return nil, err
 		}
 		ds.Chains = append(ds.Chains, c.Chain)
@@ -191,37 +198,39 @@ func (d *Dataset) Configs() [][]float64 {
 // part is the content of one part file.
 type part struct {
 	spec        Spec
+	info        PartInfo
 	chain       []int32
 	steps       []int64
 	accepted    []bool
 	action      []float64
 	obs         [][]float64
+	labels      [][]string
 	configSteps []int64
 	configs     []float64 // flat, spec.ConfigSize per configuration
 }
 
-// readSpec reads the schema of a part from its footer.
-func readSpec(path string, mem memory.Allocator) (s Spec, err error) {
+// readSpec reads the schema and format of a part from its footer.
+func readSpec(path string, mem memory.Allocator) (s Spec, format int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Spec{}, fmt.Errorf("dataset: %w", err)
+		return Spec{}, 0, fmt.Errorf("dataset: %w", err)
 	}
 	defer f.Close()
 	defer recoverAsError(path, &err)
 	size, err := checkFileFooter(f)
 	if err != nil {
-		return Spec{}, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
+		return Spec{}, 0, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
 	}
 	r, err := ipc.NewFileReader(f, ipc.WithAllocator(boundedAllocator{mem, readLimit(size)}))
 	if err != nil {
-		return Spec{}, fmt.Errorf("dataset: %s: not an Arrow IPC file: %s", path, oneLine(err))
+		return Spec{}, 0, fmt.Errorf("dataset: %s: not an Arrow IPC file: %s", path, oneLine(err))
 	}
 	defer r.Close()
-	s, err = specFrom(r.Schema())
+	s, format, err = specFrom(r.Schema())
 	if err != nil {
-		return Spec{}, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
+		return Spec{}, 0, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
 	}
-	return s, nil
+	return s, format, nil
 }
 
 // recoverAsError turns a panic of the Arrow decoder on a corrupt file into
@@ -233,19 +242,33 @@ func recoverAsError(path string, err *error) {
 }
 
 // readPartFile reads the part at path and, unless opt.SkipChecksums,
-// verifies it against its line in sums (the checksum manifest of its
-// chain), if it has one.
+// verifies it against its line in sums (the checksum manifest of its chain);
+// a format 2 part must have one.
 func readPartFile(path string, sums map[string]checksum, opt OpenOptions, mem memory.Allocator) (*part, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
+	verified := false
 	if !opt.SkipChecksums {
-		if _, err := verifyChecksum(path, data, sums); err != nil {
+		if verified, err = verifyChecksum(path, data, sums); err != nil {
 			return nil, err
 		}
 	}
-	return decodePart(path, data, opt.Configs, mem)
+	p, err := decodePart(path, data, opt.Configs, mem)
+	if err != nil {
+		return nil, err
+	}
+	if p.info.Format == FormatVersion2 && !verified && !opt.SkipChecksums {
+		c := chainOfPath(path)
+		if c < 0 {
+			c = p.spec.Meta.Chain
+		}
+		return nil, fmt.Errorf("dataset: %s: no checksum in %s (format 2 parts are written with one; "+
+			"OpenOptions.SkipChecksums reads the part unverified)", path, filepath.Join(filepath.Dir(path), ChecksumName(c)))
+	}
+	p.info.Checksum = verified
+	return p, nil
 }
 
 // decodePart decodes the bytes of the part at path, with its configurations
@@ -262,11 +285,15 @@ func decodePart(path string, data []byte, configs bool, mem memory.Allocator) (p
 		return nil, fmt.Errorf("dataset: %s: not an Arrow IPC file: %s", path, oneLine(err))
 	}
 	defer r.Close()
-	spec, err := specFrom(r.Schema())
+	spec, format, err := specFrom(r.Schema())
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
 	}
-	p = &part{spec: spec, obs: make([][]float64, len(spec.Observables))}
+	p = &part{spec: spec, obs: make([][]float64, len(spec.Observables)), labels: make([][]string, len(spec.Labels))}
+	p.info = PartInfo{Path: path, Index: -1, Format: format, Meta: spec.Meta, ConfigFloat32: spec.ConfigFloat32}
+	if _, k, ok := parsePartName(filepath.Base(path)); ok {
+		p.info.Index = k
+	}
 	for i := 0; i < r.NumRecords(); i++ {
 		err := func() error {
 			rec, err := r.RecordBatchAt(i)
@@ -274,7 +301,7 @@ func decodePart(path string, data []byte, configs bool, mem memory.Allocator) (p
 				return fmt.Errorf("record batch %d: %s", i, oneLine(err))
 			}
 			defer rec.Release()
-			return p.appendRecord(rec, configs)
+			return p.appendRecord(rec, format, configs)
 		}()
 		if err != nil {
 			return nil, fmt.Errorf("dataset: %s: %w", path, err)
@@ -285,18 +312,32 @@ func decodePart(path string, data []byte, configs bool, mem memory.Allocator) (p
 			return nil, fmt.Errorf("dataset: %s: chain column holds %d, %s is %d", path, c, KeyChain, spec.Meta.Chain)
 		}
 	}
+	p.info.Rows = len(p.steps)
+	if len(p.steps) > 0 {
+		p.info.FirstStep, p.info.LastStep = slices.Min(p.steps), slices.Max(p.steps)
+	}
+	if format == FormatVersion2 {
+		if err := checkPartKeys(r.Schema().Metadata(), p.info); err != nil {
+			return nil, fmt.Errorf("dataset: %s: %w", path, err)
+		}
+	}
 	return p, nil
 }
 
-// appendRecord copies the values of rec into p, checking every column for
-// length and nulls.
-func (p *part) appendRecord(rec arrow.RecordBatch, configs bool) error {
+// appendRecord copies the values of rec, a record batch of a part of the
+// format, into p, checking every column for length, nulls and, in format 2,
+// agreement of the ensemble columns with the metadata.
+func (p *part) appendRecord(rec arrow.RecordBatch, format int, configs bool) error {
 	n := int(rec.NumRows())
+	cfgAt := -1
+	if p.spec.ConfigName != "" {
+		cfgAt = int(rec.NumCols()) - 1
+	}
 	for i, col := range rec.Columns() {
 		if col.Len() != n {
 			return fmt.Errorf("column %s has %d rows, the record batch %d", rec.ColumnName(i), col.Len(), n)
 		}
-		if col.NullN() != 0 && i < numFixed+len(p.spec.Observables) {
+		if col.NullN() != 0 && i != cfgAt {
 			return fmt.Errorf("column %s has %d nulls", rec.ColumnName(i), col.NullN())
 		}
 	}
@@ -304,32 +345,129 @@ func (p *part) appendRecord(rec arrow.RecordBatch, configs bool) error {
 	steps := rec.Column(1).(*array.Int64).Int64Values()
 	p.steps = append(p.steps, steps...)
 	acc := rec.Column(2).(*array.Boolean)
-	for j := 0; j < acc.Len(); j++ {
+	for j := 0; j < n; j++ {
 		p.accepted = append(p.accepted, acc.Value(j))
 	}
 	p.action = append(p.action, rec.Column(3).(*array.Float64).Float64Values()...)
-	for k := range p.obs {
-		p.obs[k] = append(p.obs[k], rec.Column(numFixed+k).(*array.Float64).Float64Values()...)
+	at := numFixed
+	if format == FormatVersion2 {
+		if err := p.checkEnsembleColumns(rec, steps); err != nil {
+			return err
+		}
+		at += 2 + len(p.spec.Meta.Couplings)
 	}
-	if !configs || p.spec.ConfigName == "" {
+	for k := range p.obs {
+		p.obs[k] = append(p.obs[k], rec.Column(at).(*array.Float64).Float64Values()...)
+		at++
+	}
+	for k := range p.labels {
+		p.labels[k] = appendStrings(p.labels[k], rec.Column(at).(*array.String))
+		at++
+	}
+	if cfgAt < 0 {
 		return nil
 	}
-	list := rec.Column(numFixed + len(p.obs)).(*array.FixedSizeList)
-	values := list.ListValues().(*array.Float64).Float64Values()
+	cfg := rec.Column(cfgAt)
+	p.info.Configs += n - cfg.NullN()
+	if !configs {
+		return nil
+	}
 	size := p.spec.ConfigSize
-	for j := 0; j < list.Len(); j++ {
-		if list.IsNull(j) {
+	var (
+		values []float64 // float64 child values
+		wide   []float32 // float32 child values
+		offset func(j int) (int64, int64)
+		isNull func(j int) bool
+	)
+	switch list := cfg.(type) {
+	case *array.FixedSizeList:
+		values = list.ListValues().(*array.Float64).Float64Values()
+		offset, isNull = list.ValueOffsets, list.IsNull
+	case *array.List:
+		switch v := list.ListValues().(type) {
+		case *array.Float64:
+			values = v.Float64Values()
+		case *array.Float32:
+			wide = v.Float32Values()
+		}
+		offset, isNull = list.ValueOffsets, list.IsNull
+	}
+	nValues := int64(max(len(values), len(wide)))
+	for j := 0; j < n; j++ {
+		if isNull(j) {
 			continue
 		}
-		start, end := list.ValueOffsets(j)
-		if start < 0 || end < start || end > int64(len(values)) {
-			return fmt.Errorf("configuration at step %d: values %d to %d of %d", steps[j], start, end, len(values))
+		start, end := offset(j)
+		if start < 0 || end < start || end > nValues {
+			return fmt.Errorf("configuration at step %d: values %d to %d of %d", steps[j], start, end, nValues)
 		}
 		if int(end-start) != size {
 			return fmt.Errorf("configuration at step %d has %d values, want %d", steps[j], end-start, size)
 		}
 		p.configSteps = append(p.configSteps, steps[j])
-		p.configs = append(p.configs, values[start:end]...)
+		if wide == nil {
+			p.configs = append(p.configs, values[start:end]...)
+			continue
+		}
+		for _, v := range wide[start:end] {
+			p.configs = append(p.configs, float64(v))
+		}
+	}
+	return nil
+}
+
+// checkEnsembleColumns checks that the L, seed and coupling columns of a
+// format 2 record batch hold the values of the metadata on every row.
+func (p *part) checkEnsembleColumns(rec arrow.RecordBatch, steps []int64) error {
+	m := p.spec.Meta
+	for j, v := range rec.Column(numFixed).(*array.Int32).Int32Values() {
+		if int(v) != m.L {
+			return fmt.Errorf("column %s holds %d at step %d, %s is %d", ColL, v, steps[j], KeyL, m.L)
+		}
+	}
+	for j, v := range rec.Column(numFixed + 1).(*array.Uint64).Uint64Values() {
+		if v != m.Seed {
+			return fmt.Errorf("column %s holds %d at step %d, %s is %d", ColSeed, v, steps[j], KeySeed, m.Seed)
+		}
+	}
+	for k, name := range p.spec.couplingNames() {
+		want := m.Couplings[name]
+		for j, v := range rec.Column(numFixed + 2 + k).(*array.Float64).Float64Values() {
+			if math.Float64bits(v) != math.Float64bits(want) {
+				return fmt.Errorf("column %s holds %v at step %d, %s%s is %v", name, v, steps[j], KeyCouplingPrefix, name, want)
+			}
+		}
+	}
+	return nil
+}
+
+// appendStrings appends the values of a string column to dst, copied out of
+// the Arrow buffers and shared between equal values.
+func appendStrings(dst []string, a *array.String) []string {
+	seen := map[string]string{}
+	for j := 0; j < a.Len(); j++ {
+		v := a.Value(j) // aliases the Arrow buffer
+		s, ok := seen[v]
+		if !ok {
+			s = strings.Clone(v)
+			seen[s] = s
+		}
+		dst = append(dst, s)
+	}
+	return dst
+}
+
+// checkPartKeys compares the per-part metadata of a format 2 part with what
+// its rows hold.
+func checkPartKeys(md arrow.Metadata, info PartInfo) error {
+	got, err := partKeys(md)
+	if err != nil {
+		return err
+	}
+	if got.Rows != info.Rows || got.Rows > 0 && (got.FirstStep != info.FirstStep || got.LastStep != info.LastStep) ||
+		got.Configs != info.Configs {
+		return fmt.Errorf("metadata says %d rows, steps %d to %d, %d configurations; the part holds %d rows, steps %d to %d, %d configurations",
+			got.Rows, got.FirstStep, got.LastStep, got.Configs, info.Rows, info.FirstStep, info.LastStep, info.Configs)
 	}
 	return nil
 }
@@ -344,6 +482,10 @@ type chainBuilder struct {
 func (c *chainBuilder) add(path string, p *part) {
 	k := len(c.Parts)
 	c.Parts = append(c.Parts, path)
+	c.PartInfos = append(c.PartInfos, p.info)
+	for i, name := range p.spec.Labels {
+		c.Labels[name] = append(c.Labels[name], p.labels[i]...)
+	}
 	c.Steps = append(c.Steps, p.steps...)
 	c.Accepted = append(c.Accepted, p.accepted...)
 	c.Action = append(c.Action, p.action...)
@@ -359,7 +501,7 @@ func (c *chainBuilder) add(path string, p *part) {
 
 // finish sorts the rows by step, refuses a repeated step and slices the
 // configurations.
-func (c *chainBuilder) finish(observables []string, size int) error {
+func (c *chainBuilder) finish(observables, labels []string, size int) error {
 	perm := sortedPerm(c.Steps)
 	at := func(j int) int { // row at sorted position j
 		if perm == nil {
@@ -378,6 +520,9 @@ func (c *chainBuilder) finish(observables []string, size int) error {
 	c.Action = permute(c.Action, perm)
 	for _, name := range observables {
 		c.Obs[name] = permute(c.Obs[name], perm)
+	}
+	for _, name := range labels {
+		c.Labels[name] = permute(c.Labels[name], perm)
 	}
 
 	cperm := sortedPerm(c.ConfigSteps)

@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -116,64 +118,102 @@ func TestMetaRoundTrip(t *testing.T) {
 			Couplings: map[string]float64{"m2": -4, "lambda": 8, "tiny": 1e-300, "third": 1.0 / 3}},
 	} {
 		t.Run("theory="+m.Theory, func(t *testing.T) {
-			got, err := metaFrom(m.metadata())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, m) {
-				t.Errorf("got %+v, want %+v", got, m)
+			for _, format := range []int{FormatVersion1, FormatVersion2} {
+				got, gotFormat, err := metaFrom(arrow.MetadataFrom(m.metadataMap(format)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, m) || gotFormat != format {
+					t.Errorf("got %+v format %d, want %+v format %d", got, gotFormat, m, format)
+				}
 			}
 		})
 	}
-	t.Run("format=2", func(t *testing.T) {
-		md := testSpec("u1", 4, 0).Meta.metadata()
-		kv := md.ToMap()
-		kv[KeyFormat] = "2"
-		_, err := metaFrom(arrow.MetadataFrom(kv))
-		if err == nil || !strings.Contains(err.Error(), `unsupported latflow.format "2"`) {
+	t.Run("format=3", func(t *testing.T) {
+		kv := testSpec("u1", 4, 0).Meta.metadataMap(FormatVersion)
+		kv[KeyFormat] = "3"
+		_, _, err := metaFrom(arrow.MetadataFrom(kv))
+		if err == nil || !strings.Contains(err.Error(), `unsupported latflow.format "3"`) {
 			t.Errorf("got %v, want an unsupported format error", err)
 		}
 	})
 }
 
-// TestWrittenFile reads a part with arrow-go alone and checks the layout the
-// package documentation promises.
+// TestWrittenFile reads a part of each format with arrow-go alone and checks
+// the layout the package documentation promises.
 func TestWrittenFile(t *testing.T) {
-	dir := t.TempDir()
-	spec := testSpec("u1", 4, 5)
-	rows := testRows(spec, 0, 30, 10, 1)
-	writeRows(t, dir, spec, WriterOptions{}, rows)
-	f, err := os.Open(filepath.Join(dir, "part-c0005-00000.arrow"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := ipc.NewFileReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	want := "schema:\n  fields: 7\n" +
-		"    - chain: type=int32\n    - step: type=int64\n    - accepted: type=bool\n    - action: type=float64\n" +
-		"    - plaquette: type=float64\n    - topological_charge: type=float64\n" +
-		"    - links: type=fixed_size_list<item: float64, nullable>[32], nullable\n"
-	if got := r.Schema().String(); !strings.HasPrefix(got, want) {
-		t.Errorf("schema: got\n%s\nwant it to start with\n%s", got, want)
-	}
-	if got, want := r.NumRecords(), 1; got != want {
-		t.Fatalf("record batches: got %d, want %d", got, want)
-	}
-	rec, err := r.RecordBatch(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := rec.Column(6).NullN(), 27; got != want {
-		t.Errorf("null configurations: got %d, want %d", got, want)
-	}
-	for key, want := range map[string]string{KeyFormat: "1", KeyL: "4", KeyCouplingPrefix + "beta": "3",
-		KeyChain: "5", KeySamplerPrefix + "save_every": "10", KeyTheory: "u1"} {
-		if got, _ := r.Schema().Metadata().GetValue(key); got != want {
-			t.Errorf("metadata %s: got %q, want %q", key, got, want)
-		}
+	for _, tc := range []struct {
+		format int
+		schema string
+		nulls  int
+		meta   map[string]string
+	}{
+		{FormatVersion1, "schema:\n  fields: 7\n" +
+			"    - chain: type=int32\n    - step: type=int64\n    - accepted: type=bool\n    - action: type=float64\n" +
+			"    - plaquette: type=float64\n    - topological_charge: type=float64\n" +
+			"    - links: type=fixed_size_list<item: float64, nullable>[32], nullable\n", 27,
+			map[string]string{KeyFormat: "1"}},
+		{FormatVersion2, "schema:\n  fields: 11\n" +
+			"    - chain: type=int32\n    - step: type=int64\n    - accepted: type=bool\n    - action: type=float64\n" +
+			"    - L: type=int32\n    - seed: type=uint64\n    - beta: type=float64\n" +
+			"    - plaquette: type=float64\n    - topological_charge: type=float64\n" +
+			"    - update: type=utf8\n" +
+			"    - links: type=list<item: float64>, nullable\n", 27,
+			map[string]string{KeyFormat: "2", KeyConfigSize: "32", KeyPartRows: "30", KeyPartFirstStep: "0",
+				KeyPartLastStep: "29", KeyPartConfigs: "3"}},
+	} {
+		t.Run(fmt.Sprintf("format=%d", tc.format), func(t *testing.T) {
+			dir := t.TempDir()
+			spec := testSpec("u1", 4, 5)
+			if tc.format == FormatVersion2 {
+				spec.Labels = []string{"update"}
+			}
+			rows := testRows(spec, 0, 30, 10, 1)
+			writeRows(t, dir, spec, WriterOptions{Format: tc.format}, rows)
+			f, err := os.Open(filepath.Join(dir, "part-c0005-00000.arrow"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			r, err := ipc.NewFileReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if got := r.Schema().String(); !strings.HasPrefix(got, tc.schema) {
+				t.Errorf("schema: got\n%s\nwant it to start with\n%s", got, tc.schema)
+			}
+			if got, want := r.NumRecords(), 1; got != want {
+				t.Fatalf("record batches: got %d, want %d", got, want)
+			}
+			rec, err := r.RecordBatch(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := rec.Column(int(rec.NumCols()) - 1)
+			if got := cfg.NullN(); got != tc.nulls {
+				t.Errorf("null configurations: got %d, want %d", got, tc.nulls)
+			}
+			if tc.format == FormatVersion2 {
+				// Null configurations take no space: the child array holds
+				// the 3 saved configurations only.
+				if got, want := cfg.(*array.List).ListValues().Len(), 3*spec.ConfigSize; got != want {
+					t.Errorf("configuration values: got %d, want %d", got, want)
+				}
+				for i, want := range map[int]any{4: int32(4), 5: spec.Meta.Seed, 6: 3.0} {
+					if got := rec.Column(i).GetOneForMarshal(29); got != want {
+						t.Errorf("column %s row 29: got %v (%T), want %v (%T)", rec.ColumnName(i), got, got, want, want)
+					}
+				}
+			}
+			want := map[string]string{KeyL: "4", KeyCouplingPrefix + "beta": "3", KeyChain: "5",
+				KeySamplerPrefix + "save_every": "10", KeyTheory: "u1"}
+			maps.Copy(want, tc.meta)
+			for key, want := range want {
+				if got, _ := r.Schema().Metadata().GetValue(key); got != want {
+					t.Errorf("metadata %s: got %q, want %q", key, got, want)
+				}
+			}
+		})
 	}
 }

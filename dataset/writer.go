@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -36,6 +39,11 @@ type WriterOptions struct {
 	// its path, its number of rows and the time taken to build, write,
 	// sync and rename it.
 	OnPart func(path string, rows int, dur time.Duration)
+	// Format is the format version of the parts written: 0 means
+	// FormatVersion (2); FormatVersion1 writes the layout of format 1 for
+	// readers that know no other (no string columns, float64
+	// configurations only).
+	Format int
 	// NoLock skips the chain's lock, for filesystems without flock (e.g.
 	// Lustre mounted without the flock option). The caller must then
 	// guarantee that no other writer of the chain runs.
@@ -48,6 +56,7 @@ type Row struct {
 	Accepted bool
 	Action   float64
 	Obs      []float64 // one value per Spec.Observables, in that order
+	Labels   []string  // one value per Spec.Labels, in that order
 	Config   []float64 // Spec.ConfigSize values, or nil for a null configuration
 }
 
@@ -57,37 +66,59 @@ type Row struct {
 type Writer struct {
 	dir    string
 	spec   Spec
+	format int
 	opt    WriterOptions
 	mem    memory.Allocator
 	schema *arrow.Schema
 	lock   *chainLock
 	sums   *os.File // checksum manifest, open for appending
 
-	b       *array.RecordBuilder
-	chainB  *array.Int32Builder
-	stepB   *array.Int64Builder
-	accB    *array.BooleanBuilder
-	actionB *array.Float64Builder
-	obsB    []*array.Float64Builder
-	cfgB    *array.FixedSizeListBuilder
-	cfgValB *array.Float64Builder
+	b        *array.RecordBuilder
+	chainB   *array.Int32Builder
+	stepB    *array.Int64Builder
+	accB     *array.BooleanBuilder
+	actionB  *array.Float64Builder
+	lB       *array.Int32Builder     // format 2
+	seedB    *array.Uint64Builder    // format 2
+	coupB    []*array.Float64Builder // format 2, one per coupling in name order
+	coupV    []float64
+	obsB     []*array.Float64Builder
+	labB     []*array.StringBuilder
+	fslB     *array.FixedSizeListBuilder // format 1 configurations
+	listB    *array.ListBuilder          // format 2 configurations
+	cfg64B   *array.Float64Builder
+	cfg32B   *array.Float32Builder
+	cfg32Buf []float32
 
-	rows   int   // rows buffered for the open part
-	part   int   // index of the next part
-	saved  int64 // rows in completed parts
-	err    error // sticky write error
-	closed bool
+	rows      int   // rows buffered for the open part
+	configs   int   // non-null configurations buffered
+	cfgValues int64 // configuration values buffered
+	maxValues int64 // configuration values per part (list offsets are int32)
+	firstStep int64 // smallest step buffered
+	lastStep  int64 // largest step buffered
+	part      int   // index of the next part
+	saved     int64 // rows in completed parts
+	err       error // sticky write error
+	closed    bool
 }
 
 // Create prepares a Writer of the chain spec.Meta.Chain in dir, creating dir
 // if needed, and takes the chain's lock (a second writer of the chain, in
 // this process or another, gets an error naming the chain, the directory and
 // the holder's pid). It refuses a spec that cannot be stored, a directory
-// that already holds parts of the chain at index opt.FirstPart or above, and
-// a directory whose parts belong to another ensemble or have other columns.
-// It removes temporary files of the chain left by a crashed writer.
+// that already holds parts of the chain at index opt.FirstPart or above, a
+// directory whose parts belong to another ensemble or have other columns
+// (in format 2: other columns or column types, or another format). It
+// removes temporary files of the chain left by a crashed writer.
 func Create(dir string, spec Spec, opt WriterOptions) (w *Writer, err error) {
-	if err := spec.validate(); err != nil {
+	format := opt.Format
+	if format == 0 {
+		format = FormatVersion
+	}
+	if format != FormatVersion1 && format != FormatVersion2 {
+		return nil, fmt.Errorf("dataset: Format = %d, want %d or %d (0 means %d)", opt.Format, FormatVersion1, FormatVersion2, FormatVersion)
+	}
+	if err := spec.validate(format); err != nil {
 		return nil, err
 	}
 	if opt.RowsPerPart < 0 {
@@ -106,9 +137,10 @@ func Create(dir string, spec Spec, opt WriterOptions) (w *Writer, err error) {
 	if err := makeDir(dir); err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
+	chain := spec.Meta.Chain
 	var lock *chainLock
 	if !opt.NoLock {
-		if lock, err = lockChain(dir, spec.Meta.Chain); err != nil {
+		if lock, err = lockChain(dir, chain); err != nil {
 			return nil, err
 		}
 	}
@@ -121,30 +153,55 @@ func Create(dir string, spec Spec, opt WriterOptions) (w *Writer, err error) {
 			lock.unlock()
 		}
 	}()
-	if err := removeStaleTemps(dir, spec.Meta.Chain); err != nil {
+	if err := removeStaleTemps(dir, chain); err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	if err := checkExisting(dir, spec, opt.FirstPart, mem); err != nil {
+	if err := checkExisting(dir, spec, format, opt.FirstPart, mem); err != nil {
 		return nil, err
 	}
-	if sums, err = openChecksums(dir, spec.Meta.Chain); err != nil {
-		return nil, fmt.Errorf("dataset: chain %d: checksums: %w", spec.Meta.Chain, err)
+	if sums, err = openChecksums(dir, chain); err != nil {
+		return nil, fmt.Errorf("dataset: chain %d: checksums: %w", chain, err)
 	}
 
 	spec.Meta = spec.Meta.clone()
-	spec.Observables = append([]string(nil), spec.Observables...)
-	w = &Writer{dir: dir, spec: spec, opt: opt, mem: mem, schema: spec.schema(), lock: lock, sums: sums, part: opt.FirstPart}
+	spec.Observables = slices.Clone(spec.Observables)
+	spec.Labels = slices.Clone(spec.Labels)
+	w = &Writer{dir: dir, spec: spec, format: format, opt: opt, mem: mem, schema: spec.schema(format),
+		lock: lock, sums: sums, part: opt.FirstPart, maxValues: math.MaxInt32}
 	w.b = array.NewRecordBuilder(mem, w.schema)
-	w.chainB = w.b.Field(0).(*array.Int32Builder)
-	w.stepB = w.b.Field(1).(*array.Int64Builder)
-	w.accB = w.b.Field(2).(*array.BooleanBuilder)
-	w.actionB = w.b.Field(3).(*array.Float64Builder)
-	for i := range spec.Observables {
-		w.obsB = append(w.obsB, w.b.Field(numFixed+i).(*array.Float64Builder))
+	field := 0
+	next := func() array.Builder { field++; return w.b.Field(field - 1) }
+	w.chainB = next().(*array.Int32Builder)
+	w.stepB = next().(*array.Int64Builder)
+	w.accB = next().(*array.BooleanBuilder)
+	w.actionB = next().(*array.Float64Builder)
+	if format == FormatVersion2 {
+		w.lB = next().(*array.Int32Builder)
+		w.seedB = next().(*array.Uint64Builder)
+		for _, name := range spec.couplingNames() {
+			w.coupB = append(w.coupB, next().(*array.Float64Builder))
+			w.coupV = append(w.coupV, spec.Meta.Couplings[name])
+		}
+	}
+	for range spec.Observables {
+		w.obsB = append(w.obsB, next().(*array.Float64Builder))
+	}
+	for range spec.Labels {
+		w.labB = append(w.labB, next().(*array.StringBuilder))
 	}
 	if spec.ConfigName != "" {
-		w.cfgB = w.b.Field(numFixed + len(spec.Observables)).(*array.FixedSizeListBuilder)
-		w.cfgValB = w.cfgB.ValueBuilder().(*array.Float64Builder)
+		switch b := next().(type) {
+		case *array.FixedSizeListBuilder:
+			w.fslB, w.cfg64B = b, b.ValueBuilder().(*array.Float64Builder)
+		case *array.ListBuilder:
+			w.listB = b
+			if spec.ConfigFloat32 {
+				w.cfg32B = b.ValueBuilder().(*array.Float32Builder)
+				w.cfg32Buf = make([]float32, spec.ConfigSize)
+			} else {
+				w.cfg64B = b.ValueBuilder().(*array.Float64Builder)
+			}
+		}
 	}
 	return w, nil
 }
@@ -162,7 +219,7 @@ func makeDir(dir string) error {
 
 // checkExisting refuses a directory with parts that Create must not mix
 // with spec.
-func checkExisting(dir string, spec Spec, firstPart int, mem memory.Allocator) error {
+func checkExisting(dir string, spec Spec, format, firstPart int, mem memory.Allocator) error {
 	names, err := listParts(dir)
 	if err != nil {
 		return fmt.Errorf("dataset: %w", err)
@@ -177,14 +234,23 @@ func checkExisting(dir string, spec Spec, firstPart int, mem memory.Allocator) e
 		return nil
 	}
 	path := filepath.Join(dir, names[0])
-	other, err := readSpec(path, mem)
+	other, otherFormat, err := readSpec(path, mem)
 	if err != nil {
 		return err
 	}
 	if what, va, vb := ensembleDiff(spec.Meta, other.Meta); what != "" {
 		return fmt.Errorf("dataset: different ensemble: %s for the new chain %d, %s in %s", va, spec.Meta.Chain, vb, path)
 	}
-	if va, vb := layoutDiff(spec, other); va != "" {
+	if format != otherFormat {
+		return fmt.Errorf("dataset: %s holds format %d parts (%s); a writer of format %d does not add to it, so that "+
+			"all parts of a directory have one schema and Polars reads them as one table (write to a new directory, "+
+			"or set WriterOptions.Format = %d)", dir, otherFormat, path, format, otherFormat)
+	}
+	va, vb := layoutDiff(spec, other)
+	if format == FormatVersion2 {
+		va, vb = schemaDiff(spec, format, other, otherFormat)
+	}
+	if va != "" {
 		return fmt.Errorf("dataset: different columns: %s for the new chain %d, %s in %s", va, spec.Meta.Chain, vb, path)
 	}
 	return nil
@@ -200,8 +266,9 @@ func (w *Writer) RowsSaved() int64 { return w.saved }
 func (w *Writer) RowsBuffered() int { return w.rows }
 
 // Append buffers a row and writes a part when RowsPerPart rows are
-// buffered. It panics if r.Obs or r.Config do not match the spec or if the
-// writer is closed. After a write error, Append and Flush return that error.
+// buffered. It panics if r.Obs, r.Labels or r.Config do not match the spec
+// or if the writer is closed. After a write error, Append and Flush return
+// that error.
 func (w *Writer) Append(r Row) error {
 	if w.closed {
 		panic("dataset: Append on a closed Writer")
@@ -209,29 +276,64 @@ func (w *Writer) Append(r Row) error {
 	if len(r.Obs) != len(w.obsB) {
 		panic(fmt.Sprintf("dataset: row has %d observables, want %d", len(r.Obs), len(w.obsB)))
 	}
-	if r.Config != nil && (w.cfgB == nil || len(r.Config) != w.spec.ConfigSize) {
+	if len(r.Labels) != len(w.labB) {
+		panic(fmt.Sprintf("dataset: row has %d labels, want %d", len(r.Labels), len(w.labB)))
+	}
+	if r.Config != nil && (w.spec.ConfigName == "" || len(r.Config) != w.spec.ConfigSize) {
 		panic(fmt.Sprintf("dataset: row has a configuration of size %d, want %d", len(r.Config), w.spec.ConfigSize))
 	}
 	if w.err != nil {
 		return w.err
 	}
+	if w.listB != nil && r.Config != nil && w.rows > 0 && w.cfgValues+int64(len(r.Config)) > w.maxValues {
+		if err := w.Flush(); err != nil { // the list offsets of a part are int32
+			return err
+		}
+	}
 	if w.rows == 0 {
 		w.reserve()
+		w.firstStep, w.lastStep = r.Step, r.Step
 	}
+	w.firstStep, w.lastStep = min(w.firstStep, r.Step), max(w.lastStep, r.Step)
 	w.chainB.UnsafeAppend(int32(w.spec.Meta.Chain))
 	w.stepB.UnsafeAppend(r.Step)
 	w.accB.UnsafeAppend(r.Accepted)
 	w.actionB.UnsafeAppend(r.Action)
+	if w.lB != nil {
+		w.lB.UnsafeAppend(int32(w.spec.Meta.L))
+		w.seedB.UnsafeAppend(w.spec.Meta.Seed)
+		for i, v := range w.coupV {
+			w.coupB[i].UnsafeAppend(v)
+		}
+	}
 	for i, v := range r.Obs {
 		w.obsB[i].UnsafeAppend(v)
 	}
-	if w.cfgB != nil {
-		if r.Config == nil {
-			w.cfgB.AppendNulls(1)
+	for i, v := range r.Labels {
+		w.labB[i].Append(v)
+	}
+	switch {
+	case w.fslB != nil && r.Config == nil:
+		w.fslB.AppendNulls(1)
+	case w.fslB != nil:
+		w.fslB.Append(true)
+		w.cfg64B.AppendValues(r.Config, nil)
+	case w.listB != nil && r.Config == nil:
+		w.listB.AppendNull()
+	case w.listB != nil:
+		w.listB.Append(true)
+		if w.cfg32B != nil {
+			for k, v := range r.Config {
+				w.cfg32Buf[k] = float32(v)
+			}
+			w.cfg32B.AppendValues(w.cfg32Buf, nil)
 		} else {
-			w.cfgB.Append(true)
-			w.cfgValB.AppendValues(r.Config, nil)
+			w.cfg64B.AppendValues(r.Config, nil)
 		}
+	}
+	if r.Config != nil {
+		w.configs++
+		w.cfgValues += int64(len(r.Config))
 	}
 	w.rows++
 	if w.rows >= w.opt.RowsPerPart {
@@ -240,13 +342,30 @@ func (w *Writer) Append(r Row) error {
 	return nil
 }
 
-// reserve sizes the builders for a full part.
+// reserve sizes the builders of the fixed-width columns for a full part.
+// Configurations of format 2 grow as they come, so that a part takes the
+// memory of the configurations it saves.
 func (w *Writer) reserve() {
 	n := w.opt.RowsPerPart
 	w.b.Reserve(n)
-	if w.cfgValB != nil {
-		w.cfgValB.Reserve(n * w.spec.ConfigSize)
+	if w.fslB != nil {
+		w.cfg64B.Reserve(n * w.spec.ConfigSize)
 	}
+}
+
+// partSchema returns the schema of the buffered part: the writer's schema
+// with, in format 2, the part's rows, steps and configurations as metadata.
+func (w *Writer) partSchema() *arrow.Schema {
+	if w.format == FormatVersion1 {
+		return w.schema
+	}
+	kv := w.schema.Metadata().ToMap()
+	kv[KeyPartRows] = strconv.Itoa(w.rows)
+	kv[KeyPartFirstStep] = strconv.FormatInt(w.firstStep, 10)
+	kv[KeyPartLastStep] = strconv.FormatInt(w.lastStep, 10)
+	kv[KeyPartConfigs] = strconv.Itoa(w.configs)
+	md := arrow.MetadataFrom(kv) // sorted by key
+	return arrow.NewSchema(w.schema.Fields(), &md)
 }
 
 // Flush writes the buffered rows as a part now; it does nothing if no row is
@@ -262,12 +381,15 @@ func (w *Writer) Flush() error {
 		return nil
 	}
 	start := time.Now()
-	rec := w.b.NewRecordBatch()
+	schema := w.partSchema()
+	built := w.b.NewRecordBatch()
+	rec := array.NewRecordBatch(schema, built.Columns(), built.NumRows())
+	built.Release()
 	defer rec.Release()
 	rows := w.rows
-	w.rows = 0
+	w.rows, w.configs, w.cfgValues = 0, 0, 0
 	path := filepath.Join(w.dir, PartName(w.spec.Meta.Chain, w.part))
-	if err := writePart(path, w.schema, rec, w.mem, w.sums); err != nil {
+	if err := writePart(path, schema, rec, w.mem, w.sums); err != nil {
 		w.err = fmt.Errorf("dataset: chain %d: %w", w.spec.Meta.Chain, err)
 		return w.err
 	}
@@ -339,8 +461,7 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 }
 
 // Close writes the buffered rows as a last part, releases the writer and
-// its lock.
-// Calling Close again returns nil.
+// its lock. Calling Close again returns nil.
 func (w *Writer) Close() error {
 	if w.closed {
 		return nil
@@ -351,8 +472,8 @@ func (w *Writer) Close() error {
 }
 
 // Discard drops the buffered rows without writing them and releases the
-// writer and its lock; the parts already written stay. It is meant for interrupts.
-// Calling it after Close or Discard does nothing.
+// writer and its lock; the parts already written stay. It is meant for
+// interrupts. Calling it after Close or Discard does nothing.
 func (w *Writer) Discard() error {
 	if w.closed {
 		return nil

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -47,8 +48,8 @@ func testSpec(theory string, l, chain int) Spec {
 }
 
 // testRows returns n rows for spec with steps first, first+1, ..., random
-// values from seed, and a configuration every saveEvery steps (none if
-// saveEvery is 0).
+// values from seed, labels "hmc" every fifth step and "flow" otherwise, and
+// a configuration every saveEvery steps (none if saveEvery is 0).
 func testRows(spec Spec, first int64, n, saveEvery int, seed uint64) []Row {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	rows := make([]Row, n)
@@ -58,6 +59,13 @@ func testRows(spec Spec, first int64, n, saveEvery int, seed uint64) []Row {
 		r.Obs = make([]float64, len(spec.Observables))
 		for k := range r.Obs {
 			r.Obs[k] = rng.NormFloat64()
+		}
+		for range spec.Labels {
+			label := "flow"
+			if step%5 == 0 {
+				label = "hmc"
+			}
+			r.Labels = append(r.Labels, label)
 		}
 		if saveEvery > 0 && step%int64(saveEvery) == 0 && spec.ConfigName != "" {
 			r.Config = make([]float64, spec.ConfigSize)
@@ -93,6 +101,9 @@ func checkChain(t *testing.T, c Chain, spec Spec, rows []Row) {
 	if len(c.Steps) != len(rows) {
 		t.Fatalf("chain %d: got %d rows, want %d", c.ID, len(c.Steps), len(rows))
 	}
+	if len(c.Labels) != len(spec.Labels) {
+		t.Fatalf("chain %d: got labels %v, want %v", c.ID, slices.Sorted(maps.Keys(c.Labels)), spec.Labels)
+	}
 	var cfgSteps []int64
 	var cfgs [][]float64
 	for i, r := range rows {
@@ -106,9 +117,21 @@ func checkChain(t *testing.T, c Chain, spec Spec, rows []Row) {
 				t.Fatalf("chain %d row %d: got %s %v, want %v", c.ID, i, name, got, r.Obs[k])
 			}
 		}
+		for k, name := range spec.Labels {
+			if got := c.Labels[name][i]; got != r.Labels[k] {
+				t.Fatalf("chain %d row %d: got %s %q, want %q", c.ID, i, name, got, r.Labels[k])
+			}
+		}
 		if r.Config != nil {
+			cfg := r.Config
+			if spec.ConfigFloat32 {
+				cfg = make([]float64, len(r.Config))
+				for k, v := range r.Config {
+					cfg[k] = float64(float32(v))
+				}
+			}
 			cfgSteps = append(cfgSteps, r.Step)
-			cfgs = append(cfgs, r.Config)
+			cfgs = append(cfgs, cfg)
 		}
 	}
 	if !slices.Equal(c.ConfigSteps, cfgSteps) {
@@ -131,87 +154,108 @@ func TestRoundTrip(t *testing.T) {
 		rowsPerPart = 600
 		saveEvery   = 10
 	)
+	type variant struct {
+		format  int
+		labels  []string
+		float32 bool
+	}
 	for _, theory := range []string{"u1", "phi4"} {
-		const l = 4
-		t.Run(fmt.Sprintf("theory=%s/L=%d", theory, l), func(t *testing.T) {
-			dir := t.TempDir()
-			spec := testSpec(theory, l, 7)
-			rows := testRows(spec, 0, nRows, saveEvery, 1)
+		for _, v := range []variant{{FormatVersion1, nil, false}, {FormatVersion2, nil, false}, {FormatVersion2, []string{"update", "note"}, true}} {
+			const l = 4
+			t.Run(fmt.Sprintf("theory=%s/L=%d/format=%d/labels=%d/float32=%v", theory, l, v.format, len(v.labels), v.float32), func(t *testing.T) {
+				roundTrip(t, theory, l, v.format, v.labels, v.float32, nRows, rowsPerPart, saveEvery)
+			})
+		}
+	}
+}
 
-			wmem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			var partRows []int
-			var partPaths []string
-			opt := WriterOptions{RowsPerPart: rowsPerPart, Allocator: wmem,
-				OnPart: func(path string, rows int, dur time.Duration) {
-					partPaths = append(partPaths, path)
-					partRows = append(partRows, rows)
-				}}
-			w, err := Create(dir, spec, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rows {
-				if err := w.Append(r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if got, want := w.RowsSaved(), int64(nRows/rowsPerPart*rowsPerPart); got != want {
-				t.Errorf("RowsSaved before Close: got %d, want %d", got, want)
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if got := w.RowsSaved(); got != nRows {
-				t.Errorf("RowsSaved after Close: got %d, want %d", got, nRows)
-			}
-			wmem.AssertSize(t, 0)
+// roundTrip writes a chain with Create and Append, reads it back with Open
+// and compares.
+func roundTrip(t *testing.T, theory string, l, format int, labels []string, float32 bool, nRows, rowsPerPart, saveEvery int) {
+	dir := t.TempDir()
+	spec := testSpec(theory, l, 7)
+	spec.Labels, spec.ConfigFloat32 = labels, float32
+	rows := testRows(spec, 0, nRows, saveEvery, 1)
 
-			wantParts := []string{}
-			wantRows := []int{}
-			for k, left := 0, nRows; left > 0; k, left = k+1, left-rowsPerPart {
-				wantParts = append(wantParts, filepath.Join(dir, PartName(7, k)))
-				wantRows = append(wantRows, min(left, rowsPerPart))
-			}
-			if !slices.Equal(partPaths, wantParts) || !slices.Equal(partRows, wantRows) {
-				t.Errorf("OnPart: got %v %v, want %v %v", partPaths, partRows, wantParts, wantRows)
-			}
+	wmem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	var partRows []int
+	var partPaths []string
+	opt := WriterOptions{RowsPerPart: rowsPerPart, Allocator: wmem, Format: format,
+		OnPart: func(path string, rows int, dur time.Duration) {
+			partPaths = append(partPaths, path)
+			partRows = append(partRows, rows)
+		}}
+	w, err := Create(dir, spec, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := w.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := w.RowsSaved(), int64(nRows/rowsPerPart*rowsPerPart); got != want {
+		t.Errorf("RowsSaved before Close: got %d, want %d", got, want)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.RowsSaved(); got != int64(nRows) {
+		t.Errorf("RowsSaved after Close: got %d, want %d", got, nRows)
+	}
+	wmem.AssertSize(t, 0)
 
-			rmem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			ds, err := OpenWith(OpenOptions{Configs: true, Allocator: rmem}, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rmem.AssertSize(t, 0)
-			if !reflect.DeepEqual(ds.Meta, spec.Meta) {
-				t.Errorf("Meta: got %+v, want %+v", ds.Meta, spec.Meta)
-			}
-			if !slices.Equal(ds.Observables, spec.Observables) || ds.ConfigName != spec.ConfigName || ds.ConfigSize != spec.ConfigSize {
-				t.Errorf("columns: got %v %s[%d], want %v %s[%d]", ds.Observables, ds.ConfigName, ds.ConfigSize,
-					spec.Observables, spec.ConfigName, spec.ConfigSize)
-			}
-			if len(ds.Chains) != 1 {
-				t.Fatalf("got %d chains, want 1", len(ds.Chains))
-			}
-			c := ds.Chains[0]
-			if c.ID != 7 || c.Dir != dir || !reflect.DeepEqual(c.Meta, spec.Meta) || !slices.Equal(c.Parts, wantParts) {
-				t.Errorf("chain: got id %d dir %s parts %v meta %+v, want 7 %s %v %+v", c.ID, c.Dir, c.Parts, c.Meta,
-					dir, wantParts, spec.Meta)
-			}
-			checkChain(t, c, spec, rows)
-			if got, want := len(ds.Configs()), nRows/saveEvery; got != want {
-				t.Errorf("Configs: got %d, want %d", got, want)
-			}
+	wantParts := []string{}
+	wantRows := []int{}
+	for k, left := 0, nRows; left > 0; k, left = k+1, left-rowsPerPart {
+		wantParts = append(wantParts, filepath.Join(dir, PartName(7, k)))
+		wantRows = append(wantRows, min(left, rowsPerPart))
+	}
+	if !slices.Equal(partPaths, wantParts) || !slices.Equal(partRows, wantRows) {
+		t.Errorf("OnPart: got %v %v, want %v %v", partPaths, partRows, wantParts, wantRows)
+	}
 
-			// Without OpenOptions.Configs, no configuration is loaded.
-			ds, err = OpenWith(OpenOptions{Allocator: rmem}, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rmem.AssertSize(t, 0)
-			if c := ds.Chains[0]; len(c.Configs) != 0 || len(c.ConfigSteps) != 0 || len(c.Steps) != nRows {
-				t.Errorf("Open without configs: got %d configurations, %d rows, want 0, %d", len(c.Configs), len(c.Steps), nRows)
-			}
-		})
+	rmem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	ds, err := OpenWith(OpenOptions{Configs: true, Allocator: rmem}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rmem.AssertSize(t, 0)
+	if !reflect.DeepEqual(ds.Meta, spec.Meta) {
+		t.Errorf("Meta: got %+v, want %+v", ds.Meta, spec.Meta)
+	}
+	if !slices.Equal(ds.Observables, spec.Observables) || !slices.Equal(ds.Labels, spec.Labels) ||
+		ds.ConfigName != spec.ConfigName || ds.ConfigSize != spec.ConfigSize {
+		t.Errorf("columns: got %v %v %s[%d], want %v %v %s[%d]", ds.Observables, ds.Labels, ds.ConfigName, ds.ConfigSize,
+			spec.Observables, spec.Labels, spec.ConfigName, spec.ConfigSize)
+	}
+	for _, p := range ds.Chains[0].PartInfos {
+		if p.Format != format || p.ConfigFloat32 != float32 || !p.Checksum {
+			t.Errorf("%s: got format %d float32 %v checksum %v, want %d %v true", p.Path, p.Format, p.ConfigFloat32,
+				p.Checksum, format, float32)
+		}
+	}
+	if len(ds.Chains) != 1 {
+		t.Fatalf("got %d chains, want 1", len(ds.Chains))
+	}
+	c := ds.Chains[0]
+	if c.ID != 7 || c.Dir != dir || !reflect.DeepEqual(c.Meta, spec.Meta) || !slices.Equal(c.Parts, wantParts) {
+		t.Errorf("chain: got id %d dir %s parts %v meta %+v, want 7 %s %v %+v", c.ID, c.Dir, c.Parts, c.Meta,
+			dir, wantParts, spec.Meta)
+	}
+	checkChain(t, c, spec, rows)
+	if got, want := len(ds.Configs()), nRows/saveEvery; got != want {
+		t.Errorf("Configs: got %d, want %d", got, want)
+	}
+
+	// Without OpenOptions.Configs, no configuration is loaded.
+	ds, err = OpenWith(OpenOptions{Allocator: rmem}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rmem.AssertSize(t, 0)
+	if c := ds.Chains[0]; len(c.Configs) != 0 || len(c.ConfigSteps) != 0 || len(c.Steps) != nRows {
+		t.Errorf("Open without configs: got %d configurations, %d rows, want 0, %d", len(c.Configs), len(c.Steps), nRows)
 	}
 }
 
@@ -290,7 +334,7 @@ func TestCrash(t *testing.T) {
 	// w is abandoned with 50 rows buffered, and its lock released as the
 	// kernel releases it when a process dies; a crash in the middle of the
 	// next write leaves a truncated temporary file (named as by this
-	// version and as by earlier writers).
+	// version and as by format 1 writers).
 	w.lock.unlock()
 	for _, stale := range []string{tempName(PartName(3, 2)), "." + PartName(3, 2) + ".tmp"} {
 		if err := os.WriteFile(filepath.Join(dir, stale), []byte("ARROW1\x00\x00truncated"), 0o644); err != nil {
@@ -408,6 +452,7 @@ func TestAppendPanics(t *testing.T) {
 	}{
 		{"obs=1", Row{Obs: []float64{1}}},
 		{"config=3", Row{Obs: []float64{1, 2}, Config: []float64{1, 2, 3}}},
+		{"labels=1", Row{Obs: []float64{1, 2}, Labels: []string{"hmc"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, err := Create(t.TempDir(), spec, WriterOptions{})
