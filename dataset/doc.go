@@ -168,7 +168,13 @@
 // differ, whose observable or label columns differ, or whose format version
 // is neither 1 nor 2; parts without a configuration column mix with parts
 // that have one, and float32 with float64 configurations. Parts of one
-// dataset may come from different samplers, seeds and latflow versions.
+// dataset may come from different samplers and latflow versions. Then
+// Dataset.Check, unless OpenOptions.SkipChecks, refuses what would make
+// errors wrong: two chains with the same (seed, chain id), e.g. one chain id
+// in two directories written with the same seed, which would count as
+// independent replicas; a chain whose parts come from different seeds; and
+// a chain whose steps are not contiguous from its first step. The same chain
+// id with different seeds in two directories gives two independent chains.
 //
 // # Memory
 //

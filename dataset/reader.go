@@ -18,7 +18,8 @@ import (
 )
 
 // OpenOptions tunes OpenWith. The zero value reads everything but the
-// configurations and verifies every part against its checksum.
+// configurations, verifies every part against its checksum and checks the
+// integrity of the ensemble (Dataset.Check).
 type OpenOptions struct {
 	// Configs loads the non-null configurations into Chain.Configs.
 	Configs bool
@@ -29,6 +30,9 @@ type OpenOptions struct {
 	// checksums, and reads format 2 parts that have none: for rescuing
 	// what a damaged dataset still holds.
 	SkipChecksums bool
+	// SkipChecks skips Dataset.Check (duplicate chains, chains mixing seeds,
+	// gaps in steps), for tools that need raw access to the parts.
+	SkipChecks bool
 }
 
 // Dataset is the content of one or more dataset directories of one
@@ -45,7 +49,8 @@ type Dataset struct {
 }
 
 // Chain is the rows of one chain, sorted by step. Two directories holding
-// the same chain id give two chains (independent replicas).
+// the same chain id give two chains (independent replicas when their seeds
+// differ; Dataset.Check refuses the same seed).
 type Chain struct {
 	ID        int
 	Dir       string
@@ -77,7 +82,8 @@ func Open(dirs ...string) (*Dataset, error) {
 // corrupt (naming the file; a reader error is never a panic), a part whose
 // SHA-256 differs from its checksum manifest, a format 2 part without a
 // checksum, parts of different ensembles or columns (naming both values and
-// both files), and a step that appears twice in one chain.
+// both files), a step that appears twice in one chain, and, unless
+// opt.SkipChecks, an ensemble that fails Dataset.Check.
 func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("dataset: no directory given")
@@ -171,6 +177,11 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 			return nil, err
 		}
 		ds.Chains = append(ds.Chains, c.Chain)
+	}
+	if !opt.SkipChecks {
+		if err := ds.Check(); err != nil {
+			return nil, err
+		}
 	}
 	return &ds, nil
 }

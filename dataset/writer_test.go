@@ -283,7 +283,9 @@ func TestShardsAndResume(t *testing.T) {
 		t.Fatalf("Create over an existing part: got error %v, want one naming %s", err, PartName(0, 1))
 	}
 	writeRows(t, dirA, spec0, WriterOptions{RowsPerPart: rowsPerPart, FirstPart: next}, rows0[70:])
-	writeRows(t, dirB, spec0, WriterOptions{}, replica)
+	replicaSpec := spec0
+	replicaSpec.Meta.Seed++ // an independent replica of chain 0
+	writeRows(t, dirB, replicaSpec, WriterOptions{}, replica)
 
 	ds, err := OpenWith(OpenOptions{Configs: true}, dirA, dirB)
 	if err != nil {
@@ -297,7 +299,7 @@ func TestShardsAndResume(t *testing.T) {
 		dir  string
 		spec Spec
 		rows []Row
-	}{{0, dirA, spec0, rows0}, {1, dirA, spec1, rows1}, {0, dirB, spec0, replica}} {
+	}{{0, dirA, spec0, rows0}, {1, dirA, spec1, rows1}, {0, dirB, replicaSpec, replica}} {
 		c := ds.Chains[i]
 		if c.ID != want.id || c.Dir != want.dir {
 			t.Errorf("chain %d: got id %d in %s, want %d in %s", i, c.ID, c.Dir, want.id, want.dir)
