@@ -110,6 +110,57 @@ func appendChecksum(f *os.File, name string, sum checksum) error {
 	return f.Sync()
 }
 
+// pruneChecksums rewrites the manifest of chain in dir with one line per
+// existing part of the chain, atomically (temporary file, fsync, rename,
+// directory fsync). The caller holds the chain's lock.
+func pruneChecksums(dir string, chain int) error {
+	sums, err := readChecksums(dir, chain)
+	if err != nil || len(sums) == 0 {
+		return err
+	}
+	parts, err := chainParts(dir, chain)
+	if err != nil {
+		return err
+	}
+	var buf strings.Builder
+	for _, p := range parts {
+		name := PartName(chain, p)
+		if sum, ok := sums[name]; ok {
+			buf.WriteString(checksumLine(name, sum))
+		}
+	}
+	return writeFileAtomic(dir, ChecksumName(chain), []byte(buf.String()))
+}
+
+// writeFileAtomic replaces dir/name by data: temporary file, fsync, rename,
+// directory fsync.
+func writeFileAtomic(dir, name string, data []byte) (err error) {
+	tmp := filepath.Join(dir, tempName(name))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
 // verifyChecksum compares the SHA-256 of the bytes of a part with its
 // manifest line, if any, and reports whether there was one.
 func verifyChecksum(path string, data []byte, sums map[string]checksum) (found bool, err error) {

@@ -52,6 +52,12 @@
 // the rows buffered for the part being written. A Writer holds at most one
 // part in memory.
 //
+// RemovePartsFrom removes the last parts of a chain (from an index on) under
+// the chain's lock, for a run that resumes from a checkpoint older than
+// them; NextPart gives the FirstPart of the resumed writer, and Inspect the
+// rows, steps and parts of each chain cheaply (from the part footers in
+// format 2).
+//
 // # Checksums
 //
 // The manifest _checksums-cCCCC.sha256 of a chain holds a line
@@ -160,7 +166,8 @@
 //	latflow.part.last_step   largest step of the part
 //	latflow.part.configs     non-null configurations in the part
 //
-// (the latflow.part keys differ between parts).
+// (the latflow.part keys differ between parts; Inspect reads them from the
+// file footer without reading the rows).
 //
 // # Reading
 //

@@ -17,7 +17,8 @@ import (
 
 // TestSecondWriterRefused opens two writers of one chain in one process: the
 // second is refused with a message naming the chain, the directory and the
-// holder's pid; a writer of another chain of the directory is not. After Close and after Discard the chain is free again.
+// holder's pid, also for RemovePartsFrom; a writer of another chain of the
+// directory is not. After Close and after Discard the chain is free again.
 func TestSecondWriterRefused(t *testing.T) {
 	dir := t.TempDir()
 	spec := testSpec("u1", 4, 3)
@@ -41,6 +42,7 @@ func TestSecondWriterRefused(t *testing.T) {
 		w2.Discard()
 	}
 	wantLockError("Create", err)
+	wantLockError("RemovePartsFrom", RemovePartsFrom(dir, 3, 0))
 
 	other, err := Create(dir, testSpec("u1", 4, 4), WriterOptions{})
 	if err != nil {

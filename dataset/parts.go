@@ -79,7 +79,7 @@ func parseChecksumName(name string) (chain int, ok bool) {
 }
 
 // tempChain returns the chain of a temporary file name made by tempName
-// for a part or a checksum manifest, or by earlier writers
+// for a part or a checksum manifest, or by writers of format 1
 // (".part-cCCCC-NNNNN.arrow.tmp").
 func tempChain(name string) (chain int, ok bool) {
 	inner, found := strings.CutPrefix(name, ".")
@@ -121,24 +121,79 @@ func listParts(dir string) ([]string, error) {
 	return names, nil
 }
 
+// chainParts returns the part indices of chain in dir, sorted, from the
+// file names.
+func chainParts(dir string, chain int) ([]int, error) {
+	names, err := listParts(dir)
+	if err != nil {
+		return nil, err
+	}
+	var parts []int
+	for _, name := range names {
+		if c, p, ok := parsePartName(name); ok && c == chain {
+			parts = append(parts, p)
+		}
+	}
+	slices.Sort(parts)
+	return parts, nil
+}
+
 // NextPart returns the part index after the last part of chain in dir, the
 // FirstPart with which a resumed writer appends to the chain; it is 0 when
 // dir does not exist or holds no part of chain.
 func NextPart(dir string, chain int) (int, error) {
-	names, err := listParts(dir)
+	parts, err := chainParts(dir, chain)
 	if os.IsNotExist(err) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("dataset: %w", err)
 	}
-	next := 0
-	for _, name := range names {
-		if c, p, ok := parsePartName(name); ok && c == chain && p >= next {
-			next = p + 1
+	if len(parts) == 0 {
+		return 0, nil
+	}
+	return parts[len(parts)-1] + 1, nil
+}
+
+// RemovePartsFrom removes the parts of chain in dir with index first or
+// above, for a chain runner that resumes from a checkpoint older than the
+// last part. It takes the chain's lock, so it fails while a Writer of the
+// chain is open (call it before Create). It removes the parts from the last
+// one down, so that a crash leaves a chain without a gap, makes the removals
+// durable (directory fsync), and then drops their checksums from the
+// chain's manifest. Removing nothing is not an error.
+func RemovePartsFrom(dir string, chain, first int) error {
+	if first < 0 {
+		return fmt.Errorf("dataset: RemovePartsFrom: first = %d, want >= 0", first)
+	}
+	lock, err := lockChain(dir, chain)
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	parts, err := chainParts(dir, chain)
+	if err != nil {
+		return fmt.Errorf("dataset: %w", err)
+	}
+	removed := false
+	for _, p := range slices.Backward(parts) {
+		if p < first {
+			break
+		}
+		if err := os.Remove(filepath.Join(dir, PartName(chain, p))); err != nil {
+			return fmt.Errorf("dataset: %w", err)
+		}
+		removed = true
+	}
+	if removed {
+		if err := syncDir(dir); err != nil {
+			return fmt.Errorf("dataset: %w", err)
 		}
 	}
-	return next, nil
+	if err := pruneChecksums(dir, chain); err != nil {
+		return fmt.Errorf("dataset: chain %d: %w", chain, err)
+	}
+	return nil
 }
 
 // syncDir fsyncs a directory so that renames and new entries in it are

@@ -2,9 +2,15 @@ package dataset
 
 import (
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // PartInfo describes one part file.
@@ -19,6 +25,103 @@ type PartInfo struct {
 	Configs       int   // non-null configurations
 	ConfigFloat32 bool  // configurations stored as float32
 	Checksum      bool  // Open verified the part against its checksum
+}
+
+// ChainInfo summarizes one chain of a dataset directory, as a `status`
+// command shows it.
+type ChainInfo struct {
+	ID        int
+	Dir       string
+	Meta      Meta       // metadata of the first part
+	Parts     []PartInfo // sorted by file name
+	Rows      int64      // rows written
+	Configs   int64      // configurations saved
+	FirstStep int64      // smallest step
+	LastStep  int64      // largest step; a resumed chain continues at LastStep+1
+	NextPart  int        // FirstPart of a writer that resumes the chain (NextPart(dir, ID))
+}
+
+// Inspect summarizes the chains of the dataset directory dir, ordered by
+// chain id, cheaply: for a part of format 2 it reads the file footer alone
+// (the schema and its metadata, a few kilobytes), never the rows; a part of
+// format 1 is read whole, as its footer does not hold its steps. It does not
+// verify checksums (Open does). A part that cannot be read is an error
+// naming it.
+func Inspect(dir string) ([]ChainInfo, error) {
+	names, err := listParts(dir)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	byID := map[int]*ChainInfo{}
+	for _, name := range names {
+		info, err := inspectPart(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		c := byID[info.Meta.Chain]
+		if c == nil {
+			c = &ChainInfo{ID: info.Meta.Chain, Dir: dir, Meta: info.Meta, FirstStep: info.FirstStep, LastStep: info.LastStep}
+			if c.NextPart, err = NextPart(dir, c.ID); err != nil {
+				return nil, err
+			}
+			byID[c.ID] = c
+		}
+		c.Parts = append(c.Parts, info)
+		c.Rows += int64(info.Rows)
+		c.Configs += int64(info.Configs)
+		if info.Rows > 0 {
+			c.FirstStep, c.LastStep = min(c.FirstStep, info.FirstStep), max(c.LastStep, info.LastStep)
+		}
+	}
+	var chains []ChainInfo
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		chains = append(chains, *byID[id])
+	}
+	return chains, nil
+}
+
+// inspectPart describes the part at path from its footer (format 2) or its
+// rows (format 1).
+func inspectPart(path string) (info PartInfo, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("dataset: %w", err)
+	}
+	defer f.Close()
+	defer recoverAsError(path, &err)
+	size, err := checkFileFooter(f)
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
+	}
+	r, err := ipc.NewFileReader(f, ipc.WithAllocator(boundedAllocator{memory.DefaultAllocator, readLimit(size)}))
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("dataset: %s: not an Arrow IPC file: %s", path, oneLine(err))
+	}
+	defer r.Close()
+	spec, format, err := specFrom(r.Schema())
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("dataset: %s: %s", path, oneLine(err))
+	}
+	if format == FormatVersion1 {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return PartInfo{}, fmt.Errorf("dataset: %w", err)
+		}
+		p, err := decodePart(path, data, false, memory.DefaultAllocator)
+		if err != nil {
+			return PartInfo{}, err
+		}
+		return p.info, nil
+	}
+	info, err = partKeys(r.Schema().Metadata())
+	if err != nil {
+		return PartInfo{}, fmt.Errorf("dataset: %s: %w", path, err)
+	}
+	info.Path, info.Index, info.Format, info.Meta, info.ConfigFloat32 = path, -1, format, spec.Meta, spec.ConfigFloat32
+	if _, k, ok := parsePartName(filepath.Base(path)); ok {
+		info.Index = k
+	}
+	return info, nil
 }
 
 // partKeys decodes the per-part metadata of a format 2 part into the Rows,
