@@ -92,6 +92,8 @@ type Chain struct {
 	xNew, p, force []float64
 
 	accepted, trajectories int
+	// lastAction is S(X) after the last Step.
+	lastAction float64
 }
 
 // NewChain returns a chain that starts at a copy of x0. It panics if h is
@@ -132,16 +134,20 @@ func (c *Chain) Step() (accepted bool, dH float64) {
 	for i := range c.p {
 		c.p[i] = c.Rng.NormFloat64()
 	}
-	h0 := c.Act.Action(c.X) + kinetic(c.p)
+	s0 := c.Act.Action(c.X)
+	h0 := s0 + kinetic(c.p)
 	copy(c.xNew, c.X)
 	c.HMC.Leapfrog(c.Act, c.xNew, c.p, c.force)
-	h1 := c.Act.Action(c.xNew) + kinetic(c.p)
+	s1 := c.Act.Action(c.xNew)
+	h1 := s1 + kinetic(c.p)
 	dH = h1 - h0
+	c.lastAction = s0
 	u := c.Rng.Float64()
 	c.trajectories++
 	if dH <= 0 || u < math.Exp(-dH) {
 		accepted = true
 		c.accepted++
+		c.lastAction = s1
 		copy(c.X, c.xNew)
 		if w, ok := c.Act.(lattice.Wrapper); ok {
 			w.Wrap(c.X)

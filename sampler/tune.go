@@ -28,14 +28,20 @@ func (c *Chain) Tune(n, block int, lo, hi float64, each func() bool) {
 		if i%block != 0 {
 			continue
 		}
-		rate := float64(acc) / float64(block)
+		c.adjustSteps(float64(acc)/float64(block), lo, hi)
 		acc = 0
-		switch {
-		case rate < lo && c.HMC.Steps < MaxTuneSteps:
-			c.HMC.Steps = min(MaxTuneSteps, max(c.HMC.Steps+1, int(math.Ceil(1.5*float64(c.HMC.Steps)))))
-		case rate > hi && c.HMC.Steps > 1:
-			c.HMC.Steps = max(1, min(c.HMC.Steps-1, int(0.8*float64(c.HMC.Steps))))
-		}
 	}
 	c.accepted, c.trajectories = 0, 0
+}
+
+// adjustSteps changes HMC.Steps after a block with acceptance rate: 1.5
+// times the steps (at least one more) below lo, 0.8 times (at least one
+// fewer) above hi, within [1, MaxTuneSteps].
+func (c *Chain) adjustSteps(rate, lo, hi float64) {
+	switch {
+	case rate < lo && c.HMC.Steps < MaxTuneSteps:
+		c.HMC.Steps = min(MaxTuneSteps, max(c.HMC.Steps+1, int(math.Ceil(1.5*float64(c.HMC.Steps)))))
+	case rate > hi && c.HMC.Steps > 1:
+		c.HMC.Steps = max(1, min(c.HMC.Steps-1, int(0.8*float64(c.HMC.Steps))))
+	}
 }

@@ -1,16 +1,26 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
 	"latflow/dataset"
+	"latflow/ensemble"
+	"latflow/observables"
 )
 
-const flagThermalize = "thermalize"
+// analyzeOptions are the flags of latflow analyze.
+type analyzeOptions struct {
+	dirs  []string
+	therm int
+	json  bool
+}
 
 func analyzeCommand() *cli.Command {
+	o := &analyzeOptions{}
 	return &cli.Command{
 		Name:      "analyze",
 		Usage:     "Gamma-method analysis of one or more Arrow datasets (chains or shards of one ensemble)",
@@ -19,63 +29,65 @@ func analyzeCommand() *cli.Command {
 			"and prints mean, error and tau_int of every observable with all chains combined as\n" +
 			"replicas, with the exact value and the deviation in sigma where one is known.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: flagThermalize, Usage: "drop the first N steps of each chain (>= 0)"},
-			jsonFlag(),
+			&cli.IntFlag{Name: flagTherm, Destination: &o.therm, Usage: "drop the first N steps of each chain (>= 0)"},
+			jsonFlag(&o.json),
 		},
-		Action: runAnalyze,
+		Action: func(c *cli.Context) error {
+			if _, err := parsed(c, true); err != nil {
+				return err
+			}
+			o.dirs = c.Args().Slice()
+			return runAnalyze(c.Context, o, c.App.Writer)
+		},
 	}
 }
 
-func runAnalyze(c *cli.Context) error {
-	dirs := c.Args().Slice()
-	if len(dirs) == 0 {
+func runAnalyze(_ context.Context, o *analyzeOptions, stdout io.Writer) error {
+	if len(o.dirs) == 0 {
 		return usagef("analyze needs at least one dataset directory: latflow analyze DIR [DIR...]")
 	}
-	drop := c.Int(flagThermalize)
-	if drop < 0 {
-		return usagef("--%s must be zero or positive, got %d", flagThermalize, drop)
+	if o.therm < 0 {
+		return usagef("--%s must be zero or positive, got %d", flagTherm, o.therm)
 	}
-	ds, err := dataset.Open(dirs...)
+	ds, err := dataset.Open(o.dirs...)
 	if err != nil {
 		return err
 	}
 	m := ds.Meta
-	if m.Theory != theoryU1 && m.Theory != theoryPhi4 {
-		return fmt.Errorf("analyze: dataset theory %q is not %q or %q", m.Theory, theoryU1, theoryPhi4)
+	t := ensemble.Target{Theory: m.Theory, L: m.L, Couplings: m.Couplings, Parametrization: m.Parametrization}
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("analyze: dataset target: %v", err)
 	}
-	want := newTheoryColumns(m.Theory)
-	s := series{obs: map[string][][]float64{}}
+	want := observables.Columns(t.Theory)
+	s := observables.Series{Obs: map[string][][]float64{}}
 	var accepted, rows int64
 	for _, ch := range ds.Chains {
 		n := len(ch.Steps)
-		if n <= drop {
-			return usagef("--%s %d drops all %d steps of chain %d in %s", flagThermalize, drop, n, ch.ID, ch.Dir)
+		if n <= o.therm {
+			return usagef("--%s %d drops all %d steps of chain %d in %s", flagTherm, o.therm, n, ch.ID, ch.Dir)
 		}
-		s.action = append(s.action, ch.Action[drop:])
+		s.Action = append(s.Action, ch.Action[o.therm:])
 		for _, name := range want {
 			col, ok := ch.Obs[name]
 			if !ok {
 				return fmt.Errorf("analyze: chain %d in %s has no column %q", ch.ID, ch.Dir, name)
 			}
-			s.obs[name] = append(s.obs[name], col[drop:])
+			s.Obs[name] = append(s.Obs[name], col[o.therm:])
 		}
-		for _, a := range ch.Accepted[drop:] {
+		for _, a := range ch.Accepted[o.therm:] {
 			if a {
 				accepted++
 			}
 		}
-		rows += int64(n - drop)
+		rows += int64(n - o.therm)
 	}
-	tab, notes, err := analysisRows(m.Theory, m.L, m.Couplings, m.Parametrization, s)
+	tab, notes, err := observables.Table(t, s)
 	if err != nil {
 		return err
 	}
-	rep := report{
-		Description: describeTheory(m.Theory, m.L, m.Couplings, m.Parametrization),
-		Theory:      m.Theory, L: m.L, Couplings: m.Couplings, Parametrization: m.Parametrization,
-		Sampler: m.Sampler, Chains: len(ds.Chains), Measurements: rows,
-		Acceptance: float64(accepted) / float64(rows),
-		Rows:       tab, Notes: notes,
+	rep := observables.Report{
+		Target: t, Sampler: m.Sampler, Chains: len(ds.Chains), Measurements: rows,
+		Acceptance: float64(accepted) / float64(rows), Rows: tab, Notes: notes,
 	}
-	return rep.write(c.App.Writer, c.Bool(flagJSON))
+	return writeReport(stdout, rep, o.json)
 }

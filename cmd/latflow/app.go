@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -49,9 +51,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			exactCommand(),
 			hmcCommand(),
+			sampleCommand(),
 			analyzeCommand(),
 			trainCommand(),
 			benchCommand(),
+			modelsCommand(),
 		},
 		// Errors are printed and mapped to exit codes by run, not by cli.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -69,8 +73,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runContext(ctx, args, stdout, stderr)
 }
 
-func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// An internal error is exit 1 with a message, not a crash dump
+		// with exit 2 (which means bad usage).
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "latflow: internal error: %v\n", p)
+			code = exitFailed
+		}
+	}()
 	app := newApp(stdout, stderr)
+	app.Metadata = map[string]any{metaArgs: args}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
 	}
@@ -95,13 +108,50 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	return exitFailed
 }
 
+// metaArgs is the key of the command line in the app's metadata.
+const metaArgs = "args"
+
+// commandLine returns the command line of the run, "latflow train ...",
+// quoted where a word needs it.
+func commandLine(c *cli.Context) string {
+	args, _ := c.App.Metadata[metaArgs].([]string)
+	words := []string{"latflow"}
+	for _, a := range args[min(1, len(args)):] {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;") {
+			a = strconv.Quote(a)
+		}
+		words = append(words, a)
+	}
+	return strings.Join(words, " ")
+}
+
+// parsed finishes the flag parsing of a command: it refuses positional
+// arguments where the command takes none (urfave/cli stops at the first
+// one and would silently ignore the flags after it) and records which
+// flags were given.
+func parsed(c *cli.Context, positional bool) (flagSet, error) {
+	if !positional && c.Args().Present() {
+		return nil, usagef("%s: unexpected argument %q (flags come as --name value; this command takes no arguments)", c.Command.Name, c.Args().First())
+	}
+	set := flagSet{}
+	for _, f := range c.Command.Flags {
+		for _, name := range f.Names() {
+			if c.IsSet(name) {
+				set[f.Names()[0]] = true
+			}
+		}
+	}
+	return set, nil
+}
+
 // valueFlags are the flags of commands with positional arguments that take
 // a value; flagsFirst needs them to move "--flag value" pairs.
-var valueFlags = map[string]bool{flagThermalize: true}
+var valueFlags = map[string]bool{flagTherm: true}
 
 // flagsFirst moves the flags of a command that takes positional arguments
 // (analyze DIR... --json) in front of those arguments, since urfave/cli
-// stops parsing flags at the first positional argument.
+// stops parsing flags at the first positional argument. A "--" ends the
+// flags.
 func flagsFirst(args []string) []string {
 	if len(args) < 3 || args[1] != "analyze" {
 		return args
@@ -126,5 +176,14 @@ func flagsFirst(args []string) []string {
 		pos = append(pos, a)
 	}
 	out := append([]string{args[0], args[1]}, flags...)
+	out = append(out, "--")
 	return append(out, pos...)
+}
+
+// writeJSON writes v to w as indented JSON, the --json output of every
+// subcommand.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -10,12 +11,27 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"latflow/ensemble"
 	"latflow/flow"
 	"latflow/flowtrain"
 	"latflow/nn"
 )
 
+// benchOptions are the flags of latflow bench.
+type benchOptions struct {
+	target                 targetOptions
+	arch                   archOptions
+	batch, repeat, threads int
+	seed                   uint64
+	json                   bool
+	set                    flagSet
+}
+
+// maxRepeat bounds --repeat.
+const maxRepeat = 1000
+
 func benchCommand() *cli.Command {
+	o := &benchOptions{}
 	return &cli.Command{
 		Name:  "bench",
 		Usage: "time one training step of each of the six gradient estimators",
@@ -25,14 +41,20 @@ func benchCommand() *cli.Command {
 			"the median seconds per step, the ratio to the standard estimator of the same objective and\n" +
 			"the drop-in/fast ratio. The forward estimators run on a batch drawn from the flow itself,\n" +
 			"which costs the same as HMC data.",
-		Flags: append(append(theoryFlags(), archFlags()...),
-			&cli.IntFlag{Name: flagBatch, Value: 64, Usage: "samples per step (> 0)"},
-			&cli.IntFlag{Name: flagRepeat, Value: 5, Usage: "timed steps per estimator (> 0); the median is reported"},
-			&cli.Uint64Flag{Name: flagSeed, Value: 1, Usage: "random seed of the flow and the samples"},
-			&cli.IntFlag{Name: flagThreads, Usage: "worker goroutines (0: GOMAXPROCS)"},
-			jsonFlag(),
+		Flags: append(append(o.target.flags(), o.arch.flags()...),
+			&cli.IntFlag{Name: flagBatch, Value: 64, Destination: &o.batch, Usage: fmt.Sprintf("samples per step (1 to %d)", maxTrainBatch)},
+			&cli.IntFlag{Name: flagRepeat, Value: 5, Destination: &o.repeat, Usage: fmt.Sprintf("timed steps per estimator (1 to %d); the median is reported", maxRepeat)},
+			&cli.Uint64Flag{Name: flagSeed, Value: 1, Destination: &o.seed, Usage: "random seed of the flow and the samples"},
+			&cli.IntFlag{Name: flagThreads, Destination: &o.threads, Usage: "worker goroutines (0: GOMAXPROCS)"},
+			jsonFlag(&o.json),
 		),
-		Action: runBench,
+		Action: func(c *cli.Context) (err error) {
+			if o.set, err = parsed(c, false); err != nil {
+				return err
+			}
+			o.target.set, o.arch.set = o.set, o.set
+			return runBench(c.Context, o, c.App.Writer, c.App.ErrWriter)
+		},
 	}
 }
 
@@ -64,52 +86,55 @@ type benchReport struct {
 	Rows        []benchRow `json:"estimators"`
 }
 
-func runBench(c *cli.Context) error {
-	th, err := theoryFromFlags(c)
+func runBench(ctx context.Context, o *benchOptions, stdout, stderr io.Writer) error {
+	t, err := o.target.target()
 	if err != nil {
 		return err
 	}
-	arch, prec, err := archFromFlags(c, th.name, th.geom.L)
+	arch, prec, err := o.arch.config(t)
 	if err != nil {
 		return err
 	}
-	batch, repeat, workers := c.Int(flagBatch), c.Int(flagRepeat), c.Int(flagThreads)
+	batch, repeat, workers := o.batch, o.repeat, o.threads
 	switch {
-	case batch < 1:
-		return usagef("--%s must be positive, got %d", flagBatch, batch)
-	case repeat < 1:
-		return usagef("--%s must be positive, got %d", flagRepeat, repeat)
-	case workers < 0:
-		return usagef("--%s must be zero (GOMAXPROCS) or positive, got %d", flagThreads, workers)
+	case batch < 1 || batch > maxTrainBatch:
+		return usagef("--%s must be between 1 and %d, got %d", flagBatch, maxTrainBatch, batch)
+	case repeat < 1 || repeat > maxRepeat:
+		return usagef("--%s must be between 1 and %d, got %d", flagRepeat, maxRepeat, repeat)
+	case workers < 0 || workers > maxThreads:
+		return usagef("--%s must be between 0 (GOMAXPROCS) and %d, got %d", flagThreads, maxThreads, workers)
 	}
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	rep := benchReport{
-		Description: th.describe(), Theory: th.name, L: th.geom.L, Batch: batch, Threads: workers,
+		Description: t.String(), Theory: t.Theory, L: t.L, Batch: batch, Threads: workers,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Precision: prec, Repeat: repeat,
 	}
 	if prec == precisionFloat32 {
-		err = benchWith[float32](c, th, arch, &rep)
+		err = benchWith[float32](ctx, o, t, arch, &rep, stderr)
 	} else {
-		err = benchWith[float64](c, th, arch, &rep)
+		err = benchWith[float64](ctx, o, t, arch, &rep, stderr)
 	}
 	if err != nil {
 		return err
 	}
-	return rep.write(c.App.Writer, c.Bool(flagJSON))
+	if o.json {
+		return writeJSON(stdout, rep)
+	}
+	return rep.write(stdout)
 }
 
 // benchWith times the six estimators on a flow of element type T.
-func benchWith[T nn.Float](c *cli.Context, th *theory, arch flow.Config, rep *benchReport) error {
-	seed := c.Uint64(flagSeed)
+func benchWith[T nn.Float](ctx context.Context, o *benchOptions, t ensemble.Target, arch flow.Config, rep *benchReport, stderr io.Writer) error {
+	seed := o.seed
 	f, err := flow.New[T](arch, rand.New(rand.NewPCG(seed, 0)))
 	if err != nil {
 		return usagef("flow architecture: %v", err)
 	}
 	rep.Flow = describeArch(arch, f.NumParams(), rep.Precision)
 	B, workers := rep.Batch, rep.Threads
-	fmt.Fprintf(c.App.ErrWriter, "latflow bench: %s; %s; batch %d, %d threads, median of %d\n",
+	fmt.Fprintf(stderr, "latflow bench: %s; %s; batch %d, %d threads, median of %d\n",
 		rep.Description, rep.Flow, B, workers, rep.Repeat)
 
 	// Forward data: one batch from the flow itself.
@@ -123,10 +148,10 @@ func benchWith[T nn.Float](c *cli.Context, th *theory, arch flow.Config, rep *be
 	for _, obj := range []flowtrain.Objective{flowtrain.Reverse, flowtrain.Forward} {
 		var std, dropIn float64
 		for _, g := range []flowtrain.GradientType{flowtrain.Standard, flowtrain.DropInPath, flowtrain.FastPath} {
-			if err := c.Context.Err(); err != nil {
+			if err := ctx.Err(); err != nil {
 				return &interruptedError{msg: "bench: interrupted"}
 			}
-			est, err := flowtrain.NewEstimator(f, th.act, obj, g, B, workers)
+			est, err := flowtrain.NewEstimator(f, t.Action(t.Geometry()), obj, g, B, workers)
 			if err != nil {
 				return fmt.Errorf("bench: %v %v: %w", obj, g, err)
 			}
@@ -173,10 +198,7 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func (r benchReport) write(w io.Writer, asJSON bool) error {
-	if asJSON {
-		return writeJSON(w, r)
-	}
+func (r benchReport) write(w io.Writer) error {
 	fmt.Fprintln(w, r.Description)
 	fmt.Fprintf(w, "%s; batch %d, %d threads (GOMAXPROCS %d), median of %d steps\n\n", r.Flow, r.Batch, r.Threads, r.GOMAXPROCS, r.Repeat)
 	fmt.Fprintf(w, "%-22s %12s %12s %14s\n", "estimator", "ms/step", "x standard", "drop-in/fast")

@@ -38,7 +38,7 @@ func TestBadFlags(t *testing.T) {
 		{"tau zero", []string{"hmc", "--tau", "0"}, "--tau"},
 		{"therm negative", []string{"hmc", "--therm", "-1"}, "--therm"},
 		{"chains too many", []string{"hmc", "--chains", "2000"}, "--chains"},
-		{"steps zero", []string{"hmc", "--steps", "0"}, "--steps"},
+		{"md-steps zero", []string{"hmc", "--md-steps", "0"}, "--md-steps"},
 		{"chains zero", []string{"hmc", "--chains", "0"}, "--chains"},
 		{"exact beta zero", []string{"exact", "--beta", "0"}, "--beta"},
 		{"exact L zero", []string{"exact", "--L", "0"}, "--L"},
@@ -83,13 +83,16 @@ func TestExactCommand(t *testing.T) {
 	}
 	// physics.md section 1, L=16, beta=3.
 	const tol = 5e-7
+	if r.Q2 == nil || r.ChiT == nil {
+		t.Fatalf("got no <Q^2> or chi_t in %q", out)
+	}
 	for _, c := range []struct {
 		name      string
 		got, want float64
 	}{
 		{"plaquette", r.MeanCos, 0.8099853},
-		{"q2", r.Q2, 2.831565},
-		{"chi_t", r.ChiT, 0.01106080},
+		{"q2", *r.Q2, 2.831565},
+		{"chi_t", *r.ChiT, 0.01106080},
 		{"logZ", r.LogZHaar, 405.838751},
 		{"action", r.MeanAction, -622.0687},
 	} {
@@ -132,7 +135,7 @@ func TestHMCCommandSmall(t *testing.T) {
 	strip := func(s string) string { // drop the timing line
 		var lines []string
 		for _, l := range strings.Split(s, "\n") {
-			if !strings.Contains(l, "seconds_per_trajectory") {
+			if !strings.Contains(l, "seconds_per_step") {
 				lines = append(lines, l)
 			}
 		}

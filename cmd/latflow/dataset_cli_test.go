@@ -49,7 +49,7 @@ func TestAnalyzeHMCExact(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("hmc: exit %d: %s", code, errs)
 	}
-	code, out, errs := runCLI(t, "analyze", dir, "--thermalize", "100", "--json")
+	code, out, errs := runCLI(t, "analyze", dir, "--therm", "100", "--json")
 	if code != exitOK {
 		t.Fatalf("analyze: exit %d: %s", code, errs)
 	}
@@ -242,8 +242,8 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{"no parts", []string{"analyze", empty}, "no part"},
 		{"not Arrow", []string{"analyze", garbage}, "part-c0000-00000.arrow"},
 		{"different couplings", []string{"analyze", b2, b3}, "beta"},
-		{"thermalize too large", []string{"analyze", "--thermalize", "50", b2}, "--thermalize"},
-		{"thermalize negative", []string{"analyze", "--thermalize", "-1", b2}, "--thermalize"},
+		{"therm too large", []string{"analyze", "--therm", "50", b2}, "--therm"},
+		{"therm negative", []string{"analyze", "--therm", "-1", b2}, "--therm"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

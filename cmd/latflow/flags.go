@@ -1,37 +1,55 @@
 package main
 
 import (
+	"math"
+
 	"github.com/urfave/cli/v2"
+
+	"latflow/ensemble"
+	"latflow/lattice"
 )
 
 // Flag names shared by several subcommands.
 const (
-	flagTheory    = "theory"
-	flagL         = "L"
-	flagBeta      = "beta"
-	flagM2        = "m2"
-	flagLambda    = "lambda"
-	flagKappa     = "kappa"
-	flagN         = "n"
-	flagTherm     = "therm"
-	flagTau       = "tau"
-	flagSteps     = "steps"
-	flagSeed      = "seed"
-	flagChains    = "chains"
-	flagJSON      = "json"
-	flagOut       = "out"
-	flagSaveEvery = "save-every"
-	flagTraceFile = "trace-file"
-	flagThreads   = "threads"
-	flagPartRows  = "part-rows"
-	flagMaxTime   = "max-time"
-	flagEval      = "eval"
+	flagTheory      = "theory"
+	flagL           = "L"
+	flagBeta        = "beta"
+	flagM2          = "m2"
+	flagLambda      = "lambda"
+	flagKappa       = "kappa"
+	flagN           = "n"
+	flagTherm       = "therm"
+	flagTau         = "tau"
+	flagMDSteps     = "md-steps"
+	flagSeed        = "seed"
+	flagChains      = "chains"
+	flagChainOffset = "chain-offset"
+	flagJSON        = "json"
+	flagOut         = "out"
+	flagSaveEvery   = "save-every"
+	flagTraceFile   = "trace-file"
+	flagThreads     = "threads"
+	flagPartRows    = "part-rows"
+	flagMaxTime     = "max-time"
+	flagEval        = "eval"
+	flagResume      = "resume"
+	flagForce       = "force"
+)
+
+// Flag names of latflow sample.
+const (
+	flagModel      = "model"
+	flagProposal   = "proposal"
+	flagConstraint = "constraint"
+	flagExact      = "exact"
+	flagHMCEvery   = "hmc-every"
 )
 
 // Flag names of latflow train and latflow bench.
 const (
 	flagObjective       = "objective"
 	flagGradient        = "gradient"
+	flagSteps           = "steps"
 	flagBatch           = "batch"
 	flagLR              = "lr"
 	flagSchedule        = "schedule"
@@ -43,27 +61,110 @@ const (
 	flagKernel          = "kernel"
 	flagPrecision       = "precision"
 	flagCheckpointEvery = "checkpoint-every"
-	flagResume          = "resume"
-	flagForce           = "force"
 	flagMaxSkips        = "max-skips"
 	flagRepeat          = "repeat"
 )
 
 // Theories known to latflow.
 const (
-	theoryU1   = "u1"
-	theoryPhi4 = "phi4"
+	theoryU1   = ensemble.U1
+	theoryPhi4 = ensemble.Phi4
 )
 
-func jsonFlag() cli.Flag {
-	return &cli.BoolFlag{Name: flagJSON, Usage: "print the results as JSON on stdout"}
+// Bounds of flags that size a run.
+const (
+	maxChains  = 1024
+	maxThreads = 1024
+)
+
+// flagSet records which flags were given on the command line, for the
+// options whose meaning depends on it (a coupling of the other
+// parametrization, leapfrog steps fixed or tuned).
+type flagSet map[string]bool
+
+// targetOptions are the flags that name the target ensemble: --theory,
+// --L and the couplings.
+type targetOptions struct {
+	theory                  string
+	L                       int
+	beta, m2, lambda, kappa float64
+	set                     flagSet
 }
 
-// checkL validates the lattice extent for a theory: L >= 4, a multiple of 4
-// for U(1) (the flow's stripe masks) and even for phi^4 (checkerboards).
+func (o *targetOptions) flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagTheory, Value: theoryU1, Destination: &o.theory, Usage: "theory: u1 or phi4"},
+		&cli.IntFlag{Name: flagL, Value: 16, Destination: &o.L, Usage: "lattice extent L (u1: multiple of 4; phi4: even; 4 <= L <= 4096)"},
+		&cli.Float64Flag{Name: flagBeta, Value: 3.0, Destination: &o.beta, Usage: "u1: gauge coupling beta (0 < beta <= 1e6)"},
+		&cli.Float64Flag{Name: flagM2, Value: -4, Destination: &o.m2, Usage: "phi4 standard parametrization: mass term m2 (finite)"},
+		&cli.Float64Flag{Name: flagLambda, Value: 8, Destination: &o.lambda, Usage: "phi4: quartic coupling lambda >= 0"},
+		&cli.Float64Flag{Name: flagKappa, Destination: &o.kappa, Usage: "phi4 hopping parametrization: hopping parameter kappa >= 0 (use with --lambda)"},
+	}
+}
+
+// target validates the flags and returns the target they name, refusing an
+// unknown theory, an L the theory's flow cannot take, couplings of the
+// other theory, mixed phi^4 parametrizations and couplings out of range.
+func (o *targetOptions) target() (ensemble.Target, error) {
+	if err := ensemble.CheckTheory(o.theory); err != nil {
+		return ensemble.Target{}, usagef("--%s must be %q or %q, got %q", flagTheory, theoryU1, theoryPhi4, o.theory)
+	}
+	if err := checkL(o.theory, o.L); err != nil {
+		return ensemble.Target{}, err
+	}
+	var t ensemble.Target
+	switch o.theory {
+	case theoryU1:
+		for _, f := range []string{flagM2, flagLambda, flagKappa} {
+			if o.set[f] {
+				return t, usagef("--%s applies to --%s %s only, not to %s", f, flagTheory, theoryPhi4, theoryU1)
+			}
+		}
+		if !(o.beta > 0) || o.beta > ensemble.MaxBeta {
+			return t, usagef("--%s must be positive (0 < beta <= %g), got %g", flagBeta, ensemble.MaxBeta, o.beta)
+		}
+		t = ensemble.NewU1(o.L, o.beta)
+	default:
+		if o.set[flagBeta] {
+			return t, usagef("--%s applies to --%s %s only; phi4 takes --%s/--%s or --%s/--%s", flagBeta, flagTheory, theoryU1, flagM2, flagLambda, flagKappa, flagLambda)
+		}
+		if !(o.lambda >= 0) || o.lambda > ensemble.MaxCoupling {
+			return t, usagef("--%s must be zero or positive and at most %g, got %g", flagLambda, ensemble.MaxCoupling, o.lambda)
+		}
+		if o.set[flagKappa] {
+			if o.set[flagM2] {
+				return t, usagef("--%s (hopping parametrization) and --%s (standard parametrization) cannot be mixed; give --%s with --%s, or --%s with --%s", flagKappa, flagM2, flagKappa, flagLambda, flagM2, flagLambda)
+			}
+			if !o.set[flagLambda] {
+				return t, usagef("--%s needs --%s in the hopping parametrization (the default --%s belongs to the standard one)", flagKappa, flagLambda, flagLambda)
+			}
+			if !(o.kappa >= 0) || o.kappa > ensemble.MaxCoupling {
+				return t, usagef("--%s must be zero or positive and at most %g, got %g", flagKappa, ensemble.MaxCoupling, o.kappa)
+			}
+			t = ensemble.NewPhi4Hopping(o.L, o.kappa, o.lambda)
+		} else {
+			if !(math.Abs(o.m2) <= ensemble.MaxCoupling) {
+				return t, usagef("--%s must be finite with |m2| <= %g, got %g", flagM2, ensemble.MaxCoupling, o.m2)
+			}
+			t = ensemble.NewPhi4Standard(o.L, o.m2, o.lambda)
+		}
+	}
+	if err := t.Validate(); err != nil {
+		return t, usagef("%v", err)
+	}
+	return t, nil
+}
+
+func jsonFlag(dst *bool) cli.Flag {
+	return &cli.BoolFlag{Name: flagJSON, Destination: dst, Usage: "print the results as JSON on stdout"}
+}
+
+// checkL validates the lattice extent for a theory: 4 <= L <= MaxL, a
+// multiple of 4 for U(1) (the flow's stripe masks) and even for phi^4
+// (checkerboards).
 func checkL(theory string, L int) error {
-	if L < 4 {
-		return usagef("--%s must be at least 4, got %d", flagL, L)
+	if L < ensemble.MinL || L > ensemble.MaxL {
+		return usagef("--%s must be between %d and %d, got %d", flagL, ensemble.MinL, ensemble.MaxL, L)
 	}
 	switch theory {
 	case theoryU1:
@@ -78,17 +179,10 @@ func checkL(theory string, L int) error {
 	return nil
 }
 
-func checkBeta(beta float64) error {
-	if !(beta > 0) || beta > 1e6 {
-		return usagef("--%s must be positive (0 < beta <= 1e6), got %g", flagBeta, beta)
+// phi4Param returns the parametrization of a phi^4 target.
+func phi4Param(t ensemble.Target) lattice.Parametrization {
+	if t.Parametrization == lattice.Hopping.String() {
+		return lattice.Hopping
 	}
-	return nil
-}
-
-func checkTheory(theory string) error {
-	switch theory {
-	case theoryU1, theoryPhi4:
-		return nil
-	}
-	return usagef("--%s must be %q or %q, got %q", flagTheory, theoryU1, theoryPhi4, theory)
+	return lattice.Standard
 }

@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"latflow/ensemble"
+	"latflow/flow"
+	"latflow/gauge"
+	"latflow/models"
+	"latflow/nn"
+	"latflow/observables"
+	"latflow/sampler"
+)
+
+// sampleOptions are the flags of latflow sample.
+type sampleOptions struct {
+	target     targetOptions
+	chain      chainOptions
+	model      string
+	proposal   string
+	constraint string
+	exact      bool
+	batch      int
+	hmcEvery   int
+	tau        float64
+	mdSteps    int
+	precision  string
+	set        flagSet
+}
+
+// Bounds of the sample flags.
+const (
+	maxBatch    = 1 << 16
+	maxHMCEvery = 1 << 30
+)
+
+func sampleCommand() *cli.Command {
+	o := &sampleOptions{}
+	return &cli.Command{
+		Name:  "sample",
+		Usage: "sample with a normalizing flow as independence-Metropolis proposal, with Gamma-method errors",
+		Description: "Runs --chains independence-Metropolis chains of --n flow proposals each: a proposal x' ~ q\n" +
+			"is accepted with probability min(1, w(x')/w(x)), w = exp(-S)/q, so the chain samples exp(-S)\n" +
+			"exactly whatever the flow. Proposals are drawn --batch at a time on all cores, then accepted\n" +
+			"in order: the chain does not depend on the number of threads. With --hmc-every K, one HMC\n" +
+			"trajectory follows every K proposals (still exact; it helps where the acceptance is low).\n\n" +
+			"Without --model, the model shipped for the theory is used (latflow models lists them); a\n" +
+			"flow applies to any L its masks allow and to any couplings of its theory, at the acceptance\n" +
+			"it reaches there. Prints the Gamma-method table, the acceptance, the longest run of\n" +
+			"rejections, ESS/N of the proposals and the importance-sampling estimate of log Z (for U(1)\n" +
+			"with the exact value in the flat-measure convention of the flows).",
+		Flags: append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...),
+			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
+			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
+			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintRandom.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: the plaquette fixed by sum P = 0 mod 2pi, random (each sample) or fixed (always the last)"},
+			&cli.BoolFlag{Name: flagExact, Destination: &o.exact, Usage: "with --proposal plaquettes: write independent exact samples (rejection on the constrained plaquette) instead of a Markov chain, e.g. as training data"},
+			&cli.IntFlag{Name: flagBatch, Value: 256, Destination: &o.batch, Usage: fmt.Sprintf("proposals drawn per batch, in parallel (1 to %d)", maxBatch)},
+			&cli.IntFlag{Name: flagHMCEvery, Destination: &o.hmcEvery, Usage: "one HMC trajectory after every K flow proposals (0: flow only)"},
+			&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: "with --hmc-every: trajectory length (0 < tau <= 1000)"},
+			&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: "with --hmc-every: leapfrog steps per trajectory (default: tuned during thermalization)"},
+			&cli.StringFlag{Name: flagPrecision, Value: precisionFloat64, Destination: &o.precision, Usage: "flow arithmetic: float64 or float32"},
+		),
+		Action: func(c *cli.Context) (err error) {
+			if o.set, err = parsed(c, false); err != nil {
+				return err
+			}
+			o.target.set = o.set
+			if err := o.chain.readEnv(os.Getenv); err != nil {
+				return err
+			}
+			return runSample(c.Context, o, c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// loadedModel is a model with the bytes it came from.
+type loadedModel struct {
+	flow.Model
+	name   string // file name, or "shipped:NAME"
+	sha256 string
+}
+
+// loadModel reads the --model file, or the shipped model of theory.
+func loadModel(path, theory string) (*loadedModel, error) {
+	var name string
+	var b []byte
+	if path == "" {
+		info, data, err := models.Default(theory)
+		if err != nil {
+			return nil, err
+		}
+		name, b = "shipped:"+info.Name, data
+	} else {
+		var err error
+		if b, err = os.ReadFile(path); err != nil {
+			return nil, usagef("--%s: %v", flagModel, err)
+		}
+		name = path
+	}
+	m, err := flow.Decode(name, b)
+	if err != nil {
+		return nil, usagef("--%s: %v", flagModel, err)
+	}
+	sum := sha256.Sum256(b)
+	return &loadedModel{Model: m, name: name, sha256: hex.EncodeToString(sum[:])}, nil
+}
+
+// Proposals of latflow sample.
+const (
+	proposalFlow       = "flow"
+	proposalPlaquettes = "plaquettes"
+)
+
+func (o *sampleOptions) validate(t ensemble.Target) error {
+	plaq := o.proposal == proposalPlaquettes
+	switch {
+	case o.proposal != proposalFlow && !plaq:
+		return usagef("--%s must be %s or %s, got %q", flagProposal, proposalFlow, proposalPlaquettes, o.proposal)
+	case plaq && t.Theory != theoryU1:
+		return usagef("--%s %s is a proposal for --%s %s only, this run has --%s %s", flagProposal, proposalPlaquettes, flagTheory, theoryU1, flagTheory, t.Theory)
+	case plaq && o.set[flagModel]:
+		return usagef("--%s and --%s %s exclude each other (the plaquette proposal is not trained)", flagModel, flagProposal, proposalPlaquettes)
+	case !plaq && (o.set[flagConstraint] || o.exact):
+		return usagef("--%s and --%s apply with --%s %s only", flagConstraint, flagExact, flagProposal, proposalPlaquettes)
+	case o.constraint != gauge.ConstraintRandom.String() && o.constraint != gauge.ConstraintFixed.String():
+		return usagef("--%s must be %s or %s, got %q", flagConstraint, gauge.ConstraintRandom, gauge.ConstraintFixed, o.constraint)
+	case o.exact && o.hmcEvery > 0:
+		return usagef("--%s and --%s exclude each other: exact samples are independent already", flagExact, flagHMCEvery)
+	case o.exact && o.set[flagConstraint]:
+		return usagef("--%s takes no --%s (the exact sampler rejects on the last plaquette)", flagExact, flagConstraint)
+	}
+	switch {
+	case o.batch < 1 || o.batch > maxBatch:
+		return usagef("--%s must be between 1 and %d, got %d", flagBatch, maxBatch, o.batch)
+	case o.hmcEvery < 0 || o.hmcEvery > maxHMCEvery:
+		return usagef("--%s must be zero (flow only) or between 1 and %d, got %d", flagHMCEvery, maxHMCEvery, o.hmcEvery)
+	case o.hmcEvery == 0 && (o.set[flagTau] || o.set[flagMDSteps]):
+		return usagef("--%s and --%s apply with --%s K only", flagTau, flagMDSteps, flagHMCEvery)
+	case o.precision != precisionFloat64 && o.precision != precisionFloat32:
+		return usagef("--%s must be %s or %s, got %q", flagPrecision, precisionFloat64, precisionFloat32, o.precision)
+	}
+	return nil
+}
+
+func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) error {
+	t, err := o.target.target()
+	if err != nil {
+		return err
+	}
+	if err := o.chain.validate(); err != nil {
+		return err
+	}
+	if err := o.validate(t); err != nil {
+		return err
+	}
+	hopts := hmcOptions{tau: o.tau, mdSteps: o.mdSteps, set: o.set}
+	h, tune, err := hopts.hmc()
+	if err != nil {
+		return err
+	}
+	settings := map[string]string{
+		flagProposal: o.proposal, flagBatch: strconv.Itoa(o.batch), flagHMCEvery: strconv.Itoa(o.hmcEvery),
+	}
+	if o.hmcEvery > 0 {
+		settings[flagTau] = strconv.FormatFloat(h.Tau, 'g', -1, 64)
+		settings[flagMDSteps] = "tuned"
+		if !tune {
+			settings[flagMDSteps] = strconv.Itoa(h.Steps)
+		}
+	}
+	var notes []string
+	var prop func() sampler.Proposal
+	var source string
+	switch {
+	case o.exact:
+		return runExactSamples(ctx, o, t, stdout, stderr)
+	case o.proposal == proposalPlaquettes:
+		mode := gauge.ConstraintRandom
+		if o.constraint == gauge.ConstraintFixed.String() {
+			mode = gauge.ConstraintFixed
+		}
+		p, err := gauge.NewPlaquetteProposal(t.L, t.Couplings[ensemble.Beta], mode)
+		if err != nil {
+			return err
+		}
+		prop = func() sampler.Proposal { return sampler.PlaquetteProposal{P: p} }
+		settings[flagConstraint] = o.constraint
+		source = fmt.Sprintf("independent plaquettes, %s constraint", mode)
+	default:
+		m, err := loadModel(o.model, t.Theory)
+		if err != nil {
+			return err
+		}
+		if m.Target.Theory != t.Theory {
+			return usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagModel, m.name, flagTheory, m.Target.Theory, flagTheory, t.Theory)
+		}
+		if o.precision == precisionFloat32 {
+			prop, err = flowProposal[float32](m, t, o.chain.threads)
+		} else {
+			prop, err = flowProposal[float64](m, t, o.chain.threads)
+		}
+		if err != nil {
+			return err
+		}
+		settings[flagModel], settings[flagPrecision], settings["model_target"] = m.sha256, o.precision, m.Target.String()
+		source = "model " + m.name
+		if !m.Target.Equal(t) {
+			note := fmt.Sprintf("the model was trained for %s; sampling %s (exact for any proposal; see the acceptance)", m.Target, t)
+			fmt.Fprintf(stderr, "latflow sample: %s\n", note)
+			notes = append(notes, note)
+		}
+	}
+	r := o.chain.run(t, "imh", settings)
+	seed := o.chain.seed
+	r.NewUpdate = func(c int) (sampler.Update, error) {
+		imh, err := sampler.NewIMH(prop(), t.Action(t.Geometry()), o.batch, o.chain.threads,
+			sampler.NewStream(seed, c, sampler.StreamProposal), sampler.NewStream(seed, c, sampler.StreamAccept))
+		if err != nil || o.hmcEvery == 0 {
+			return imh, err
+		}
+		hu, err := sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(seed, c, sampler.StreamHMC), tune)
+		if err != nil {
+			return nil, err
+		}
+		return &sampler.Mixed{IMH: imh, HMC: hu, Every: o.hmcEvery}, nil
+	}
+	fmt.Fprintf(stderr, "latflow sample: %s; %s; %d chain(s) x (%d + %d) proposals, batch %d, seed %d\n",
+		t, source, o.chain.chains, o.chain.therm, o.chain.n, o.batch, seed)
+	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	if err != nil {
+		return err
+	}
+	rows, tnotes, err := table(t, res)
+	if err != nil {
+		return err
+	}
+	var logw [][]float64
+	var acc [][]bool
+	var ran int64
+	for _, c := range res.Chains {
+		var lw []float64
+		var a []bool
+		for i, k := range c.Kind {
+			if k == sampler.KindFlow {
+				lw = append(lw, c.Obs[sampler.ColLogWeight][i])
+				a = append(a, c.Accepted[i])
+			}
+		}
+		logw, acc = append(logw, lw), append(acc, a)
+		ran = max(ran, c.Ran)
+	}
+	sum, err := observables.SummarizeIMH(logw, acc, exactLogZFlat(t))
+	if err != nil {
+		return err
+	}
+	desc := fmt.Sprintf("independence Metropolis (%s, batch %d)", source, o.batch)
+	if o.hmcEvery > 0 {
+		desc = fmt.Sprintf("independence Metropolis with one HMC trajectory (tau=%g) every %d proposals (%s, batch %d)", h.Tau, o.hmcEvery, source, o.batch)
+	}
+	rep := observables.Report{
+		Target: t, Sampler: desc, Chains: o.chain.chains, Measurements: res.Steps(),
+		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(notes, tnotes...),
+		PerWhat: "proposal",
+	}
+	if ran > 0 {
+		rep.SecondsPer = elapsed.Seconds() / float64(ran)
+	}
+	return writeReport(stdout, rep, o.chain.json)
+}
+
+// runExactSamples writes independent exact samples of a U(1) target.
+func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, stdout, stderr io.Writer) error {
+	r := o.chain.run(t, "exact", map[string]string{flagProposal: o.proposal, flagExact: "true"})
+	seed := o.chain.seed
+	r.NewUpdate = func(c int) (sampler.Update, error) {
+		return sampler.NewExactUpdate(t.L, t.Couplings[ensemble.Beta], sampler.NewStream(seed, c, sampler.StreamProposal))
+	}
+	fmt.Fprintf(stderr, "latflow sample: %s; %d x (%d + %d) independent exact samples, seed %d\n", t, o.chain.chains, o.chain.therm, o.chain.n, seed)
+	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	if err != nil {
+		return err
+	}
+	rows, notes, err := table(t, res)
+	if err != nil {
+		return err
+	}
+	var tries, n float64
+	var ran int64
+	for _, c := range res.Chains {
+		for _, v := range c.Obs[sampler.ColTries] {
+			tries += v
+			n++
+		}
+		ran = max(ran, c.Ran)
+	}
+	rep := observables.Report{
+		Target: t, Sampler: "exact independent samples (plaquettes with rejection on the constrained one)",
+		Chains: o.chain.chains, Measurements: res.Steps(), Acceptance: n / tries,
+		Rows: rows, Notes: notes, PerWhat: "sample",
+	}
+	if ran > 0 {
+		rep.SecondsPer = elapsed.Seconds() / float64(ran)
+	}
+	return writeReport(stdout, rep, o.chain.json)
+}
+
+// flowProposal builds the flow of m at the target's L in precision T and
+// returns a constructor of proposals (one per chain) sharing it.
+func flowProposal[T nn.Float](m *loadedModel, t ensemble.Target, threads int) (func() sampler.Proposal, error) {
+	f, err := flow.BuildAt[T](m.Model, t.L)
+	if err != nil {
+		return nil, usagef("--%s %s cannot serve --%s %d: %v", flagModel, m.name, flagL, t.L, err)
+	}
+	return func() sampler.Proposal { return &sampler.FlowProposal[T]{Flow: f, Workers: threads} }, nil
+}
+
+// exactLogZFlat returns the exact log Z of a U(1) target with the flat
+// measure on [0, 2pi) per link, the convention of the flows' log q, or NaN
+// for phi^4 and where the character expansion cannot give it.
+func exactLogZFlat(t ensemble.Target) float64 {
+	if t.Theory != ensemble.U1 {
+		return math.NaN()
+	}
+	ex, err := gauge.ExactTorus(t.Couplings[ensemble.Beta], t.L)
+	if err != nil && !errors.Is(err, gauge.ErrTopologyFrozen) {
+		return math.NaN()
+	}
+	return ex.LogZ + 2*float64(t.V())*math.Log(2*math.Pi)
+}

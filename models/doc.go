@@ -1,0 +1,11 @@
+// Package models holds the flows that latflow ships: trained model files
+// embedded in the binary, so that latflow sample works on a fresh machine
+// without a download. Each model file carries its own provenance (the
+// training commands, steps, wall time, and the ESS and acceptance measured
+// on fresh proposals); List reads them.
+//
+// A flow applies to any lattice extent its masks allow and to any
+// couplings of its theory: the independence Metropolis sampler stays
+// exact for any proposal, and only the acceptance depends on how close the
+// target is to the one the model was trained for.
+package models

@@ -1,0 +1,46 @@
+package models_test
+
+import (
+	"strings"
+	"testing"
+
+	"latflow/ensemble"
+	"latflow/models"
+)
+
+func TestShippedModels(t *testing.T) {
+	list, err := models.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := map[string]int{}
+	for _, m := range list {
+		if err := m.Target.Validate(); err != nil {
+			t.Errorf("%s: training target: %v", m.Name, err)
+		}
+		if m.Config.Theory != m.Target.Theory {
+			t.Errorf("%s: flow for %s trained for %s", m.Name, m.Config.Theory, m.Target.Theory)
+		}
+		if len(m.SHA256) != 64 {
+			t.Errorf("%s: SHA-256 %q", m.Name, m.SHA256)
+		}
+		if m.Default {
+			defaults[m.Target.Theory]++
+		}
+	}
+	for _, theory := range []string{ensemble.U1, ensemble.Phi4} {
+		if defaults[theory] != 1 {
+			t.Errorf("theory %s: got %d default models, want 1", theory, defaults[theory])
+		}
+		info, b, err := models.Default(theory)
+		if err != nil || !info.Default || info.Target.Theory != theory || len(b) == 0 {
+			t.Errorf("Default(%s): got %s (default %v, %d bytes, %v)", theory, info.Name, info.Default, len(b), err)
+		}
+	}
+	if _, _, err := models.Default("su3"); err == nil || !strings.Contains(err.Error(), "su3") {
+		t.Errorf("Default(su3): got %v, want an error naming su3", err)
+	}
+	if _, _, err := models.Get("../models"); err == nil {
+		t.Errorf("Get(../models): got no error")
+	}
+}

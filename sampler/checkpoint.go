@@ -1,0 +1,142 @@
+package sampler
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"latflow/ensemble"
+	"latflow/internal/atomicfile"
+)
+
+// checkpointFormat is the version of the checkpoint files written by Run.
+const checkpointFormat = 1
+
+// CheckpointName returns the file name of chain c's checkpoint in a
+// dataset directory, e.g. chain-c0003.ckpt.
+func CheckpointName(c int) string { return fmt.Sprintf("chain-c%04d.ckpt", c) }
+
+// checkpoint is what a chain needs to continue bit for bit: the number of
+// measured steps written (Step) and the index of the next part (Part), the
+// configuration, and the update's state. It is written after the
+// thermalization, after every part, and when the chain stops; parts with an
+// index >= Part found on resume were written after the last checkpoint (a
+// crash between part and checkpoint) and are removed, to be written again
+// identically.
+type checkpoint struct {
+	Format   int               `json:"format"`
+	Version  string            `json:"version"`
+	Target   ensemble.Target   `json:"target"`
+	Seed     uint64            `json:"seed"`
+	Chain    int               `json:"chain"`
+	Settings map[string]string `json:"settings"`
+	Step     int64             `json:"step"`
+	Part     int               `json:"part"`
+	// X is the configuration, little-endian float64 bits.
+	X      []byte          `json:"x"`
+	Update json.RawMessage `json:"update"`
+}
+
+// saveCheckpoint writes chain c's checkpoint atomically.
+func (r *Run) saveCheckpoint(c int, step int64, part int, x []float64, upd Update) error {
+	st, err := upd.State()
+	if err != nil {
+		return fmt.Errorf("sampler: checkpoint of chain %d: %w", c, err)
+	}
+	xb := make([]byte, 0, 8*len(x))
+	for _, v := range x {
+		xb = binary.LittleEndian.AppendUint64(xb, math.Float64bits(v))
+	}
+	b, err := json.Marshal(checkpoint{
+		Format: checkpointFormat, Version: r.Version, Target: r.Target, Seed: r.Seed, Chain: c,
+		Settings: r.Settings, Step: step, Part: part, X: xb, Update: st,
+	})
+	if err != nil {
+		return fmt.Errorf("sampler: checkpoint of chain %d: %w", c, err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(r.Out, CheckpointName(c)), b, 0o644); err != nil {
+		return fmt.Errorf("sampler: checkpoint of chain %d: %w", c, err)
+	}
+	return nil
+}
+
+// loadCheckpoint reads chain c's checkpoint in dir, or returns nil if there
+// is none.
+func loadCheckpoint(dir string, c int) (*checkpoint, error) {
+	path := filepath.Join(dir, CheckpointName(c))
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sampler: %w", err)
+	}
+	var ck checkpoint
+	if err := json.Unmarshal(b, &ck); err != nil {
+		return nil, fmt.Errorf("sampler: checkpoint %s: %w", path, err)
+	}
+	if ck.Format != checkpointFormat {
+		return nil, fmt.Errorf("sampler: checkpoint %s: format %d, this latflow reads %d", path, ck.Format, checkpointFormat)
+	}
+	if ck.Chain != c || ck.Step < 0 || ck.Part < 0 {
+		return nil, fmt.Errorf("sampler: checkpoint %s: chain %d, step %d, part %d (corrupted?)", path, ck.Chain, ck.Step, ck.Part)
+	}
+	return &ck, nil
+}
+
+// compatible returns a SettingError naming the first setting of r that
+// differs from the checkpoint's.
+func (ck *checkpoint) compatible(r *Run, c int) error {
+	mismatch := func(flag, saved, given string) error {
+		return &SettingError{Flag: flag, Msg: fmt.Sprintf("--resume: chain %d in %s was made with --%s %s, this run has --%s %s; give the same value to continue it",
+			c, r.Out, flag, saved, flag, given)}
+	}
+	if name, a, b := ck.Target.Diff(r.Target); name != "" {
+		return mismatch(name, a, b)
+	}
+	if ck.Seed != r.Seed {
+		return mismatch("seed", strconv.FormatUint(ck.Seed, 10), strconv.FormatUint(r.Seed, 10))
+	}
+	keys := make([]string, 0, len(ck.Settings)+len(r.Settings))
+	for k := range ck.Settings {
+		keys = append(keys, k)
+	}
+	for k := range r.Settings {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		a, okA := ck.Settings[k]
+		b, okB := r.Settings[k]
+		if !okA {
+			a = "(none)"
+		}
+		if !okB {
+			b = "(none)"
+		}
+		if a != b {
+			return mismatch(k, a, b)
+		}
+	}
+	if ck.Step > int64(r.N) {
+		return &SettingError{Flag: "n", Msg: fmt.Sprintf("--resume: chain %d in %s already has %d measured steps, more than --n %d", c, r.Out, ck.Step, r.N)}
+	}
+	return nil
+}
+
+// restore sets x and the update's state from the checkpoint.
+func (ck *checkpoint) restore(x []float64, upd Update) error {
+	if len(ck.X) != 8*len(x) {
+		return fmt.Errorf("sampler: checkpoint of chain %d: configuration of %d bytes, want %d", ck.Chain, len(ck.X), 8*len(x))
+	}
+	for i := range x {
+		x[i] = math.Float64frombits(binary.LittleEndian.Uint64(ck.X[8*i:]))
+	}
+	return upd.Restore(ck.Update, x)
+}

@@ -1,0 +1,497 @@
+package sampler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"latflow/dataset"
+	"latflow/ensemble"
+	"latflow/observables"
+)
+
+// Run is a set of Markov chains of one target, driven by one Update per
+// chain: thermalization, measurement of every step, the dataset parts and
+// checkpoints of each chain, resume and cancellation. latflow hmc and
+// latflow sample, and cluster tasks, are this runner with different
+// updates.
+type Run struct {
+	Target ensemble.Target
+	// Seed and the chain ids FirstChain, ..., FirstChain+Chains-1 determine
+	// the random streams (NewStream): chain c is the same bit for bit in
+	// any run that has it.
+	Seed       uint64
+	FirstChain int
+	Chains     int
+	// Therm steps per chain are run first and not measured; N steps per
+	// chain are measured.
+	Therm, N int
+	// NewUpdate returns the update of chain id c, with its random streams
+	// from NewStream(Seed, c, k).
+	NewUpdate func(chain int) (Update, error)
+
+	// Out is the dataset directory ("" for none). Each chain writes its
+	// rows there in parts of PartRows rows (0: dataset.DefaultRowsPerPart),
+	// with the configuration every SaveEvery steps (0: never), and keeps a
+	// checkpoint beside them (CheckpointName).
+	Out       string
+	SaveEvery int
+	PartRows  int
+	// Sampler names the sampler in the dataset metadata ("hmc", "imh");
+	// Settings are the parameters that determine the chains (flag name ->
+	// value), stored in the metadata and the checkpoints, and compared on
+	// resume.
+	Sampler  string
+	Settings map[string]string
+	// Resume continues the chains from their checkpoints in Out: after an
+	// interruption, a crash, or a finished run when N has grown.
+	Resume bool
+	// Version is the latflow version recorded in the dataset.
+	Version string
+
+	Hooks Hooks
+}
+
+// Hooks lets the caller watch a run.
+type Hooks struct {
+	// Progress, if set, is called with the number of steps done (of
+	// Chains * (Therm + N)); it must be safe for concurrent use. On resume
+	// it is first called with the steps done before.
+	Progress func(steps int64)
+	// Tracer, if set, records a span per chain for thermalization and
+	// production and one per dataset part.
+	Tracer trace.Tracer
+}
+
+// ChainResult is what one chain measured: every row of the chain,
+// including those of earlier runs it resumed.
+type ChainResult struct {
+	ID int
+	// Action, Obs (per measurement and update column), Accepted and Kind
+	// (KindHMC or KindFlow) have one entry per measured step.
+	Action   []float64
+	Obs      map[string][]float64
+	Accepted []bool
+	Kind     []string
+	// Resumed is the number of rows read back from the dataset; Saved the
+	// number of rows in complete parts at the end; Ran the number of steps
+	// this run made, thermalization included.
+	Resumed, Saved, Ran int64
+	// Update is the chain's update at the end (its tuned parameters).
+	Update Update
+}
+
+// Result is what a run measured.
+type Result struct {
+	Chains []ChainResult
+}
+
+// Series returns the measurements of all chains as replicas.
+func (r *Result) Series() observables.Series {
+	s := observables.Series{Obs: map[string][][]float64{}}
+	for _, c := range r.Chains {
+		s.Action = append(s.Action, c.Action)
+		for k, v := range c.Obs {
+			s.Obs[k] = append(s.Obs[k], v)
+		}
+	}
+	return s
+}
+
+// Saved returns the number of rows in complete dataset parts, over all
+// chains.
+func (r *Result) Saved() int64 {
+	if r == nil {
+		return 0
+	}
+	var n int64
+	for _, c := range r.Chains {
+		n += c.Saved
+	}
+	return n
+}
+
+// Steps returns the number of measured steps of all chains.
+func (r *Result) Steps() int64 {
+	if r == nil {
+		return 0
+	}
+	var n int64
+	for _, c := range r.Chains {
+		n += int64(len(c.Action))
+	}
+	return n
+}
+
+// ErrSettings is wrapped by the errors of Run.Start that come from a
+// setting given by the user: an existing dataset without Resume, a
+// checkpoint made with other settings.
+var ErrSettings = errors.New("sampler: settings")
+
+// SettingError is a run setting that conflicts with what is on disk; Flag
+// names the setting as on the command line.
+type SettingError struct {
+	Flag string
+	Msg  string
+}
+
+func (e *SettingError) Error() string { return e.Msg }
+func (e *SettingError) Unwrap() error { return ErrSettings }
+
+func (r *Run) validate() error {
+	switch {
+	case r.Chains < 1:
+		return fmt.Errorf("sampler: Run: %d chains, want >= 1", r.Chains)
+	case r.FirstChain < 0 || r.FirstChain+r.Chains-1 > MaxChainID:
+		return fmt.Errorf("sampler: Run: chain ids %d to %d, want 0 to %d", r.FirstChain, r.FirstChain+r.Chains-1, MaxChainID)
+	case r.Therm < 0 || r.N < 1:
+		return fmt.Errorf("sampler: Run: %d thermalization and %d measured steps, want >= 0 and >= 1", r.Therm, r.N)
+	case r.SaveEvery < 0 || r.PartRows < 0:
+		return fmt.Errorf("sampler: Run: SaveEvery %d, PartRows %d, want >= 0", r.SaveEvery, r.PartRows)
+	case r.NewUpdate == nil:
+		return fmt.Errorf("sampler: Run: no NewUpdate")
+	case r.Resume && r.Out == "":
+		return &SettingError{Flag: "resume", Msg: "resuming needs the dataset directory of the run (--out DIR)"}
+	}
+	return r.Target.Validate()
+}
+
+// Prepare checks the run before anything is computed: the settings, and
+// the dataset directory: it must be writable (tested by writing a file),
+// and without Resume it must not hold any of the run's chains; with Resume
+// every chain that has parts must have its checkpoint, made with the same
+// target, seed and settings. Start calls it.
+func (r *Run) Prepare() error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	if r.Out == "" {
+		return nil
+	}
+	if st, err := os.Stat(r.Out); err == nil && !st.IsDir() {
+		return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out %s exists and is not a directory", r.Out)}
+	}
+	if err := os.MkdirAll(r.Out, 0o755); err != nil {
+		return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out: %v", err)}
+	}
+	probe, err := os.CreateTemp(r.Out, ".latflow-write-test-*")
+	if err != nil {
+		return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out %s is not writable: %v", r.Out, err)}
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	for c := r.FirstChain; c < r.FirstChain+r.Chains; c++ {
+		next, err := dataset.NextPart(r.Out, c)
+		if err != nil {
+			return err
+		}
+		ck, err := loadCheckpoint(r.Out, c)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !r.Resume && (next > 0 || ck != nil):
+			return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out %s already holds chain %d; continue it with --resume or choose a new directory (nothing was overwritten)", r.Out, c)}
+		case r.Resume && ck == nil && next > 0:
+			return &SettingError{Flag: "resume", Msg: fmt.Sprintf("--resume: chain %d in %s has parts but no checkpoint %s; it was not written by a resumable run", c, r.Out, CheckpointName(c))}
+		case r.Resume && ck != nil:
+			if err := ck.compatible(r, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Start runs the chains in parallel until each has N measured steps, ctx
+// is cancelled or a chain fails. On cancellation every chain stops after
+// its current step, writes its rows and its checkpoint, and Start returns
+// the Result so far with ctx's error. Rows equal those of an uninterrupted
+// run bit for bit when the run is resumed.
+func (r *Run) Start(ctx context.Context) (*Result, error) {
+	if err := r.Prepare(); err != nil {
+		return nil, err
+	}
+	var prior map[int]*dataset.Chain
+	if r.Resume {
+		var err error
+		if prior, err = r.readPrior(); err != nil {
+			return nil, err
+		}
+	}
+	res := &Result{Chains: make([]ChainResult, r.Chains)}
+	errs := make([]error, r.Chains)
+	var wg sync.WaitGroup
+	for i := 0; i < r.Chains; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := r.FirstChain + i
+			res.Chains[i], errs[i] = r.runChain(ctx, c, prior[c])
+			if errs[i] != nil && ctx.Err() == nil {
+				errs[i] = fmt.Errorf("chain %d: %w", c, errs[i])
+			}
+		}(i)
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	return res, errors.Join(errs...)
+}
+
+// readPrior reads the rows the run's chains already have in Out, after
+// removing parts that a crash left behind their checkpoint.
+func (r *Run) readPrior() (map[int]*dataset.Chain, error) {
+	prior := map[int]*dataset.Chain{}
+	any := false
+	for c := r.FirstChain; c < r.FirstChain+r.Chains; c++ {
+		ck, err := loadCheckpoint(r.Out, c)
+		if err != nil || ck == nil {
+			continue
+		}
+		if err := dataset.RemovePartsFrom(r.Out, c, ck.Part); err != nil {
+			return nil, err
+		}
+		if ck.Part > 0 {
+			any = true
+		}
+	}
+	if !any {
+		return prior, nil
+	}
+	ds, err := dataset.Open(r.Out)
+	if err != nil {
+		return nil, fmt.Errorf("sampler: resume: %w", err)
+	}
+	for i := range ds.Chains {
+		ch := &ds.Chains[i]
+		if ch.Meta.Seed == r.Seed && ch.ID >= r.FirstChain && ch.ID < r.FirstChain+r.Chains {
+			prior[ch.ID] = ch
+		}
+	}
+	return prior, nil
+}
+
+// runChain runs chain id c, continuing from prior rows and its checkpoint
+// when resuming.
+func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr ChainResult, err error) {
+	tracer := r.Hooks.Tracer
+	if tracer == nil {
+		tracer = noop.NewTracerProvider().Tracer("")
+	}
+	progress := func(n int64) {
+		if r.Hooks.Progress != nil {
+			r.Hooks.Progress(n)
+		}
+	}
+	chainAttr := attribute.Int("latflow.chain", c)
+	upd, err := r.NewUpdate(c)
+	if err != nil {
+		return cr, err
+	}
+	cr = ChainResult{ID: c, Obs: map[string][]float64{}, Update: upd}
+	meas := observables.NewMeasurer(r.Target)
+	mcols, ucols := meas.Columns(), upd.Columns()
+	x := make([]float64, r.Target.Size())
+
+	var ck *checkpoint
+	if r.Resume {
+		if ck, err = loadCheckpoint(r.Out, c); err != nil {
+			return cr, err
+		}
+	}
+	step, part := int64(0), 0
+	if ck != nil {
+		if err := ck.restore(x, upd); err != nil {
+			return cr, err
+		}
+		step, part = ck.Step, ck.Part
+		if prior != nil {
+			if err := cr.appendPrior(prior, mcols, ucols); err != nil {
+				return cr, err
+			}
+		}
+		if int64(len(cr.Action)) != step {
+			return cr, fmt.Errorf("sampler: resume: chain %d has %d rows in %s, its checkpoint %d", c, len(cr.Action), r.Out, step)
+		}
+		cr.Resumed = step
+		progress(int64(r.Therm) + step)
+	} else {
+		r.Target.StartTo(x, rand.New(NewStream(r.Seed, c, StreamStart)))
+		_, span := tracer.Start(ctx, "thermalization", trace.WithAttributes(chainAttr, attribute.Int("latflow.steps", r.Therm)))
+		for i := 0; i < r.Therm; i++ {
+			if err := ctx.Err(); err != nil {
+				span.End()
+				return cr, err
+			}
+			if _, err := upd.Step(x); err != nil {
+				span.End()
+				return cr, fmt.Errorf("thermalization step %d: %w", i, err)
+			}
+			cr.Ran++
+			progress(1)
+		}
+		span.End()
+	}
+	if t, ok := upd.(Thermalizer); ok {
+		t.EndThermalization()
+	}
+	if r.Out != "" && ck == nil {
+		if err := r.saveCheckpoint(c, 0, 0, x, upd); err != nil {
+			return cr, err
+		}
+	}
+
+	pctx, span := tracer.Start(ctx, "production", trace.WithAttributes(chainAttr, attribute.Int64("latflow.steps", int64(r.N))))
+	defer func() {
+		span.SetAttributes(attribute.Int64("latflow.measured", int64(len(cr.Action))), attribute.Int64("latflow.saved", cr.Saved))
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
+	var w *dataset.Writer
+	partAcc, partRows := 0, 0
+	if r.Out != "" {
+		w, err = dataset.Create(r.Out, r.spec(c, mcols, ucols), dataset.WriterOptions{
+			RowsPerPart: r.PartRows, FirstPart: part,
+			OnPart: func(path string, rows int, dur time.Duration) {
+				part++
+				_, ps := tracer.Start(pctx, "part", trace.WithTimestamp(time.Now().Add(-dur)), trace.WithAttributes(chainAttr,
+					attribute.String("latflow.part", filepath.Base(path)), attribute.Int("latflow.rows", rows),
+					attribute.Float64("latflow.acceptance", float64(partAcc)/float64(max(1, partRows)))))
+				ps.End()
+				partAcc, partRows = 0, 0
+			},
+		})
+		if err != nil {
+			return cr, err
+		}
+		defer func() {
+			// Rows already measured are complete: keep them, also on
+			// interrupt, and the checkpoint that continues after them.
+			if cerr := w.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+			cr.Saved = w.RowsSaved() + cr.Resumed
+			if err == nil || ctx.Err() != nil {
+				if cerr := r.saveCheckpoint(c, int64(len(cr.Action)), part, x, upd); cerr != nil && err == nil {
+					err = cerr
+				}
+			}
+		}()
+	}
+
+	m := make([]float64, len(mcols))
+	action := meas.MeasureTo(m, x)
+	vals := make([]float64, len(mcols)+len(ucols))
+	for ; step < int64(r.N); step++ {
+		if err := ctx.Err(); err != nil {
+			return cr, err
+		}
+		st, err := upd.Step(x)
+		if err != nil {
+			return cr, fmt.Errorf("step %d: %w", step, err)
+		}
+		if st.Accepted {
+			action = meas.MeasureTo(m, x)
+		}
+		copy(vals, m)
+		for k, name := range ucols {
+			vals[len(mcols)+k] = st.value(name)
+		}
+		cr.add(action, vals, mcols, ucols, st)
+		cr.Ran++
+		if w != nil {
+			partRows++
+			if st.Accepted {
+				partAcc++
+			}
+			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: vals, Labels: []string{st.Kind}}
+			if r.SaveEvery > 0 && step%int64(r.SaveEvery) == 0 {
+				row.Config = x
+			}
+			before := part
+			if err := w.Append(row); err != nil {
+				return cr, err
+			}
+			if part != before {
+				if err := r.saveCheckpoint(c, step+1, part, x, upd); err != nil {
+					return cr, err
+				}
+			}
+		}
+		progress(1)
+	}
+	return cr, nil
+}
+
+// add appends one measured step.
+func (cr *ChainResult) add(action float64, vals []float64, mcols, ucols []string, st Step) {
+	cr.Action = append(cr.Action, action)
+	for k, name := range mcols {
+		cr.Obs[name] = append(cr.Obs[name], vals[k])
+	}
+	for k, name := range ucols {
+		cr.Obs[name] = append(cr.Obs[name], vals[len(mcols)+k])
+	}
+	cr.Accepted = append(cr.Accepted, st.Accepted)
+	cr.Kind = append(cr.Kind, st.Kind)
+}
+
+// appendPrior takes the rows of an earlier run of the chain.
+func (cr *ChainResult) appendPrior(p *dataset.Chain, mcols, ucols []string) error {
+	cr.Action = append(cr.Action, p.Action...)
+	cr.Accepted = append(cr.Accepted, p.Accepted...)
+	for _, name := range append(append([]string(nil), mcols...), ucols...) {
+		col, ok := p.Obs[name]
+		if !ok {
+			return fmt.Errorf("sampler: resume: chain %d in %s has no column %q", p.ID, p.Dir, name)
+		}
+		cr.Obs[name] = append(cr.Obs[name], col...)
+	}
+	kinds := p.Labels[ColUpdate]
+	if len(kinds) != len(p.Action) {
+		return fmt.Errorf("sampler: resume: chain %d in %s has no column %q", p.ID, p.Dir, ColUpdate)
+	}
+	cr.Kind = append(cr.Kind, kinds...)
+	return nil
+}
+
+// MaxChainID is the largest chain id (a dataset stores it as int32).
+const MaxChainID = math.MaxInt32
+
+// ColUpdate is the dataset column that names the update of each row
+// (KindHMC or KindFlow).
+const ColUpdate = "update"
+
+// spec is the dataset layout and metadata of chain c.
+func (r *Run) spec(c int, mcols, ucols []string) dataset.Spec {
+	sp := dataset.Spec{
+		Meta: dataset.Meta{
+			Theory: r.Target.Theory, L: r.Target.L, Couplings: maps.Clone(r.Target.Couplings),
+			Parametrization: r.Target.Parametrization,
+			Sampler:         r.Sampler, SamplerSettings: maps.Clone(r.Settings),
+			Seed: r.Seed, Chain: c, Version: r.Version,
+		},
+		Observables: append(append([]string(nil), mcols...), ucols...),
+		Labels:      []string{ColUpdate},
+	}
+	if r.SaveEvery > 0 {
+		sp.ConfigName, sp.ConfigSize = r.Target.ConfigName(), r.Target.Size()
+	}
+	return sp
+}
