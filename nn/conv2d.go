@@ -139,19 +139,23 @@ func (c *Conv2D[T]) vjpParamsWS(gW, gB, gdst, src, ws []T, L int) {
 	}
 }
 
-// rowPlan holds the row offsets of one layer on an L x L lattice for the
-// row kernels (kernels.RowCombine4To and kernels.RowDots4), which do a
-// whole layer four output channels at a time from the shifted-row copies
-// of its planes.
+// rowPlan holds the rows of one layer on an L x L lattice for the row
+// kernels (kernels.RowCombine4To and kernels.RowDots4), which do a whole
+// layer four output channels at a time from the shifted-row copies of its
+// planes, reading the weights in place.
 type rowPlan struct {
-	// fwd[(i*K+k0)*K+k1] is the offset of the term of input plane i and
-	// kernel entry (k0, k1) in the copies of the input planes: the rows of
-	// Forward and of the weight gradient, in the order of W.
-	fwd []int32
-	// bwd[(o*K+k0)*K+k1] is the offset of the term of W[o][.][k0][k1] of
-	// the input VJP (the kernel rotated by 180 degrees) in the copies of
-	// the output cotangent planes.
-	bwd []int32
+	// fwd has, for p = (i*K+k0)*K+k1, the offset of the term of input
+	// plane i and kernel entry (k0, k1) in the copies of the input planes
+	// (the rows of Forward and of the weight gradient, in the order of W)
+	// and the coefficient offset p: W[o*P+p] is w[p + fwdCoff[t][r]] for
+	// output o = 4t+r.
+	fwd *kernels.RowTable
+	// bwd has, for p = (o*K+k0)*K+k1, the offset of the term of
+	// W[o][.][k0][k1] of the input VJP (the kernel rotated by 180 degrees)
+	// in the copies of the output cotangent planes, and the coefficient
+	// offset (o*Cin)*K*K + k0*K + k1: W[o][i][k0][k1] is
+	// w[coef + bwdCoff[t][r]] for input i = 4t+r.
+	bwd *kernels.RowTable
 	// gradFromInput selects the form of the weight gradient with the
 	// fewer row tiles: from copies of the input planes against four output
 	// cotangents at a time (rows fwd), or from the copies of the output
@@ -159,23 +163,23 @@ type rowPlan struct {
 	// planes at a time (rows bwd). It depends only on the shape, so the
 	// gradient is the same whether or not the input VJP is wanted.
 	gradFromInput bool
-	// fwdCoef[t][4*p+r] is the index in W of the coefficient of row p for
-	// output channel 4t+r in Forward, bwdCoef[t][4*p+r] that of row p for
-	// input channel 4t+r in the input VJP: the packed coefficients of
-	// kernels.RowCombine4To are W gathered by these. Channels past the last
-	// (r >= m) repeat channel 4t; their sums are not stored.
-	fwdCoef, bwdCoef [][]int32
+	// fwdCoff[t][r] is the offset in W of output channel 4t+r's weights,
+	// bwdCoff[t][r] that of input channel 4t+r's within each output's.
+	// Channels past the last (r >= m) repeat channel 4t; their sums are
+	// not stored.
+	fwdCoff, bwdCoff [][4]int32
 }
 
 // newRowPlan returns the plan of c on an L x L lattice.
 func (c *Conv2D[T]) newRowPlan(L int) rowPlan {
 	K, S := c.K, kernels.ShiftedLen(c.K, L)
 	R := L + K - 1
-	if int64(max(c.Cin, c.Cout))*int64(S) > 1<<31-1 {
+	KK, P := K*K, c.Cin*K*K
+	if int64(max(c.Cin, c.Cout))*int64(S) > 1<<31-1 || int64(c.Cout)*int64(P) > 1<<31-1 {
 		panic(fmt.Sprintf("nn: Conv2D: %d planes of %d shifted elements overflow the row offsets", max(c.Cin, c.Cout), S))
 	}
 	offsets := func(planes int, rotate bool) []int32 {
-		rows := make([]int32, planes*K*K)
+		rows := make([]int32, planes*KK)
 		for j := 0; j < planes; j++ {
 			for k0 := 0; k0 < K; k0++ {
 				for k1 := 0; k1 < K; k1++ {
@@ -190,59 +194,58 @@ func (c *Conv2D[T]) newRowPlan(L int) rowPlan {
 		return rows
 	}
 	tiles := func(c int) int { return (c + 3) / 4 }
-	// gather returns the coefficient indices of the tiles of outputs
-	// channels: index(ch, p) is the index in W of row p's coefficient for
-	// channel ch.
-	gather := func(channels, np int, index func(ch, p int) int) [][]int32 {
-		g := make([][]int32, tiles(channels))
-		for t := range g {
-			g[t] = make([]int32, 4*np)
-			for p := 0; p < np; p++ {
-				for r := 0; r < 4; r++ {
-					ch := 4*t + r
-					if ch >= channels {
-						ch = 4 * t
-					}
-					g[t][4*p+r] = int32(index(ch, p))
+	// coffs returns the per-tile offsets of channels channels, stride
+	// apart, channels past the last repeating the tile's first.
+	coffs := func(channels, stride int) [][4]int32 {
+		co := make([][4]int32, tiles(channels))
+		for t := range co {
+			for r := range 4 {
+				ch := 4*t + r
+				if ch >= channels {
+					ch = 4 * t
 				}
+				co[t][r] = int32(ch * stride)
 			}
 		}
-		return g
+		return co
 	}
-	KK, P := K*K, c.Cin*K*K
+	fwdCoef := make([]int32, P)
+	for p := range fwdCoef {
+		fwdCoef[p] = int32(p)
+	}
+	// Row p = o*KK + q of the input VJP has W[o][i][q] for input i.
+	bwdCoef := make([]int32, c.Cout*KK)
+	for p := range bwdCoef {
+		bwdCoef[p] = int32(p/KK*c.Cin*KK + p%KK)
+	}
 	return rowPlan{
-		fwd:           offsets(c.Cin, false),
-		bwd:           offsets(c.Cout, true),
+		fwd:           kernels.NewRowTable(offsets(c.Cin, false), fwdCoef),
+		bwd:           kernels.NewRowTable(offsets(c.Cout, true), bwdCoef),
 		gradFromInput: tiles(c.Cout)*c.Cin < tiles(c.Cin)*c.Cout,
-		fwdCoef:       gather(c.Cout, P, func(o, p int) int { return o*P + p }),
-		// Row p = o*KK + q of the input VJP has W[o][i][q] for input i.
-		bwdCoef: gather(c.Cin, c.Cout*KK, func(i, p int) int { return (p/KK*c.Cin+i)*KK + p%KK }),
+		fwdCoff:       coffs(c.Cout, P),
+		bwdCoff:       coffs(c.Cin, KK),
 	}
 }
 
-// rowCoefLen returns the length of the coefficient buffer of the row
-// kernels: four output channels of either direction, or the weight
-// gradient in the order (i, o, k0, k1) of backwardRows.
-func (c *Conv2D[T]) rowCoefLen() int {
-	return max(4*max(c.Cin, c.Cout), c.Cin*c.Cout) * c.K * c.K
-}
+// rowGradLen returns the length of the weight-gradient buffer of
+// backwardRows, in the order (i, o, k0, k1).
+func (c *Conv2D[T]) rowGradLen() int { return c.Cin * c.Cout * c.K * c.K }
 
 // forwardRows is forwardWS on the row kernels, with the activation epi
-// applied to the output; coef is a buffer of rowCoefLen.
-func (c *Conv2D[T]) forwardRows(dst, src, ws, coef []T, plan *rowPlan, L int, epi kernels.Epilogue) {
+// applied to the output.
+func (c *Conv2D[T]) forwardRows(dst, src, ws []T, plan *rowPlan, L int, epi kernels.Epilogue) {
 	V, S := L*L, kernels.ShiftedLen(c.K, L)
 	for i := 0; i < c.Cin; i++ {
 		kernels.ShiftRowsTo(ws[i*S:(i+1)*S], src[i*V:(i+1)*V], c.K, L)
 	}
-	for t, idx := range plan.fwdCoef {
+	for t := range plan.fwdCoff {
 		o0 := 4 * t
 		m := min(4, c.Cout-o0)
 		var bias [4]T
 		for r := 0; r < m; r++ {
 			bias[r] = c.B[o0+r]
 		}
-		kernels.GatherTo(coef[:len(idx)], c.W, idx)
-		kernels.RowCombine4To(dst[o0*V:c.Cout*V], V, m, coef, ws[:c.Cin*S], plan.fwd, &bias, nil, epi, V)
+		kernels.RowCombine4To(dst[o0*V:c.Cout*V], V, m, c.W, &plan.fwdCoff[t], ws[:c.Cin*S], plan.fwd, &bias, nil, epi, V)
 	}
 }
 
@@ -250,13 +253,13 @@ func (c *Conv2D[T]) forwardRows(dst, src, ws, coef []T, plan *rowPlan, L int, ep
 // is not nil) on the row kernels. With epi = kernels.EpiLeakyReLUVJP the
 // input VJP also applies the VJP of a LeakyReLU whose output is src, so
 // gsrc is the cotangent of that activation's input; otherwise epi is
-// kernels.EpiNone. coef is a buffer of rowCoefLen.
+// kernels.EpiNone. tmp is a buffer of rowGradLen.
 //
 // Unless plan.gradFromInput, the weight gradient is the correlation of the
 // shifted cotangent with the input planes, gW[o][i][k0][k1] =
 // sum_y g[o][y-k+h] src[i][y]: the rows of the input VJP, so one set of
 // shifted copies of gdst serves both.
-func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, coef []T, plan *rowPlan, L int, epi kernels.Epilogue) {
+func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, tmp []T, plan *rowPlan, L int, epi kernels.Epilogue) {
 	V, S, KK := L*L, kernels.ShiftedLen(c.K, L), c.K*c.K
 	if gW != nil {
 		for o := 0; o < c.Cout; o++ {
@@ -267,7 +270,7 @@ func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, coef []T, plan *ro
 		for i := 0; i < c.Cin; i++ {
 			kernels.ShiftRowsTo(ws[i*S:(i+1)*S], src[i*V:(i+1)*V], c.K, L)
 		}
-		Pf := len(plan.fwd)
+		Pf := plan.fwd.Len()
 		for o0 := 0; o0 < c.Cout; o0 += 4 {
 			m := min(4, c.Cout-o0)
 			kernels.RowDots4(gW[o0*Pf:c.Cout*Pf], Pf, m, gdst[o0*V:c.Cout*V], V, ws[:c.Cin*S], plan.fwd, V)
@@ -277,7 +280,7 @@ func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, coef []T, plan *ro
 	if gW == nil && gsrc == nil {
 		return
 	}
-	P := len(plan.bwd)
+	P := plan.bwd.Len()
 	for o := 0; o < c.Cout; o++ {
 		kernels.ShiftRowsTo(ws[o*S:(o+1)*S], gdst[o*V:(o+1)*V], c.K, L)
 	}
@@ -285,7 +288,7 @@ func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, coef []T, plan *ro
 	if gW != nil {
 		// tmp[i*P + o*KK + q] = gW[(o*Cin+i)*KK + q]: four input planes
 		// at a time against all rows.
-		tmp := coef[:c.Cin*P]
+		tmp := tmp[:c.Cin*P]
 		clear(tmp)
 		for i0 := 0; i0 < c.Cin; i0 += 4 {
 			m := min(4, c.Cin-i0)
@@ -303,15 +306,14 @@ func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, coef []T, plan *ro
 	if gsrc == nil {
 		return
 	}
-	for t, idx := range plan.bwdCoef {
+	var zero [4]T
+	for t := range plan.bwdCoff {
 		i0 := 4 * t
 		m := min(4, c.Cin-i0)
-		kernels.GatherTo(coef[:len(idx)], c.W, idx)
-		var zero [4]T
 		var y []T
 		if epi == kernels.EpiLeakyReLUVJP {
 			y = src[i0*V : c.Cin*V]
 		}
-		kernels.RowCombine4To(gsrc[i0*V:c.Cin*V], V, m, coef, ws, plan.bwd, &zero, y, epi, V)
+		kernels.RowCombine4To(gsrc[i0*V:c.Cin*V], V, m, c.W, &plan.bwdCoff[t], ws, plan.bwd, &zero, y, epi, V)
 	}
 }

@@ -2,21 +2,29 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
-
-// hasRowKernels is true where the assembly of rows_amd64.s can run. It is
-// set once at package initialisation from the CPU's features and never
-// changes.
-var hasRowKernels = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// Bodies in rows_amd64.s (AVX2 and FMA) and rows512_amd64.s (AVX-512),
+// called by rowCombine4 and rowDots4 at the levels that have them.
 
 //go:noescape
-func rowCombine4F32(dst *float32, ld, m int, coef, src *float32, rows *int32, np int, bias, y *float32, epi, n int, slope float32)
+func rowCombine4F32AVX2(dst *float32, ld, m int, w *float32, coff *[4]int32, src *float32, tab *int32, np int, bias, y *float32, epi, n int, slope float32)
 
 //go:noescape
-func rowCombine4F64(dst *float64, ld, m int, coef, src *float64, rows *int32, np int, bias, y *float64, epi, n int, slope float64)
+func rowCombine4F64AVX2(dst *float64, ld, m int, w *float64, coff *[4]int32, src *float64, tab *int32, np int, bias, y *float64, epi, n int, slope float64)
 
 //go:noescape
-func rowDots4F32(gw *float32, ldw, m int, cot *float32, ld int, src *float32, rows *int32, np, n int)
+func rowDots4F32AVX2(gw *float32, ldw, m int, cot *float32, ld int, src *float32, tab *int32, np, n int)
 
 //go:noescape
-func rowDots4F64(gw *float64, ldw, m int, cot *float64, ld int, src *float64, rows *int32, np, n int)
+func rowDots4F64AVX2(gw *float64, ldw, m int, cot *float64, ld int, src *float64, tab *int32, np, n int)
+
+//go:noescape
+func rowCombine4F32AVX512(dst *float32, ld, m int, w *float32, coff *[4]int32, src *float32, tab *int32, np int, bias, y *float32, epi, n int, slope float32)
+
+//go:noescape
+func rowCombine4F64AVX512(dst *float64, ld, m int, w *float64, coff *[4]int32, src *float64, tab *int32, np int, bias, y *float64, epi, n int, slope float64)
+
+//go:noescape
+func rowDots4F32AVX512(gw *float32, ldw, m int, cot *float32, ld int, src *float32, tab *int32, np, n int)
+
+//go:noescape
+func rowDots4F64AVX512(gw *float64, ldw, m int, cot *float64, ld int, src *float64, tab *int32, np, n int)

@@ -4,13 +4,16 @@
 
 // AVX2 + FMA bodies of RowCombine4To and RowDots4 (see rows.go). The Go
 // wrappers check every bound and pass n > 0, a multiple of the tile width
-// (16 float32 or 8 float64 sites), 1 <= m <= 4 and np >= 1.
+// (16 float32 or 8 float64 sites), 1 <= m <= 4 and np >= 1. tab points to
+// the RowTable's pairs (source offset, coefficient offset) of row p at
+// 8p bytes.
 //
 // rowCombine4: 4 output rows x 2 vectors of sites in Y0..Y7 (row r in
-// Y(2r), Y(2r+1)); per row offset p, two loads of the source row and four
-// broadcast coefficients feed eight FMAs.
+// Y(2r), Y(2r+1)); per row p, two loads of the source row and four
+// broadcast coefficients, w[coef(p) + coff[r]] read through the bases
+// R12, R13, R14 and CX = w + coff[r], feed eight FMAs.
 //
-// rowDots4: 4 cotangent rows x 2 source rows in Y8..Y15 (row r, source j in
+// rowDots4: 4 cotangent rows x 2 source rows (pairs of table entries) in Y8..Y15 (row r, source j in
 // Y(8+2r+j)); per vector of sites, six loads feed eight FMAs; the lanes are
 // summed at the end of the pair of source rows.
 
@@ -18,22 +21,31 @@
 #define EPI_LEAKY 1
 #define EPI_LEAKYVJP 2
 
-// func rowCombine4F32(dst *float32, ld, m int, coef, src *float32, rows *int32, np int, bias, y *float32, epi, n int, slope float32)
-TEXT ·rowCombine4F32(SB), NOSPLIT, $0-92
+// func rowCombine4F32AVX2(dst *float32, ld, m int, w *float32, coff *[4]int32, src *float32, tab *int32, np int, bias, y *float32, epi, n int, slope float32)
+TEXT ·rowCombine4F32AVX2(SB), NOSPLIT, $0-100
 	MOVQ dst+0(FP), DI
 	MOVQ ld+8(FP), R9
 	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R14
-	MOVQ m+16(FP), R13
-	MOVQ src+32(FP), SI
-	MOVQ y+64(FP), R10
-	MOVQ epi+72(FP), R12
-	MOVQ n+80(FP), R11
-	VBROADCASTSS slope+88(FP), Y15
+	MOVQ src+40(FP), SI
+	MOVQ y+72(FP), R10
+	MOVQ n+88(FP), R11
+	MOVQ tab+48(FP), DX
+	// Coefficient bases w + coff[r].
+	MOVQ    w+24(FP), AX
+	MOVQ    coff+32(FP), BX
+	MOVLQSX 0(BX), R8
+	LEAQ    (AX)(R8*4), R12
+	MOVLQSX 4(BX), R8
+	LEAQ    (AX)(R8*4), R13
+	MOVLQSX 8(BX), R8
+	LEAQ    (AX)(R8*4), R14
+	MOVLQSX 12(BX), R8
+	LEAQ    (AX)(R8*4), CX
+	VBROADCASTSS slope+96(FP), Y15
 	VXORPS Y14, Y14, Y14
 
 f32tile:
-	MOVQ bias+56(FP), AX
+	MOVQ bias+64(FP), AX
 	VBROADCASTSS 0(AX), Y0
 	VMOVAPS Y0, Y1
 	VBROADCASTSS 4(AX), Y2
@@ -42,34 +54,36 @@ f32tile:
 	VMOVAPS Y4, Y5
 	VBROADCASTSS 12(AX), Y6
 	VMOVAPS Y6, Y7
-	MOVQ coef+24(FP), R8
-	MOVQ rows+40(FP), DX
-	MOVQ np+48(FP), BX
+	XORQ BX, BX
 
 f32p:
-	MOVLQSX (DX), AX
+	MOVLQSX (DX)(BX*8), AX
+	MOVLQSX 4(DX)(BX*8), R8
 	VMOVUPS (SI)(AX*4), Y8
 	VMOVUPS 32(SI)(AX*4), Y9
-	VBROADCASTSS 0(R8), Y10
+	VBROADCASTSS (R12)(R8*4), Y10
 	VFMADD231PS Y8, Y10, Y0
 	VFMADD231PS Y9, Y10, Y1
-	VBROADCASTSS 4(R8), Y11
+	VBROADCASTSS (R13)(R8*4), Y11
 	VFMADD231PS Y8, Y11, Y2
 	VFMADD231PS Y9, Y11, Y3
-	VBROADCASTSS 8(R8), Y12
+	VBROADCASTSS (R14)(R8*4), Y12
 	VFMADD231PS Y8, Y12, Y4
 	VFMADD231PS Y9, Y12, Y5
-	VBROADCASTSS 12(R8), Y13
+	VBROADCASTSS (CX)(R8*4), Y13
 	VFMADD231PS Y8, Y13, Y6
 	VFMADD231PS Y9, Y13, Y7
-	ADDQ $4, DX
-	ADDQ $16, R8
-	DECQ BX
-	JNZ  f32p
+	INCQ BX
+	CMPQ BX, np+56(FP)
+	JLT  f32p
 
-	CMPQ R12, $EPI_LEAKY
+	// R8 = 3 ld, AX = m.
+	LEAQ (R9)(R9*2), R8
+	MOVQ m+16(FP), AX
+	MOVQ epi+80(FP), BX
+	CMPQ BX, $EPI_LEAKY
 	JEQ  f32leaky
-	CMPQ R12, $EPI_LEAKYVJP
+	CMPQ BX, $EPI_LEAKYVJP
 	JEQ  f32vjp
 	JMP  f32store
 
@@ -91,31 +105,31 @@ f32vjp:
 	// v where y > 0 (ordered), slope*v otherwise; rows r >= m are not read.
 #define VJP32(ya, yb, ymem0, ymem1) VMOVUPS ymem0, Y8; VMOVUPS ymem1, Y9; VCMPPS $0x1e, Y14, Y8, Y8; VCMPPS $0x1e, Y14, Y9, Y9; VMULPS Y15, ya, Y10; VMULPS Y15, yb, Y11; VBLENDVPS Y8, ya, Y10, ya; VBLENDVPS Y9, yb, Y11, yb
 	VJP32(Y0, Y1, (R10), 32(R10))
-	CMPQ R13, $1
+	CMPQ AX, $1
 	JLE  f32store
 	VJP32(Y2, Y3, (R10)(R9*1), 32(R10)(R9*1))
-	CMPQ R13, $2
+	CMPQ AX, $2
 	JLE  f32store
 	VJP32(Y4, Y5, (R10)(R9*2), 32(R10)(R9*2))
-	CMPQ R13, $3
+	CMPQ AX, $3
 	JLE  f32store
-	VJP32(Y6, Y7, (R10)(R14*1), 32(R10)(R14*1))
+	VJP32(Y6, Y7, (R10)(R8*1), 32(R10)(R8*1))
 
 f32store:
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
-	CMPQ    R13, $1
+	CMPQ    AX, $1
 	JLE     f32next
 	VMOVUPS Y2, (DI)(R9*1)
 	VMOVUPS Y3, 32(DI)(R9*1)
-	CMPQ    R13, $2
+	CMPQ    AX, $2
 	JLE     f32next
 	VMOVUPS Y4, (DI)(R9*2)
 	VMOVUPS Y5, 32(DI)(R9*2)
-	CMPQ    R13, $3
+	CMPQ    AX, $3
 	JLE     f32next
-	VMOVUPS Y6, (DI)(R14*1)
-	VMOVUPS Y7, 32(DI)(R14*1)
+	VMOVUPS Y6, (DI)(R8*1)
+	VMOVUPS Y7, 32(DI)(R8*1)
 
 f32next:
 	ADDQ $64, SI
@@ -126,22 +140,30 @@ f32next:
 	VZEROUPPER
 	RET
 
-// func rowCombine4F64(dst *float64, ld, m int, coef, src *float64, rows *int32, np int, bias, y *float64, epi, n int, slope float64)
-TEXT ·rowCombine4F64(SB), NOSPLIT, $0-96
+// func rowCombine4F64AVX2(dst *float64, ld, m int, w *float64, coff *[4]int32, src *float64, tab *int32, np int, bias, y *float64, epi, n int, slope float64)
+TEXT ·rowCombine4F64AVX2(SB), NOSPLIT, $0-104
 	MOVQ dst+0(FP), DI
 	MOVQ ld+8(FP), R9
 	SHLQ $3, R9
-	LEAQ (R9)(R9*2), R14
-	MOVQ m+16(FP), R13
-	MOVQ src+32(FP), SI
-	MOVQ y+64(FP), R10
-	MOVQ epi+72(FP), R12
-	MOVQ n+80(FP), R11
-	VBROADCASTSD slope+88(FP), Y15
+	MOVQ src+40(FP), SI
+	MOVQ y+72(FP), R10
+	MOVQ n+88(FP), R11
+	MOVQ tab+48(FP), DX
+	MOVQ    w+24(FP), AX
+	MOVQ    coff+32(FP), BX
+	MOVLQSX 0(BX), R8
+	LEAQ    (AX)(R8*8), R12
+	MOVLQSX 4(BX), R8
+	LEAQ    (AX)(R8*8), R13
+	MOVLQSX 8(BX), R8
+	LEAQ    (AX)(R8*8), R14
+	MOVLQSX 12(BX), R8
+	LEAQ    (AX)(R8*8), CX
+	VBROADCASTSD slope+96(FP), Y15
 	VXORPD Y14, Y14, Y14
 
 f64tile:
-	MOVQ bias+56(FP), AX
+	MOVQ bias+64(FP), AX
 	VBROADCASTSD 0(AX), Y0
 	VMOVAPD Y0, Y1
 	VBROADCASTSD 8(AX), Y2
@@ -150,34 +172,35 @@ f64tile:
 	VMOVAPD Y4, Y5
 	VBROADCASTSD 24(AX), Y6
 	VMOVAPD Y6, Y7
-	MOVQ coef+24(FP), R8
-	MOVQ rows+40(FP), DX
-	MOVQ np+48(FP), BX
+	XORQ BX, BX
 
 f64p:
-	MOVLQSX (DX), AX
+	MOVLQSX (DX)(BX*8), AX
+	MOVLQSX 4(DX)(BX*8), R8
 	VMOVUPD (SI)(AX*8), Y8
 	VMOVUPD 32(SI)(AX*8), Y9
-	VBROADCASTSD 0(R8), Y10
+	VBROADCASTSD (R12)(R8*8), Y10
 	VFMADD231PD Y8, Y10, Y0
 	VFMADD231PD Y9, Y10, Y1
-	VBROADCASTSD 8(R8), Y11
+	VBROADCASTSD (R13)(R8*8), Y11
 	VFMADD231PD Y8, Y11, Y2
 	VFMADD231PD Y9, Y11, Y3
-	VBROADCASTSD 16(R8), Y12
+	VBROADCASTSD (R14)(R8*8), Y12
 	VFMADD231PD Y8, Y12, Y4
 	VFMADD231PD Y9, Y12, Y5
-	VBROADCASTSD 24(R8), Y13
+	VBROADCASTSD (CX)(R8*8), Y13
 	VFMADD231PD Y8, Y13, Y6
 	VFMADD231PD Y9, Y13, Y7
-	ADDQ $4, DX
-	ADDQ $32, R8
-	DECQ BX
-	JNZ  f64p
+	INCQ BX
+	CMPQ BX, np+56(FP)
+	JLT  f64p
 
-	CMPQ R12, $EPI_LEAKY
+	LEAQ (R9)(R9*2), R8
+	MOVQ m+16(FP), AX
+	MOVQ epi+80(FP), BX
+	CMPQ BX, $EPI_LEAKY
 	JEQ  f64leaky
-	CMPQ R12, $EPI_LEAKYVJP
+	CMPQ BX, $EPI_LEAKYVJP
 	JEQ  f64vjp
 	JMP  f64store
 
@@ -196,31 +219,31 @@ f64leaky:
 f64vjp:
 #define VJP64(ya, yb, ymem0, ymem1) VMOVUPD ymem0, Y8; VMOVUPD ymem1, Y9; VCMPPD $0x1e, Y14, Y8, Y8; VCMPPD $0x1e, Y14, Y9, Y9; VMULPD Y15, ya, Y10; VMULPD Y15, yb, Y11; VBLENDVPD Y8, ya, Y10, ya; VBLENDVPD Y9, yb, Y11, yb
 	VJP64(Y0, Y1, (R10), 32(R10))
-	CMPQ R13, $1
+	CMPQ AX, $1
 	JLE  f64store
 	VJP64(Y2, Y3, (R10)(R9*1), 32(R10)(R9*1))
-	CMPQ R13, $2
+	CMPQ AX, $2
 	JLE  f64store
 	VJP64(Y4, Y5, (R10)(R9*2), 32(R10)(R9*2))
-	CMPQ R13, $3
+	CMPQ AX, $3
 	JLE  f64store
-	VJP64(Y6, Y7, (R10)(R14*1), 32(R10)(R14*1))
+	VJP64(Y6, Y7, (R10)(R8*1), 32(R10)(R8*1))
 
 f64store:
 	VMOVUPD Y0, (DI)
 	VMOVUPD Y1, 32(DI)
-	CMPQ    R13, $1
+	CMPQ    AX, $1
 	JLE     f64next
 	VMOVUPD Y2, (DI)(R9*1)
 	VMOVUPD Y3, 32(DI)(R9*1)
-	CMPQ    R13, $2
+	CMPQ    AX, $2
 	JLE     f64next
 	VMOVUPD Y4, (DI)(R9*2)
 	VMOVUPD Y5, 32(DI)(R9*2)
-	CMPQ    R13, $3
+	CMPQ    AX, $3
 	JLE     f64next
-	VMOVUPD Y6, (DI)(R14*1)
-	VMOVUPD Y7, 32(DI)(R14*1)
+	VMOVUPD Y6, (DI)(R8*1)
+	VMOVUPD Y7, 32(DI)(R8*1)
 
 f64next:
 	ADDQ $64, SI
@@ -236,8 +259,8 @@ f64next:
 #define HSUM32(y, x) VEXTRACTF128 $1, y, X4; VADDPS X4, x, x; VPERMILPS $0x4e, x, X4; VADDPS X4, x, x; VPERMILPS $0xb1, x, X4; VADDSS X4, x, x
 #define HSUM64(y, x) VEXTRACTF128 $1, y, X4; VADDPD X4, x, x; VPERMILPD $1, x, X4; VADDSD X4, x, x
 
-// func rowDots4F32(gw *float32, ldw, m int, cot *float32, ld int, src *float32, rows *int32, np, n int)
-TEXT ·rowDots4F32(SB), NOSPLIT, $0-72
+// func rowDots4F32AVX2(gw *float32, ldw, m int, cot *float32, ld int, src *float32, tab *int32, np, n int)
+TEXT ·rowDots4F32AVX2(SB), NOSPLIT, $0-72
 	MOVQ n+64(FP), CX
 	SHLQ $2, CX
 	// Row pointers one past the end; the loop index runs from -n to 0.
@@ -266,7 +289,7 @@ d32rows:
 	MOVQ gw+0(FP), DI
 	MOVQ ldw+8(FP), R12
 	SHLQ $2, R12
-	MOVQ rows+48(FP), DX
+	MOVQ tab+48(FP), DX
 	MOVQ np+56(FP), R14
 
 d32pair:
@@ -274,7 +297,7 @@ d32pair:
 	MOVQ    AX, BX
 	CMPQ    R14, $2
 	JLT     d32single
-	MOVLQSX 4(DX), BX
+	MOVLQSX 8(DX), BX
 
 d32single:
 	LEAQ   (SI)(AX*4), AX
@@ -345,15 +368,15 @@ d32col1:
 	STORE32(Y15, X15, 4(AX))
 
 d32next:
-	ADDQ $8, DX
+	ADDQ $16, DX
 	ADDQ $8, DI
 	SUBQ $2, R14
 	JG   d32pair
 	VZEROUPPER
 	RET
 
-// func rowDots4F64(gw *float64, ldw, m int, cot *float64, ld int, src *float64, rows *int32, np, n int)
-TEXT ·rowDots4F64(SB), NOSPLIT, $0-72
+// func rowDots4F64AVX2(gw *float64, ldw, m int, cot *float64, ld int, src *float64, tab *int32, np, n int)
+TEXT ·rowDots4F64AVX2(SB), NOSPLIT, $0-72
 	MOVQ n+64(FP), CX
 	SHLQ $3, CX
 	MOVQ src+40(FP), SI
@@ -380,7 +403,7 @@ d64rows:
 	MOVQ gw+0(FP), DI
 	MOVQ ldw+8(FP), R12
 	SHLQ $3, R12
-	MOVQ rows+48(FP), DX
+	MOVQ tab+48(FP), DX
 	MOVQ np+56(FP), R14
 
 d64pair:
@@ -388,7 +411,7 @@ d64pair:
 	MOVQ    AX, BX
 	CMPQ    R14, $2
 	JLT     d64single
-	MOVLQSX 4(DX), BX
+	MOVLQSX 8(DX), BX
 
 d64single:
 	LEAQ   (SI)(AX*8), AX
@@ -458,7 +481,7 @@ d64col1:
 	STORE64(Y15, X15, 8(AX))
 
 d64next:
-	ADDQ $8, DX
+	ADDQ $16, DX
 	ADDQ $16, DI
 	SUBQ $2, R14
 	JG   d64pair

@@ -46,71 +46,100 @@ func absRows[T Float](xs ...[]T) [][]T {
 	return out
 }
 
-func testRowCombine[T Float](t *testing.T, tol float64) {
+// rowCoefs returns coefficients for np rows and 4 outputs in one of two
+// layouts with their RowTable offsets: packed (coefficient of row p for
+// output r at 4p + r, r >= m zero) or strided like a convolution weight
+// (row p's coefficients at a random permutation of the rows, outputs np
+// apart, r >= m reading output 0's).
+func rowCoefs[T Float](rng *rand.Rand, np, m int, packed bool) (w []T, coef []int32, coff [4]int32) {
+	w = randSlice[T](rng, 4*np+3)
+	coef = make([]int32, np)
+	if packed {
+		for p := range np {
+			coef[p] = int32(4 * p)
+			for r := m; r < 4; r++ {
+				w[4*p+r] = 0
+			}
+		}
+		return w, coef, [4]int32{0, 1, 2, 3}
+	}
+	for p, q := range rng.Perm(np) {
+		coef[p] = int32(q)
+	}
+	for r := range 4 {
+		if r < m {
+			coff[r] = int32(r*np + 3)
+		} else {
+			coff[r] = coff[0]
+		}
+	}
+	return w, coef, coff
+}
+
+func testRowCombine[T Float](t *testing.T, lv isa, tol float64) {
 	rng := rand.New(rand.NewPCG(7, 1))
 	for _, c := range rowCases() {
 		for _, epi := range []Epilogue{EpiNone, EpiLeakyReLU, EpiLeakyReLUVJP} {
-			t.Run(fmt.Sprintf("%v/epi=%d", c, epi), func(t *testing.T) {
-				ld := c.n + c.pad
-				src, rows := rowData[T](rng, c.np, c.n)
-				coef := randSlice[T](rng, 4*c.np)
-				for p := range c.np {
-					for r := c.m; r < 4; r++ {
-						coef[4*p+r] = 0
-					}
-				}
-				bias := [4]T{T(rng.Float64()), T(-rng.Float64()), T(rng.Float64()), 0.5}
-				y := randSlice[T](rng, 4*ld)
-				y[0], y[1] = 0, T(math.Copysign(0, -1)) // the kink: slope
-				size := (c.m-1)*ld + c.n
-				got := randSlice[T](rng, size+5)
-				want := append([]T(nil), got...)
-				RowCombine4To(got[:size], ld, c.m, coef, src, rows, &bias, y, epi, c.n)
-				RowCombine4Ref(want[:size], ld, c.m, coef, src, rows, &bias, y, epi, c.n)
-				scale := make([]T, size)
-				a := absRows(coef, src)
-				ab := [4]T{T(math.Abs(float64(bias[0]))), T(math.Abs(float64(bias[1]))), T(math.Abs(float64(bias[2]))), T(math.Abs(float64(bias[3])))}
-				RowCombine4Ref(scale, ld, c.m, a[0], a[1], rows, &ab, nil, EpiNone, c.n)
-				for r := range c.m {
-					for x := range ld {
-						i := r*ld + x
-						if x >= c.n || i >= size {
-							// Padding between rows and after the last one is untouched.
-							if i < len(got) && got[i] != want[i] {
-								t.Fatalf("element %d outside the rows: got %g, want %g (unchanged)", i, got[i], want[i])
+			for _, packed := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%v/epi=%d/packed=%v", c, epi, packed), func(t *testing.T) {
+					ld := c.n + c.pad
+					src, rows := rowData[T](rng, c.np, c.n)
+					w, coef, coff := rowCoefs[T](rng, c.np, c.m, packed)
+					tab := NewRowTable(rows, coef)
+					bias := [4]T{T(rng.Float64()), T(-rng.Float64()), T(rng.Float64()), 0.5}
+					y := randSlice[T](rng, 4*ld)
+					y[0], y[1] = 0, T(math.Copysign(0, -1)) // the kink: slope
+					size := (c.m-1)*ld + c.n
+					got := randSlice[T](rng, size+5)
+					want := append([]T(nil), got...)
+					rowCombine4(lv, got[:size], ld, c.m, w, &coff, src, tab, &bias, y, epi, c.n)
+					RowCombine4Ref(want[:size], ld, c.m, w, &coff, src, tab, &bias, y, epi, c.n)
+					scale := make([]T, size)
+					a := absRows(w, src)
+					ab := [4]T{T(math.Abs(float64(bias[0]))), T(math.Abs(float64(bias[1]))), T(math.Abs(float64(bias[2]))), T(math.Abs(float64(bias[3])))}
+					RowCombine4Ref(scale, ld, c.m, a[0], &coff, a[1], tab, &ab, nil, EpiNone, c.n)
+					for r := range c.m {
+						for x := range ld {
+							i := r*ld + x
+							if x >= c.n || i >= size {
+								// Padding between rows and after the last one is untouched.
+								if i < len(got) && got[i] != want[i] {
+									t.Fatalf("element %d outside the rows: got %g, want %g (unchanged)", i, got[i], want[i])
+								}
+								continue
 							}
-							continue
-						}
-						if d := math.Abs(float64(got[i] - want[i])); d > tol*float64(scale[i]+1e-30) {
-							t.Fatalf("row %d site %d: got %.9g, want %.9g (reference)", r, x, got[i], want[i])
+							if d := math.Abs(float64(got[i] - want[i])); d > tol*float64(scale[i]+1e-30) {
+								t.Fatalf("row %d site %d: got %.9g, want %.9g (reference)", r, x, got[i], want[i])
+							}
 						}
 					}
-				}
-				for i := size; i < len(got); i++ {
-					if got[i] != want[i] {
-						t.Fatalf("element %d past the rows: got %g, want %g (unchanged)", i, got[i], want[i])
+					for i := size; i < len(got); i++ {
+						if got[i] != want[i] {
+							t.Fatalf("element %d past the rows: got %g, want %g (unchanged)", i, got[i], want[i])
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
 
-func testRowDots[T Float](t *testing.T, tol float64) {
+func testRowDots[T Float](t *testing.T, lv isa, tol float64) {
 	rng := rand.New(rand.NewPCG(7, 2))
 	for _, c := range rowCases() {
 		t.Run(c.String(), func(t *testing.T) {
 			ld, ldw := c.n+c.pad, c.np+c.pad+1
 			src, rows := rowData[T](rng, c.np, c.n)
+			tab := NewRowTable(rows, nil)
 			g := randSlice[T](rng, (c.m-1)*ld+c.n)
 			size := (c.m-1)*ldw + c.np
 			got := randSlice[T](rng, size+3)
 			want := append([]T(nil), got...)
 			scale := abs(got)
-			RowDots4(got[:size], ldw, c.m, g, ld, src, rows, c.n)
-			RowDots4Ref(want[:size], ldw, c.m, g, ld, src, rows, c.n)
+			rowDots4(lv, got[:size], ldw, c.m, g, ld, src, tab, c.n)
+			RowDots4Ref(want[:size], ldw, c.m, g, ld, src, tab, c.n)
 			a := absRows(g, src)
-			RowDots4Ref(scale[:size], ldw, c.m, a[0], ld, a[1], rows, c.n)
+			RowDots4Ref(scale[:size], ldw, c.m, a[0], ld, a[1], tab, c.n)
 			for i := range got {
 				r, p := i/ldw, i%ldw
 				if r >= c.m || p >= c.np {
@@ -127,33 +156,56 @@ func testRowDots[T Float](t *testing.T, tol float64) {
 	}
 }
 
+// TestRowCombine4MatchesReference and TestRowDots4MatchesReference run
+// every instruction set the CPU supports (levels) against the reference
+// loops.
 func TestRowCombine4MatchesReference(t *testing.T) {
-	t.Logf("assembly row kernels: %v", HasRowKernels())
-	t.Run("float64", func(t *testing.T) { testRowCombine[float64](t, tolFloat64) })
-	t.Run("float32", func(t *testing.T) { testRowCombine[float32](t, tolFloat32) })
-	t.Run("named", func(t *testing.T) { testRowCombine[namedFloat](t, tolFloat32) })
+	for _, lv := range levels() {
+		t.Run(lv.String(), func(t *testing.T) {
+			t.Run("float64", func(t *testing.T) { testRowCombine[float64](t, lv, tolFloat64) })
+			t.Run("float32", func(t *testing.T) { testRowCombine[float32](t, lv, tolFloat32) })
+			t.Run("named", func(t *testing.T) { testRowCombine[namedFloat](t, lv, tolFloat32) })
+		})
+	}
 }
 
 func TestRowDots4MatchesReference(t *testing.T) {
-	t.Run("float64", func(t *testing.T) { testRowDots[float64](t, tolFloat64) })
-	t.Run("float32", func(t *testing.T) { testRowDots[float32](t, tolFloat32) })
-	t.Run("named", func(t *testing.T) { testRowDots[namedFloat](t, tolFloat32) })
+	for _, lv := range levels() {
+		t.Run(lv.String(), func(t *testing.T) {
+			t.Run("float64", func(t *testing.T) { testRowDots[float64](t, lv, tolFloat64) })
+			t.Run("float32", func(t *testing.T) { testRowDots[float32](t, lv, tolFloat32) })
+			t.Run("named", func(t *testing.T) { testRowDots[namedFloat](t, lv, tolFloat32) })
+		})
+	}
+}
+
+// TestLevels records the instruction sets under test; on a CPU with
+// AVX-512 all three run.
+func TestLevels(t *testing.T) {
+	t.Logf("kernel levels under test: %v (best %v)", levels(), best)
 }
 
 // TestRowCombine4Epilogues checks the activation epilogues element by
 // element against LeakyReLUTo and LeakyReLUVJPTo, with one row holding the
 // unit coefficient so that the sum is exactly the source value.
 func TestRowCombine4Epilogues(t *testing.T) {
-	const n = 32
+	for _, lv := range levels() {
+		t.Run(lv.String(), func(t *testing.T) { testRowCombine4Epilogues(t, lv) })
+	}
+}
+
+func testRowCombine4Epilogues(t *testing.T, lv isa) {
+	const n = 128 // covers the AVX-512 tile
 	src := make([]float32, n)
 	for i := range src {
 		src[i] = float32(i-n/2) / 4 // includes 0
 	}
 	src[3] = float32(math.Copysign(0, -1))
-	rows, coef := []int32{0}, []float32{1, 0, 0, 0}
+	tab := NewRowTable([]int32{0}, []int32{0})
+	coef, coff := []float32{1}, [4]int32{}
 	var zero [4]float32
 	got, want := make([]float32, n), make([]float32, n)
-	RowCombine4To(got, n, 1, coef, src, rows, &zero, nil, EpiLeakyReLU, n)
+	rowCombine4(lv, got, n, 1, coef, &coff, src, tab, &zero, nil, EpiLeakyReLU, n)
 	for i, v := range src {
 		want[i] = zero[0] + v // the sum: bias + 1*src, +0 for src = -0
 	}
@@ -169,7 +221,7 @@ func TestRowCombine4Epilogues(t *testing.T) {
 	for i := range src {
 		src[i] = 1 + float32(i)
 	}
-	RowCombine4To(got, n, 1, coef, src, rows, &zero, y, EpiLeakyReLUVJP, n)
+	rowCombine4(lv, got, n, 1, coef, &coff, src, tab, &zero, y, EpiLeakyReLUVJP, n)
 	LeakyReLUVJPTo(want, src, y)
 	for i := range got {
 		if got[i] != want[i] {
@@ -181,27 +233,38 @@ func TestRowCombine4Epilogues(t *testing.T) {
 func TestRowKernelsCheckShapes(t *testing.T) {
 	src := make([]float64, 20)
 	var bias [4]float64
+	one := NewRowTable([]int32{0}, []int32{0})
+	two := NewRowTable([]int32{0, 1}, []int32{0, 1})
+	var coff [4]int32
 	for _, c := range []struct {
 		name string
 		f    func()
 	}{
 		{"row past source", func() {
-			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 4), src, []int32{13}, &bias, nil, EpiNone, 8)
+			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 4), &coff, src, NewRowTable([]int32{13}, []int32{0}), &bias, nil, EpiNone, 8)
 		}},
 		{"m=5", func() {
-			RowCombine4To(make([]float64, 40), 8, 5, make([]float64, 4), src, []int32{0}, &bias, nil, EpiNone, 8)
+			RowCombine4To(make([]float64, 40), 8, 5, make([]float64, 4), &coff, src, one, &bias, nil, EpiNone, 8)
 		}},
 		{"short dst", func() {
-			RowCombine4To(make([]float64, 15), 8, 2, make([]float64, 4), src, []int32{0}, &bias, nil, EpiNone, 8)
+			RowCombine4To(make([]float64, 15), 8, 2, make([]float64, 4), &coff, src, one, &bias, nil, EpiNone, 8)
 		}},
 		{"short coef", func() {
-			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 7), src, []int32{0, 1}, &bias, nil, EpiNone, 8)
+			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 1), &coff, src, two, &bias, nil, EpiNone, 8)
+		}},
+		{"coefficient offset past w", func() {
+			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 4), &[4]int32{0, 0, 0, 3}, src, two, &bias, nil, EpiNone, 8)
+		}},
+		{"negative coefficient offset", func() {
+			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 4), &[4]int32{-1, 0, 0, 0}, src, one, &bias, nil, EpiNone, 8)
 		}},
 		{"nil y", func() {
-			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 4), src, []int32{0}, &bias, nil, EpiLeakyReLUVJP, 8)
+			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 4), &coff, src, one, &bias, nil, EpiLeakyReLUVJP, 8)
 		}},
-		{"short gw", func() { RowDots4(make([]float64, 3), 2, 2, make([]float64, 16), 8, src, []int32{0, 1}, 8) }},
-		{"negative row", func() { RowDots4(make([]float64, 1), 1, 1, make([]float64, 8), 8, src, []int32{-1}, 8) }},
+		{"nil table", func() { RowDots4(make([]float64, 3), 2, 1, make([]float64, 16), 8, src, nil, 8) }},
+		{"short gw", func() { RowDots4(make([]float64, 3), 2, 2, make([]float64, 16), 8, src, two, 8) }},
+		{"negative row", func() { NewRowTable([]int32{-1}, nil) }},
+		{"table lengths", func() { NewRowTable([]int32{0, 1}, []int32{0}) }},
 	} {
 		func() {
 			defer func() {
@@ -226,53 +289,52 @@ func benchRows(b *testing.B, name string, f func()) {
 }
 
 // BenchmarkRowKernels times an 8 -> 8 channel, K = 3 layer on L = 16 (two
-// calls of four outputs) with the row kernels and their references.
+// calls of four outputs) with the row kernels at every level and their
+// references.
 func BenchmarkRowKernels(b *testing.B) {
 	const L, K, C = 16, 3, 8
 	V, S := L*L, ShiftedLen(K, L)
 	rng := rand.New(rand.NewPCG(5, 8))
-	rows := make([]int32, C*K*K)
+	rows, coef := make([]int32, C*K*K), make([]int32, C*K*K)
 	for i := range C {
 		for k0 := range K {
 			for k1 := range K {
-				rows[(i*K+k0)*K+k1] = int32(i*S + (k1*(L+K-1)+k0)*L)
+				p := (i*K+k0)*K + k1
+				rows[p], coef[p] = int32(i*S+(k1*(L+K-1)+k0)*L), int32(p)
 			}
 		}
 	}
-	src32, coef32, dst32 := randSlice[float32](rng, C*S), randSlice[float32](rng, 4*len(rows)), make([]float32, C*V)
-	src64, coef64, dst64 := randSlice[float64](rng, C*S), randSlice[float64](rng, 4*len(rows)), make([]float64, C*V)
-	gw32, gw64 := make([]float32, C*len(rows)), make([]float64, C*len(rows))
+	tab := NewRowTable(rows, coef)
+	P := len(rows)
+	src32, w32, dst32 := randSlice[float32](rng, C*S), randSlice[float32](rng, C*P), make([]float32, C*V)
+	src64, w64, dst64 := randSlice[float64](rng, C*S), randSlice[float64](rng, C*P), make([]float64, C*V)
+	gw32, gw64 := make([]float32, C*P), make([]float64, C*P)
 	var b32 [4]float32
 	var b64 [4]float64
-	benchRows(b, "RowCombine4To/float32", func() {
-		RowCombine4To(dst32, V, 4, coef32, src32, rows, &b32, nil, EpiLeakyReLU, V)
-		RowCombine4To(dst32[4*V:], V, 4, coef32, src32, rows, &b32, nil, EpiLeakyReLU, V)
-	})
-	benchRows(b, "RowCombine4To/float64", func() {
-		RowCombine4To(dst64, V, 4, coef64, src64, rows, &b64, nil, EpiLeakyReLU, V)
-		RowCombine4To(dst64[4*V:], V, 4, coef64, src64, rows, &b64, nil, EpiLeakyReLU, V)
-	})
-	benchRows(b, "RowCombine4Ref/float32", func() {
-		RowCombine4Ref(dst32, V, 4, coef32, src32, rows, &b32, nil, EpiLeakyReLU, V)
-		RowCombine4Ref(dst32[4*V:], V, 4, coef32, src32, rows, &b32, nil, EpiLeakyReLU, V)
-	})
-	benchRows(b, "RowDots4/float32", func() {
-		RowDots4(gw32, len(rows), 4, dst32, V, src32, rows, V)
-		RowDots4(gw32[4*len(rows):], len(rows), 4, dst32[4*V:], V, src32, rows, V)
-	})
-	benchRows(b, "RowDots4/float64", func() {
-		RowDots4(gw64, len(rows), 4, dst64, V, src64, rows, V)
-		RowDots4(gw64[4*len(rows):], len(rows), 4, dst64[4*V:], V, src64, rows, V)
-	})
-	benchRows(b, "RowDots4Ref/float32", func() {
-		RowDots4Ref(gw32, len(rows), 4, dst32, V, src32, rows, V)
-		RowDots4Ref(gw32[4*len(rows):], len(rows), 4, dst32[4*V:], V, src32, rows, V)
-	})
+	lo, hi := [4]int32{0, int32(P), int32(2 * P), int32(3 * P)}, [4]int32{int32(4 * P), int32(5 * P), int32(6 * P), int32(7 * P)}
+	for _, lv := range levels() {
+		benchRows(b, "RowCombine4To/float32/"+lv.String(), func() {
+			rowCombine4(lv, dst32, V, 4, w32, &lo, src32, tab, &b32, nil, EpiLeakyReLU, V)
+			rowCombine4(lv, dst32[4*V:], V, 4, w32, &hi, src32, tab, &b32, nil, EpiLeakyReLU, V)
+		})
+		benchRows(b, "RowCombine4To/float64/"+lv.String(), func() {
+			rowCombine4(lv, dst64, V, 4, w64, &lo, src64, tab, &b64, nil, EpiLeakyReLU, V)
+			rowCombine4(lv, dst64[4*V:], V, 4, w64, &hi, src64, tab, &b64, nil, EpiLeakyReLU, V)
+		})
+		benchRows(b, "RowDots4/float32/"+lv.String(), func() {
+			rowDots4(lv, gw32, P, 4, dst32, V, src32, tab, V)
+			rowDots4(lv, gw32[4*P:], P, 4, dst32[4*V:], V, src32, tab, V)
+		})
+		benchRows(b, "RowDots4/float64/"+lv.String(), func() {
+			rowDots4(lv, gw64, P, 4, dst64, V, src64, tab, V)
+			rowDots4(lv, gw64[4*P:], P, 4, dst64[4*V:], V, src64, tab, V)
+		})
+	}
 	// The axpy kernels on the same layer, for comparison.
 	benchRows(b, "ConvShifted/float32", func() {
 		for o := range C {
 			for i := range C {
-				ConvShifted(dst32[o*V:(o+1)*V], src32[i*S:(i+1)*S], coef32[(o*C+i)*9%len(coef32):], K, L)
+				ConvShifted(dst32[o*V:(o+1)*V], src32[i*S:(i+1)*S], w32[(o*C+i)*9:], K, L)
 			}
 		}
 	})

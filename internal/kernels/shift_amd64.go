@@ -2,10 +2,17 @@
 
 package kernels
 
-// Bodies in shift_amd64.s, called by ShiftRowsTo where hasRowKernels.
+// Bodies in shift_amd64.s (AVX2) and shift512_amd64.s (AVX-512), called by
+// shiftRows at the levels that have them.
 
 //go:noescape
-func shiftRows3F32(dst, src *float32, L int)
+func shiftRows3F32AVX2(dst, src *float32, L int)
 
 //go:noescape
-func shiftRows3F64(dst, src *float64, L int)
+func shiftRows3F64AVX2(dst, src *float64, L int)
+
+//go:noescape
+func shiftRows3F32AVX512(dst, src *float32, L int)
+
+//go:noescape
+func shiftRows3F64AVX512(dst, src *float64, L int)

@@ -37,8 +37,8 @@ GLOBL rotL32<>(SB), RODATA|NOPTR, $32
 // j within the row, BX/CX the neighbours' offsets, R11 the last vector's
 // offset (R9 - 32).
 
-// func shiftRows3F32(dst, src *float32, L int)
-TEXT ·shiftRows3F32(SB), NOSPLIT, $0-24
+// func shiftRows3F32AVX2(dst, src *float32, L int)
+TEXT ·shiftRows3F32AVX2(SB), NOSPLIT, $0-24
 	MOVQ    dst+0(FP), DI
 	MOVQ    src+8(FP), SI
 	MOVQ    L+16(FP), R9
@@ -113,8 +113,8 @@ s32load:
 	VZEROUPPER
 	RET
 
-// func shiftRows3F64(dst, src *float64, L int)
-TEXT ·shiftRows3F64(SB), NOSPLIT, $0-24
+// func shiftRows3F64AVX2(dst, src *float64, L int)
+TEXT ·shiftRows3F64AVX2(SB), NOSPLIT, $0-24
 	MOVQ  dst+0(FP), DI
 	MOVQ  src+8(FP), SI
 	MOVQ  L+16(FP), R9

@@ -6,25 +6,29 @@ import (
 	"testing"
 )
 
-// TestShiftRowsMatchesReference checks ShiftRowsTo (assembly for K = 3
-// where HasRowKernels) bit for bit against ShiftRowsRef and against the
+// TestShiftRowsMatchesReference checks ShiftRowsTo at every level (assembly
+// for K = 3) bit for bit against ShiftRowsRef and against the
 // definition S_k1[(r+h)*L + x1] = src[(r mod L)*L + (x1+k1-h) mod L].
 func TestShiftRowsMatchesReference(t *testing.T) {
-	t.Run("float32", func(t *testing.T) { testShiftRows[float32](t) })
-	t.Run("float64", func(t *testing.T) { testShiftRows[float64](t) })
-	t.Run("named", func(t *testing.T) { testShiftRows[namedFloat](t) })
+	for _, lv := range levels() {
+		t.Run(lv.String(), func(t *testing.T) {
+			t.Run("float32", func(t *testing.T) { testShiftRows[float32](t, lv) })
+			t.Run("float64", func(t *testing.T) { testShiftRows[float64](t, lv) })
+			t.Run("named", func(t *testing.T) { testShiftRows[namedFloat](t, lv) })
+		})
+	}
 }
 
-func testShiftRows[T Float](t *testing.T) {
+func testShiftRows[T Float](t *testing.T, lv isa) {
 	rng := rand.New(rand.NewPCG(9, 1))
 	for _, K := range []int{1, 3, 5} {
-		for _, L := range []int{1, 2, 3, 4, 6, 8, 12, 16, 24, 32} {
+		for _, L := range []int{1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48} {
 			t.Run(fmt.Sprintf("K=%d/L=%d", K, L), func(t *testing.T) {
 				src := randSlice[T](rng, L*L)
 				n := ShiftedLen(K, L)
 				got := randSlice[T](rng, n+3)
 				want := append([]T(nil), got...)
-				ShiftRowsTo(got[:n], src, K, L)
+				shiftRows(lv, got[:n], src, K, L)
 				ShiftRowsRef(want[:n], src, K, L)
 				for i := range got {
 					if got[i] != want[i] {

@@ -19,22 +19,35 @@ import "unsafe"
 func ShiftedLen(K, L int) int { return K * (L + K - 1) * L }
 
 // ShiftRowsTo writes the K shifted-row copies of the plane src into dst, of
-// length ShiftedLen(K, L). For K = 3 and L a multiple of 8 (4 for float64)
-// it runs in assembly where HasRowKernels.
-func ShiftRowsTo[T Float](dst, src []T, K, L int) {
+// length ShiftedLen(K, L). For K = 3 it runs in assembly: AVX-512 for L a
+// multiple of 16 (float32) or 8 (float64), AVX2 for L a multiple of 8
+// (float32) or 4 (float64), where the CPU has them.
+func ShiftRowsTo[T Float](dst, src []T, K, L int) { shiftRows(best, dst, src, K, L) }
+
+// shiftRows is ShiftRowsTo on the instruction set lv.
+func shiftRows[T Float](lv isa, dst, src []T, K, L int) {
 	src = src[:L*L]
 	dst = dst[:ShiftedLen(K, L)]
-	if hasRowKernels && K == 3 {
+	if lv >= isaAVX2 && K == 3 {
 		var zero T
+		d, s := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
 		switch unsafe.Sizeof(zero) {
 		case 4:
-			if L%8 == 0 {
-				shiftRows3F32((*float32)(unsafe.Pointer(&dst[0])), (*float32)(unsafe.Pointer(&src[0])), L)
+			switch {
+			case lv >= isaAVX512 && L%16 == 0:
+				shiftRows3F32AVX512((*float32)(d), (*float32)(s), L)
+				return
+			case L%8 == 0:
+				shiftRows3F32AVX2((*float32)(d), (*float32)(s), L)
 				return
 			}
 		case 8:
-			if L%4 == 0 {
-				shiftRows3F64((*float64)(unsafe.Pointer(&dst[0])), (*float64)(unsafe.Pointer(&src[0])), L)
+			switch {
+			case lv >= isaAVX512 && L%8 == 0:
+				shiftRows3F64AVX512((*float64)(d), (*float64)(s), L)
+				return
+			case L%4 == 0:
+				shiftRows3F64AVX2((*float64)(d), (*float64)(s), L)
 				return
 			}
 		}
