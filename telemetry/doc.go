@@ -21,6 +21,10 @@
 //   - service.name is OTEL_SERVICE_NAME if set, else Options.ServiceName, else
 //     "latflow"; service.version is Options.Version when not empty. Every span
 //     is sampled (a run has few spans).
+//   - Inside a Slurm job the resource also carries slurm.job_id,
+//     slurm.array_job_id and slurm.array_task_id (strings, from SLURM_JOB_ID,
+//     SLURM_ARRAY_JOB_ID and SLURM_ARRAY_TASK_ID), each when its variable is
+//     set, so that the spans of the tasks of one array job can be told apart.
 //   - The trace file holds one JSON object per line and per span, in the
 //     order the spans end (the stdouttrace exporter's SpanStub encoding).
 //   - Shutdown flushes and closes everything; it is idempotent, safe to call

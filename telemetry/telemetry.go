@@ -148,9 +148,10 @@ func Setup(ctx context.Context, opt Options) (*Telemetry, error) {
 	return t, nil
 }
 
-// newResource describes the service: service.name, service.version and the
-// telemetry.sdk.* attributes. It reads OTEL_SERVICE_NAME through getenv and
-// nothing from the process environment.
+// newResource describes the service: service.name, service.version, the
+// telemetry.sdk.* attributes and, inside a Slurm job, its job, array job and
+// array task ids. It reads OTEL_SERVICE_NAME and the SLURM_* variables
+// through getenv and nothing from the process environment.
 func newResource(ctx context.Context, opt Options, getenv func(string) string) (*resource.Resource, error) {
 	name := getenv(envServiceName)
 	if name == "" {
@@ -166,6 +167,9 @@ func newResource(ctx context.Context, opt Options, getenv func(string) string) (
 	}
 	if opt.Version != "" {
 		attrs = append(attrs, resource.WithAttributes(semconv.ServiceVersion(opt.Version)))
+	}
+	if slurm := slurmAttributes(getenv); len(slurm) > 0 {
+		attrs = append(attrs, resource.WithAttributes(slurm...))
 	}
 	res, err := resource.New(ctx, attrs...)
 	if err != nil {
