@@ -3,6 +3,7 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,4 +60,36 @@ func (l *chainLock) unlock() {
 	_ = l.f.Truncate(0)
 	_ = l.f.Close() // releases the flock
 	l.f = nil
+}
+
+// Writing reports whether a writer holds the lock of chain in dir, and the
+// holder its lock file names ("pid 123 on host"), for a status command. It
+// never waits and never creates a file. A lock file left empty by a writer
+// that closed is not probed; one that still names a holder (its writer
+// was killed, or runs) is probed with a non-blocking flock, which holds the
+// lock for an instant only when no writer holds it.
+func Writing(dir string, chain int) (holder string, held bool, err error) {
+	path := filepath.Join(dir, lockName(chain))
+	// Read-write: on NFS an exclusive flock needs a file open for writing.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("dataset: chain %d of %s: %w", chain, dir, err)
+	}
+	defer f.Close() // releases the probe's flock, if it took it
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return "", false, fmt.Errorf("dataset: chain %d of %s: %w", chain, dir, err)
+	}
+	holder = strings.TrimSpace(string(b))
+	if holder == "" {
+		return "", false, nil
+	}
+	held, err = tryLock(f)
+	if err != nil {
+		return "", false, fmt.Errorf("dataset: chain %d of %s: lock %s: %w", chain, dir, path, err)
+	}
+	return holder, held, nil
 }

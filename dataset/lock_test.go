@@ -327,3 +327,62 @@ func TestLockHeldByOtherProcess(t *testing.T) {
 		t.Errorf("temporary files after Create: got %v, want none", tmp)
 	}
 }
+
+// TestWriting checks the probe of a status command: no lock file, an open
+// writer of this process, a closed writer, a writer in another process and
+// the same process after SIGKILL (the lock file still names it, the lock
+// is free, and a new writer can take it after the probe).
+func TestWriting(t *testing.T) {
+	dir := t.TempDir()
+	check := func(name string, chain int, wantHeld bool, wantHolder string) {
+		t.Helper()
+		holder, held, err := Writing(dir, chain)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if held != wantHeld || !strings.Contains(holder, wantHolder) || (wantHolder == "" && holder != "") {
+			t.Errorf("%s: got held %v, holder %q; want held %v, holder %q", name, held, holder, wantHeld, wantHolder)
+		}
+	}
+	check("no lock file", 3, false, "")
+
+	spec := testSpec("u1", 4, 3)
+	w, err := Create(dir, spec, WriterOptions{RowsPerPart: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := fmt.Sprintf("pid %d", os.Getpid())
+	check("open writer", 3, true, me)
+	check("open writer, twice", 3, true, me)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	check("closed writer", 3, false, "")
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHolderProcess$")
+	cmd.Env = append(os.Environ(), lockHolderEnv+"="+dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); line != "ready\n" {
+		t.Fatalf("child: got %q (%v), want \"ready\"", line, err)
+	}
+	child := fmt.Sprintf("pid %d", cmd.Process.Pid)
+	check("writer in another process", 0, true, child)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	check("writer killed", 0, false, child)
+	w, err = Create(dir, testSpec("u1", 4, 0), WriterOptions{FirstPart: 1})
+	if err != nil {
+		t.Fatalf("Create after the probe of a killed writer's lock: %v", err)
+	}
+	check("new writer", 0, true, me)
+	w.Discard()
+}
