@@ -235,9 +235,7 @@ func (c *Conv2D[T]) rowGradLen() int { return c.Cin * c.Cout * c.K * c.K }
 // applied to the output.
 func (c *Conv2D[T]) forwardRows(dst, src, ws []T, plan *rowPlan, L int, epi kernels.Epilogue) {
 	V, S := L*L, kernels.ShiftedLen(c.K, L)
-	for i := 0; i < c.Cin; i++ {
-		kernels.ShiftRowsTo(ws[i*S:(i+1)*S], src[i*V:(i+1)*V], c.K, L)
-	}
+	kernels.ShiftPlanesTo(ws, src, c.K, L, c.Cin)
 	for t := range plan.fwdCoff {
 		o0 := 4 * t
 		m := min(4, c.Cout-o0)
@@ -262,14 +260,10 @@ func (c *Conv2D[T]) forwardRows(dst, src, ws []T, plan *rowPlan, L int, epi kern
 func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, tmp []T, plan *rowPlan, L int, epi kernels.Epilogue) {
 	V, S, KK := L*L, kernels.ShiftedLen(c.K, L), c.K*c.K
 	if gW != nil {
-		for o := 0; o < c.Cout; o++ {
-			gB[o] += kernels.Sum(gdst[o*V : (o+1)*V])
-		}
+		kernels.AddRowSums(gB, gdst, V)
 	}
 	if gW != nil && plan.gradFromInput {
-		for i := 0; i < c.Cin; i++ {
-			kernels.ShiftRowsTo(ws[i*S:(i+1)*S], src[i*V:(i+1)*V], c.K, L)
-		}
+		kernels.ShiftPlanesTo(ws, src, c.K, L, c.Cin)
 		Pf := plan.fwd.Len()
 		for o0 := 0; o0 < c.Cout; o0 += 4 {
 			m := min(4, c.Cout-o0)
@@ -281,9 +275,7 @@ func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, tmp []T, plan *row
 		return
 	}
 	P := plan.bwd.Len()
-	for o := 0; o < c.Cout; o++ {
-		kernels.ShiftRowsTo(ws[o*S:(o+1)*S], gdst[o*V:(o+1)*V], c.K, L)
-	}
+	kernels.ShiftPlanesTo(ws, gdst, c.K, L, c.Cout)
 	ws = ws[:c.Cout*S]
 	if gW != nil {
 		// tmp[i*P + o*KK + q] = gW[(o*Cin+i)*KK + q]: four input planes

@@ -37,7 +37,19 @@ func rowDots4F64AVX512(gw *float64, ldw, m int, cot *float64, ld int, src *float
 	panic("kernels: no assembly on this platform")
 }
 
-func shiftRows3F32AVX2(dst, src *float32, L int)   { panic("kernels: no assembly on this platform") }
-func shiftRows3F64AVX2(dst, src *float64, L int)   { panic("kernels: no assembly on this platform") }
-func shiftRows3F32AVX512(dst, src *float32, L int) { panic("kernels: no assembly on this platform") }
-func shiftRows3F64AVX512(dst, src *float64, L int) { panic("kernels: no assembly on this platform") }
+func shiftRows3F32AVX2(dst, src *float32, L int) { panic("kernels: no assembly on this platform") }
+func shiftRows3F64AVX2(dst, src *float64, L int) { panic("kernels: no assembly on this platform") }
+func shiftRows3F32AVX512(dst, src *float32, L, planes int) {
+	panic("kernels: no assembly on this platform")
+}
+
+func shiftRows3F64AVX512(dst, src *float64, L, planes int) {
+	panic("kernels: no assembly on this platform")
+}
+
+func addRowSumsF32AVX512(dst, src *float32, rows, n int) {
+	panic("kernels: no assembly on this platform")
+}
+func addRowSumsF64AVX512(dst, src *float64, rows, n int) {
+	panic("kernels: no assembly on this platform")
+}

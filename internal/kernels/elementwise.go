@@ -1,6 +1,10 @@
 package kernels
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"unsafe"
+)
 
 // LeakySlope is the negative slope of the leaky ReLU, the PyTorch default.
 const LeakySlope = 0.01
@@ -36,6 +40,39 @@ func Sum[T Float](x []T) T {
 		s0 += x[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// AddRowSums adds to dst[i] the sum of row i of src, for len(dst) rows of
+// n elements back to back (the bias gradient of a convolution layer from
+// its output cotangent). Where the CPU has AVX-512 and n is a multiple of
+// 64 (float32) or 32 (float64) it sums in assembly, in its own fixed order;
+// otherwise each row is Sum.
+func AddRowSums[T Float](dst, src []T, n int) { addRowSums(best, dst, src, n) }
+
+// addRowSums is AddRowSums on the instruction set lv.
+func addRowSums[T Float](lv isa, dst, src []T, n int) {
+	rows := len(dst)
+	if n < 0 || len(src) < rows*n {
+		panic(fmt.Sprintf("kernels: AddRowSums: %d rows of %d, len(src)=%d", rows, n, len(src)))
+	}
+	if rows == 0 || n == 0 {
+		return
+	}
+	var zero T
+	if lv >= isaAVX512 {
+		d, s := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
+		switch {
+		case unsafe.Sizeof(zero) == 4 && n%64 == 0:
+			addRowSumsF32AVX512((*float32)(d), (*float32)(s), rows, n)
+			return
+		case unsafe.Sizeof(zero) == 8 && n%32 == 0:
+			addRowSumsF64AVX512((*float64)(d), (*float64)(s), rows, n)
+			return
+		}
+	}
+	for i := range dst {
+		dst[i] += Sum(src[i*n : (i+1)*n])
+	}
 }
 
 // LeakyReLUTo sets dst[i] = x[i] for x[i] > 0 and LeakySlope*x[i] otherwise.

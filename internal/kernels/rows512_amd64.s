@@ -11,8 +11,8 @@
 //
 // rowCombine4: 4 output rows x 4 vectors of sites (64 float32 or 32
 // float64) in Z0..Z15, row r in Z(4r)..Z(4r+3); per row p, four loads of
-// the source row (Z16..Z19) and four broadcast coefficients (Z20..Z23)
-// feed sixteen FMAs.
+// the source row (Z16..Z19) and m broadcast coefficients (Z20..) feed 4m
+// FMAs: the loop sums only the m rows it stores.
 //
 // rowDots4: 4 cotangent rows (Z16..Z19) x 4 source rows (Z20..Z23), the
 // sum of cotangent row r and source row j in Z(4j+r); after the sites, the
@@ -80,8 +80,19 @@ c32tile:
 	VMOVAPS      Z12, Z14
 	VMOVAPS      Z12, Z15
 	XORQ         BX, BX
+	// Only the m rows that are stored are summed.
+	MOVQ         m+16(FP), AX
+	CMPQ         AX, $3
+	JEQ          c32p3
+	JLT          c32small
+	JMP          c32p4
 
-c32p:
+c32small:
+	CMPQ AX, $2
+	JEQ  c32p2
+	JMP  c32p1
+
+c32p4:
 	MOVLQSX      (DX)(BX*8), AX
 	MOVLQSX      4(DX)(BX*8), R8
 	VMOVUPS      (SI)(AX*4), Z16
@@ -98,8 +109,58 @@ c32p:
 	FMA4(VFMADD231PS, Z23, Z12, Z13, Z14, Z15)
 	INCQ         BX
 	CMPQ         BX, np+56(FP)
-	JLT          c32p
+	JLT          c32p4
+	JMP          c32epi
 
+c32p3:
+	MOVLQSX      (DX)(BX*8), AX
+	MOVLQSX      4(DX)(BX*8), R8
+	VMOVUPS      (SI)(AX*4), Z16
+	VMOVUPS      64(SI)(AX*4), Z17
+	VMOVUPS      128(SI)(AX*4), Z18
+	VMOVUPS      192(SI)(AX*4), Z19
+	VBROADCASTSS (R12)(R8*4), Z20
+	VBROADCASTSS (R13)(R8*4), Z21
+	VBROADCASTSS (R14)(R8*4), Z22
+	FMA4(VFMADD231PS, Z20, Z0, Z1, Z2, Z3)
+	FMA4(VFMADD231PS, Z21, Z4, Z5, Z6, Z7)
+	FMA4(VFMADD231PS, Z22, Z8, Z9, Z10, Z11)
+	INCQ         BX
+	CMPQ         BX, np+56(FP)
+	JLT          c32p3
+	JMP          c32epi
+
+c32p2:
+	MOVLQSX      (DX)(BX*8), AX
+	MOVLQSX      4(DX)(BX*8), R8
+	VMOVUPS      (SI)(AX*4), Z16
+	VMOVUPS      64(SI)(AX*4), Z17
+	VMOVUPS      128(SI)(AX*4), Z18
+	VMOVUPS      192(SI)(AX*4), Z19
+	VBROADCASTSS (R12)(R8*4), Z20
+	VBROADCASTSS (R13)(R8*4), Z21
+	FMA4(VFMADD231PS, Z20, Z0, Z1, Z2, Z3)
+	FMA4(VFMADD231PS, Z21, Z4, Z5, Z6, Z7)
+	INCQ         BX
+	CMPQ         BX, np+56(FP)
+	JLT          c32p2
+	JMP          c32epi
+
+c32p1:
+	MOVLQSX      (DX)(BX*8), AX
+	MOVLQSX      4(DX)(BX*8), R8
+	VMOVUPS      (SI)(AX*4), Z16
+	VMOVUPS      64(SI)(AX*4), Z17
+	VMOVUPS      128(SI)(AX*4), Z18
+	VMOVUPS      192(SI)(AX*4), Z19
+	VBROADCASTSS (R12)(R8*4), Z20
+	FMA4(VFMADD231PS, Z20, Z0, Z1, Z2, Z3)
+	INCQ         BX
+	CMPQ         BX, np+56(FP)
+	JLT          c32p1
+	JMP          c32epi
+
+c32epi:
 	LEAQ (R9)(R9*2), R8
 	MOVQ m+16(FP), AX
 	MOVQ epi+80(FP), BX
@@ -210,8 +271,19 @@ c64tile:
 	VMOVAPD      Z12, Z14
 	VMOVAPD      Z12, Z15
 	XORQ         BX, BX
+	// Only the m rows that are stored are summed.
+	MOVQ         m+16(FP), AX
+	CMPQ         AX, $3
+	JEQ          c64p3
+	JLT          c64small
+	JMP          c64p4
 
-c64p:
+c64small:
+	CMPQ AX, $2
+	JEQ  c64p2
+	JMP  c64p1
+
+c64p4:
 	MOVLQSX      (DX)(BX*8), AX
 	MOVLQSX      4(DX)(BX*8), R8
 	VMOVUPD      (SI)(AX*8), Z16
@@ -228,8 +300,58 @@ c64p:
 	FMA4(VFMADD231PD, Z23, Z12, Z13, Z14, Z15)
 	INCQ         BX
 	CMPQ         BX, np+56(FP)
-	JLT          c64p
+	JLT          c64p4
+	JMP          c64epi
 
+c64p3:
+	MOVLQSX      (DX)(BX*8), AX
+	MOVLQSX      4(DX)(BX*8), R8
+	VMOVUPD      (SI)(AX*8), Z16
+	VMOVUPD      64(SI)(AX*8), Z17
+	VMOVUPD      128(SI)(AX*8), Z18
+	VMOVUPD      192(SI)(AX*8), Z19
+	VBROADCASTSD (R12)(R8*8), Z20
+	VBROADCASTSD (R13)(R8*8), Z21
+	VBROADCASTSD (R14)(R8*8), Z22
+	FMA4(VFMADD231PD, Z20, Z0, Z1, Z2, Z3)
+	FMA4(VFMADD231PD, Z21, Z4, Z5, Z6, Z7)
+	FMA4(VFMADD231PD, Z22, Z8, Z9, Z10, Z11)
+	INCQ         BX
+	CMPQ         BX, np+56(FP)
+	JLT          c64p3
+	JMP          c64epi
+
+c64p2:
+	MOVLQSX      (DX)(BX*8), AX
+	MOVLQSX      4(DX)(BX*8), R8
+	VMOVUPD      (SI)(AX*8), Z16
+	VMOVUPD      64(SI)(AX*8), Z17
+	VMOVUPD      128(SI)(AX*8), Z18
+	VMOVUPD      192(SI)(AX*8), Z19
+	VBROADCASTSD (R12)(R8*8), Z20
+	VBROADCASTSD (R13)(R8*8), Z21
+	FMA4(VFMADD231PD, Z20, Z0, Z1, Z2, Z3)
+	FMA4(VFMADD231PD, Z21, Z4, Z5, Z6, Z7)
+	INCQ         BX
+	CMPQ         BX, np+56(FP)
+	JLT          c64p2
+	JMP          c64epi
+
+c64p1:
+	MOVLQSX      (DX)(BX*8), AX
+	MOVLQSX      4(DX)(BX*8), R8
+	VMOVUPD      (SI)(AX*8), Z16
+	VMOVUPD      64(SI)(AX*8), Z17
+	VMOVUPD      128(SI)(AX*8), Z18
+	VMOVUPD      192(SI)(AX*8), Z19
+	VBROADCASTSD (R12)(R8*8), Z20
+	FMA4(VFMADD231PD, Z20, Z0, Z1, Z2, Z3)
+	INCQ         BX
+	CMPQ         BX, np+56(FP)
+	JLT          c64p1
+	JMP          c64epi
+
+c64epi:
 	LEAQ (R9)(R9*2), R8
 	MOVQ m+16(FP), AX
 	MOVQ epi+80(FP), BX

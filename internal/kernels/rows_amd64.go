@@ -28,3 +28,11 @@ func rowDots4F32AVX512(gw *float32, ldw, m int, cot *float32, ld int, src *float
 
 //go:noescape
 func rowDots4F64AVX512(gw *float64, ldw, m int, cot *float64, ld int, src *float64, tab *int32, np, n int)
+
+// Bodies in sums512_amd64.s.
+
+//go:noescape
+func addRowSumsF32AVX512(dst, src *float32, rows, n int)
+
+//go:noescape
+func addRowSumsF64AVX512(dst, src *float64, rows, n int)

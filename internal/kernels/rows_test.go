@@ -339,3 +339,31 @@ func BenchmarkRowKernels(b *testing.B) {
 		}
 	})
 }
+
+// TestAddRowSums checks AddRowSums at every level against Sum row by row.
+func TestAddRowSums(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 3))
+	for _, lv := range levels() {
+		for _, n := range []int{0, 1, 7, 32, 64, 100, 256} {
+			t.Run(fmt.Sprintf("%v/n=%d", lv, n), func(t *testing.T) {
+				const rows = 5
+				s32, s64 := randSlice[float32](rng, rows*n), randSlice[float64](rng, rows*n)
+				d32, d64 := randSlice[float32](rng, rows), randSlice[float64](rng, rows)
+				w32, w64 := append([]float32(nil), d32...), append([]float64(nil), d64...)
+				addRowSums(lv, d32, s32, n)
+				addRowSums(lv, d64, s64, n)
+				for i := range rows {
+					w32[i] += Sum(s32[i*n : (i+1)*n])
+					w64[i] += Sum(s64[i*n : (i+1)*n])
+					a32, a64 := absRows(s32[i*n : (i+1)*n])[0], absRows(s64[i*n : (i+1)*n])[0]
+					if d := math.Abs(float64(d32[i] - w32[i])); d > tolFloat32*float64(Sum(a32)+1) {
+						t.Errorf("float32 row %d: got %g, want %g", i, d32[i], w32[i])
+					}
+					if d := math.Abs(d64[i] - w64[i]); d > tolFloat64*(Sum(a64)+1) {
+						t.Errorf("float64 row %d: got %g, want %g", i, d64[i], w64[i])
+					}
+				}
+			})
+		}
+	}
+}

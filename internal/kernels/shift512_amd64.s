@@ -2,14 +2,15 @@
 
 #include "textflag.h"
 
-// AVX-512 bodies of ShiftRowsTo for K = 3 (see shifted.go), the structure
-// of shift_amd64.s with whole ZMM vectors: a row is c = L/w vectors
+// AVX-512 bodies of ShiftRowsTo and ShiftPlanesTo for K = 3 (see
+// shifted.go): planes planes back to back, each written as the three copies
+// of L+2 rows (halo row, the L rows, halo row). A row is c = L/w vectors
 // C_0..C_{c-1} (w = 16 float32 or 8 float64); copy k1 = 0 (dst[x] =
 // src[x-1]) has vector j = (last lane of C_{j-1 mod c}, C_j without its
 // last lane), copy k1 = 2 (dst[x] = src[x+1]) has (C_j without its first
-// lane, first lane of C_{j+1 mod c}), each one two-table permute
+// lane, first lane of C_{j+1 mod c}): each one two-table permute
 // (VPERMI2PS/PD; for L = w the neighbours are C_j itself). The Go wrappers
-// pass L > 0, a multiple of w.
+// pass L > 0, a multiple of w, and planes > 0.
 
 DATA rotR512x32<>+0(SB)/4, $31
 DATA rotR512x32<>+4(SB)/4, $0
@@ -67,154 +68,140 @@ DATA rotL512x64<>+48(SB)/8, $7
 DATA rotL512x64<>+56(SB)/8, $8
 GLOBL rotL512x64<>(SB), RODATA|NOPTR, $64
 
-// func shiftRows3F32AVX512(dst, src *float32, L int)
-TEXT ·shiftRows3F32AVX512(SB), NOSPLIT, $0-24
-	// SI src, DI the row of copy 0, R8 the byte stride between copies
-	// ((L+2)*L elements), R9 the row length in bytes, R10 the row counter
-	// q = 0..L+1, AX the source row, DX the vector offset j within the row,
-	// BX/CX the neighbours' offsets, R11 the last vector's offset.
+// SHIFTROW writes the three copies of the source row at AX to the rows at
+// DI (copy 0), DI+R8 (copy 1) and DI+2 R8 (copy 2); R9 is the row length
+// in bytes, R11 the offset of its last vector. Uses BX, CX, DX, R12.
+#define SHIFTROW(p, mov, mova, perm) \
+	XORQ    DX, DX; \
+p: \
+	LEAQ    -64(DX), BX; \
+	TESTQ   DX, DX; \
+	CMOVQEQ R11, BX; \
+	LEAQ    64(DX), CX; \
+	CMPQ    DX, R11; \
+	CMOVQEQ R13, CX; \
+	mov     (AX)(DX*1), Z0; \
+	mov     (AX)(BX*1), Z1; \
+	mov     (AX)(CX*1), Z2; \
+	LEAQ    (DI)(R8*1), R12; \
+	mov     Z0, (R12)(DX*1); \
+	mova    Z14, Z3; \
+	perm    Z1, Z0, Z3; \
+	mov     Z3, (DI)(DX*1); \
+	mova    Z15, Z4; \
+	perm    Z2, Z0, Z4; \
+	ADDQ    R8, R12; \
+	mov     Z4, (R12)(DX*1); \
+	ADDQ    $64, DX; \
+	CMPQ    DX, R9; \
+	JLT     p
+
+// func shiftRows3F32AVX512(dst, src *float32, L, planes int)
+TEXT ·shiftRows3F32AVX512(SB), NOSPLIT, $0-32
+	// SI the source plane, DI the current row of copy 0, R8 the byte
+	// stride between copies ((L+2) L elements), R9 the row length in
+	// bytes, R10 the row counter, R11 the last vector's offset, R13 = 0,
+	// R14 the planes left.
 	MOVQ    dst+0(FP), DI
 	MOVQ    src+8(FP), SI
 	MOVQ    L+16(FP), R9
+	MOVQ    planes+24(FP), R14
 	MOVQ    R9, R8
 	ADDQ    $2, R8
 	IMULQ   R9, R8
 	SHLQ    $2, R8
 	SHLQ    $2, R9
 	LEAQ    -64(R9), R11
+	XORQ    R13, R13
 	VMOVDQU32 rotR512x32<>(SB), Z14
 	VMOVDQU32 rotL512x32<>(SB), Z15
-	XORQ    R10, R10
 
-z32row:
-	// Source row (q-1) mod L: row L-1 for q = 0, row 0 for q = L+1.
-	MOVQ  R10, AX
+z32plane:
+	// Halo row 0 is source row L-1.
+	MOVQ  L+16(FP), AX
 	DECQ  AX
 	IMULQ R9, AX
-	TESTQ R10, R10
-	JNZ   z32notfirst
-	MOVQ  R9, AX
-	IMULQ L+16(FP), AX
-	SUBQ  R9, AX
+	ADDQ  SI, AX
+	SHIFTROW(z32h0, VMOVUPS, VMOVAPS, VPERMI2PS)
+	ADDQ  R9, DI
+	// Rows 1..L are source rows 0..L-1.
+	MOVQ  SI, AX
+	MOVQ  L+16(FP), R10
 
-z32notfirst:
-	MOVQ L+16(FP), BX
-	INCQ BX
-	CMPQ R10, BX
-	JNE  z32src
-	XORQ AX, AX
-
-z32src:
-	ADDQ SI, AX
-	XORQ DX, DX
-
-z32vec:
-	LEAQ    -64(DX), BX
-	TESTQ   DX, DX
-	CMOVQEQ R11, BX
-	LEAQ    64(DX), CX
-	CMPQ    DX, R11
-	JNE     z32load
-	XORQ    CX, CX
-
-z32load:
-	VMOVUPS   (AX)(DX*1), Z0
-	VMOVUPS   (AX)(BX*1), Z1
-	VMOVUPS   (AX)(CX*1), Z2
-	LEAQ    (DI)(R8*1), BX
-	VMOVUPS   Z0, (BX)(DX*1)
-	VMOVAPS  Z14, Z3
-	VPERMI2PS  Z1, Z0, Z3
-	VMOVUPS   Z3, (DI)(DX*1)
-	VMOVAPS  Z15, Z4
-	VPERMI2PS  Z2, Z0, Z4
-	LEAQ    (BX)(R8*1), BX
-	VMOVUPS   Z4, (BX)(DX*1)
-	ADDQ    $64, DX
-	CMPQ    DX, R9
-	JLT     z32vec
-
-	ADDQ R9, DI
-	INCQ R10
-	MOVQ L+16(FP), BX
-	ADDQ $2, BX
-	CMPQ R10, BX
-	JLT  z32row
+z32rows:
+	SHIFTROW(z32r, VMOVUPS, VMOVAPS, VPERMI2PS)
+	ADDQ  R9, DI
+	ADDQ  R9, AX
+	DECQ  R10
+	JNZ   z32rows
+	// Halo row L+1 is source row 0.
+	MOVQ  SI, AX
+	SHIFTROW(z32h1, VMOVUPS, VMOVAPS, VPERMI2PS)
+	// Next plane: the source moved by L rows (AX above), the destination
+	// from the last row of copy 0 to the first row of the next plane's.
+	LEAQ  (SI)(R9*1), SI
+	MOVQ  L+16(FP), R10
+	DECQ  R10
+	IMULQ R9, R10
+	ADDQ  R10, SI
+	LEAQ  (DI)(R9*1), DI
+	LEAQ  (DI)(R8*2), DI
+	DECQ  R14
+	JNZ   z32plane
 	VZEROUPPER
 	RET
 
-// func shiftRows3F64AVX512(dst, src *float64, L int)
-TEXT ·shiftRows3F64AVX512(SB), NOSPLIT, $0-24
-	// SI src, DI the row of copy 0, R8 the byte stride between copies
-	// ((L+2)*L elements), R9 the row length in bytes, R10 the row counter
-	// q = 0..L+1, AX the source row, DX the vector offset j within the row,
-	// BX/CX the neighbours' offsets, R11 the last vector's offset.
+// func shiftRows3F64AVX512(dst, src *float64, L, planes int)
+TEXT ·shiftRows3F64AVX512(SB), NOSPLIT, $0-32
+	// SI the source plane, DI the current row of copy 0, R8 the byte
+	// stride between copies ((L+2) L elements), R9 the row length in
+	// bytes, R10 the row counter, R11 the last vector's offset, R13 = 0,
+	// R14 the planes left.
 	MOVQ    dst+0(FP), DI
 	MOVQ    src+8(FP), SI
 	MOVQ    L+16(FP), R9
+	MOVQ    planes+24(FP), R14
 	MOVQ    R9, R8
 	ADDQ    $2, R8
 	IMULQ   R9, R8
 	SHLQ    $3, R8
 	SHLQ    $3, R9
 	LEAQ    -64(R9), R11
+	XORQ    R13, R13
 	VMOVDQU64 rotR512x64<>(SB), Z14
 	VMOVDQU64 rotL512x64<>(SB), Z15
-	XORQ    R10, R10
 
-z64row:
-	// Source row (q-1) mod L: row L-1 for q = 0, row 0 for q = L+1.
-	MOVQ  R10, AX
+z64plane:
+	// Halo row 0 is source row L-1.
+	MOVQ  L+16(FP), AX
 	DECQ  AX
 	IMULQ R9, AX
-	TESTQ R10, R10
-	JNZ   z64notfirst
-	MOVQ  R9, AX
-	IMULQ L+16(FP), AX
-	SUBQ  R9, AX
+	ADDQ  SI, AX
+	SHIFTROW(z64h0, VMOVUPD, VMOVAPD, VPERMI2PD)
+	ADDQ  R9, DI
+	// Rows 1..L are source rows 0..L-1.
+	MOVQ  SI, AX
+	MOVQ  L+16(FP), R10
 
-z64notfirst:
-	MOVQ L+16(FP), BX
-	INCQ BX
-	CMPQ R10, BX
-	JNE  z64src
-	XORQ AX, AX
-
-z64src:
-	ADDQ SI, AX
-	XORQ DX, DX
-
-z64vec:
-	LEAQ    -64(DX), BX
-	TESTQ   DX, DX
-	CMOVQEQ R11, BX
-	LEAQ    64(DX), CX
-	CMPQ    DX, R11
-	JNE     z64load
-	XORQ    CX, CX
-
-z64load:
-	VMOVUPD   (AX)(DX*1), Z0
-	VMOVUPD   (AX)(BX*1), Z1
-	VMOVUPD   (AX)(CX*1), Z2
-	LEAQ    (DI)(R8*1), BX
-	VMOVUPD   Z0, (BX)(DX*1)
-	VMOVAPD  Z14, Z3
-	VPERMI2PD  Z1, Z0, Z3
-	VMOVUPD   Z3, (DI)(DX*1)
-	VMOVAPD  Z15, Z4
-	VPERMI2PD  Z2, Z0, Z4
-	LEAQ    (BX)(R8*1), BX
-	VMOVUPD   Z4, (BX)(DX*1)
-	ADDQ    $64, DX
-	CMPQ    DX, R9
-	JLT     z64vec
-
-	ADDQ R9, DI
-	INCQ R10
-	MOVQ L+16(FP), BX
-	ADDQ $2, BX
-	CMPQ R10, BX
-	JLT  z64row
+z64rows:
+	SHIFTROW(z64r, VMOVUPD, VMOVAPD, VPERMI2PD)
+	ADDQ  R9, DI
+	ADDQ  R9, AX
+	DECQ  R10
+	JNZ   z64rows
+	// Halo row L+1 is source row 0.
+	MOVQ  SI, AX
+	SHIFTROW(z64h1, VMOVUPD, VMOVAPD, VPERMI2PD)
+	// Next plane: the source moved by L rows (AX above), the destination
+	// from the last row of copy 0 to the first row of the next plane's.
+	LEAQ  (SI)(R9*1), SI
+	MOVQ  L+16(FP), R10
+	DECQ  R10
+	IMULQ R9, R10
+	ADDQ  R10, SI
+	LEAQ  (DI)(R9*1), DI
+	LEAQ  (DI)(R8*2), DI
+	DECQ  R14
+	JNZ   z64plane
 	VZEROUPPER
 	RET

@@ -11,8 +11,11 @@ func shiftRows3F32AVX2(dst, src *float32, L int)
 //go:noescape
 func shiftRows3F64AVX2(dst, src *float64, L int)
 
+// shiftRows3F32AVX512 and shiftRows3F64AVX512 shift planes planes back
+// to back.
+//
 //go:noescape
-func shiftRows3F32AVX512(dst, src *float32, L int)
+func shiftRows3F32AVX512(dst, src *float32, L, planes int)
 
 //go:noescape
-func shiftRows3F64AVX512(dst, src *float64, L int)
+func shiftRows3F64AVX512(dst, src *float64, L, planes int)

@@ -1,6 +1,9 @@
 package kernels
 
-import "unsafe"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Convolution through shifted-row copies. For a plane src and K odd,
 // h = K/2, ShiftRowsTo writes K copies S_k1 (k1 = 0..K-1), each of L+2h rows
@@ -22,12 +25,21 @@ func ShiftedLen(K, L int) int { return K * (L + K - 1) * L }
 // length ShiftedLen(K, L). For K = 3 it runs in assembly: AVX-512 for L a
 // multiple of 16 (float32) or 8 (float64), AVX2 for L a multiple of 8
 // (float32) or 4 (float64), where the CPU has them.
-func ShiftRowsTo[T Float](dst, src []T, K, L int) { shiftRows(best, dst, src, K, L) }
+func ShiftRowsTo[T Float](dst, src []T, K, L int) { shiftPlanes(best, dst, src, K, L, 1) }
 
-// shiftRows is ShiftRowsTo on the instruction set lv.
-func shiftRows[T Float](lv isa, dst, src []T, K, L int) {
-	src = src[:L*L]
-	dst = dst[:ShiftedLen(K, L)]
+// ShiftPlanesTo is ShiftRowsTo for n planes back to back: src holds n
+// planes of L*L, dst receives their copies, n*ShiftedLen(K, L) elements.
+func ShiftPlanesTo[T Float](dst, src []T, K, L, n int) { shiftPlanes(best, dst, src, K, L, n) }
+
+// shiftPlanes is ShiftPlanesTo on the instruction set lv.
+func shiftPlanes[T Float](lv isa, dst, src []T, K, L, n int) {
+	V, S := L*L, ShiftedLen(K, L)
+	if n < 0 || len(src) < n*V || len(dst) < n*S {
+		panic(fmt.Sprintf("kernels: ShiftPlanesTo: %d planes of %d, len(src)=%d, len(dst)=%d, want >= %d, %d", n, V, len(src), len(dst), n*V, n*S))
+	}
+	if n == 0 {
+		return
+	}
 	if lv >= isaAVX2 && K == 3 {
 		var zero T
 		d, s := unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0])
@@ -35,24 +47,30 @@ func shiftRows[T Float](lv isa, dst, src []T, K, L int) {
 		case 4:
 			switch {
 			case lv >= isaAVX512 && L%16 == 0:
-				shiftRows3F32AVX512((*float32)(d), (*float32)(s), L)
+				shiftRows3F32AVX512((*float32)(d), (*float32)(s), L, n)
 				return
 			case L%8 == 0:
-				shiftRows3F32AVX2((*float32)(d), (*float32)(s), L)
+				for i := range n {
+					shiftRows3F32AVX2((*float32)(unsafe.Add(d, 4*i*S)), (*float32)(unsafe.Add(s, 4*i*V)), L)
+				}
 				return
 			}
 		case 8:
 			switch {
 			case lv >= isaAVX512 && L%8 == 0:
-				shiftRows3F64AVX512((*float64)(d), (*float64)(s), L)
+				shiftRows3F64AVX512((*float64)(d), (*float64)(s), L, n)
 				return
 			case L%4 == 0:
-				shiftRows3F64AVX2((*float64)(d), (*float64)(s), L)
+				for i := range n {
+					shiftRows3F64AVX2((*float64)(unsafe.Add(d, 8*i*S)), (*float64)(unsafe.Add(s, 8*i*V)), L)
+				}
 				return
 			}
 		}
 	}
-	ShiftRowsRef(dst, src, K, L)
+	for i := range n {
+		ShiftRowsRef(dst[i*S:(i+1)*S], src[i*V:(i+1)*V], K, L)
+	}
 }
 
 // ShiftRowsRef is the reference loop for ShiftRowsTo.
