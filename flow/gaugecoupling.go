@@ -336,20 +336,30 @@ func (c *GaugeCoupling[T]) score(tp *gaugeTape[T], s []T) {
 // pullback sets tp.cp to the plaquette cotangents of the map
 // x -> (y_A, log|det J|) with cotangents tp.w on y_A and lambda on
 // log|det J| (the conditioner part only if input), and adds the parameter
-// cotangent to grad unless grad is nil. It overwrites tp.out.
+// cotangent to grad unless grad is nil. It overwrites tp.out and tp.w.
 func (c *GaugeCoupling[T]) pullback(tp *gaugeTape[T], lambda float64, grad []T, input bool) {
 	V, K := c.geom.V, c.mix
 	gout := tp.out
 	clear(gout)
 	clear(tp.cp)
+	// k-major: each output channel's cotangents from contiguous
+	// derivatives. tp.w becomes sigma w, the cotangent of P(n).
 	na := len(c.active)
+	ws := tp.w
 	for i, n := range c.active {
-		ws := c.sigma * tp.w[i]
-		tp.cp[n] = ws*(tp.dg[i]-1) + lambda*tp.dlg[i]
-		for k := range K {
-			gout[k*V+int(n)] = T(ws*tp.dgds[k*na+i] + lambda*tp.dlgds[k*na+i])
+		w := c.sigma * ws[i]
+		ws[i] = w
+		tp.cp[n] = w*(tp.dg[i]-1) + lambda*tp.dlg[i]
+	}
+	for k := range K {
+		dk, lk, gk := tp.dgds[k*na:(k+1)*na], tp.dlgds[k*na:(k+1)*na], gout[k*V:(k+1)*V]
+		for i, n := range c.active {
+			gk[n] = T(ws[i]*dk[i] + lambda*lk[i])
 		}
-		gout[K*V+int(n)] = T(ws)
+	}
+	gt := gout[K*V : (K+1)*V]
+	for i, n := range c.active {
+		gt[n] = T(ws[i])
 	}
 	if !input {
 		c.net.Backward(tp.net, nil, grad, gout)
