@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"latflow/ensemble"
 	"latflow/internal/atomicfile"
@@ -38,6 +39,10 @@ type checkpoint struct {
 	Settings map[string]string `json:"settings"`
 	Step     int64             `json:"step"`
 	Part     int               `json:"part"`
+	// N is the measured steps the writing run was asked for (its --n), so
+	// that latflow status can tell a complete chain (Step == N); 0 in
+	// checkpoints written before it was recorded.
+	N int64 `json:"n,omitempty"`
 	// X is the configuration, little-endian float64 bits.
 	X      []byte          `json:"x"`
 	Update json.RawMessage `json:"update"`
@@ -55,7 +60,7 @@ func (r *Run) saveCheckpoint(c int, step int64, part int, x []float64, upd Updat
 	}
 	b, err := json.Marshal(checkpoint{
 		Format: checkpointFormat, Version: r.Version, Target: r.Target, Seed: r.Seed, Chain: c,
-		Settings: r.Settings, Step: step, Part: part, X: xb, Update: st,
+		Settings: r.Settings, Step: step, Part: part, N: int64(r.N), X: xb, Update: st,
 	})
 	if err != nil {
 		return fmt.Errorf("sampler: checkpoint of chain %d: %w", c, err)
@@ -64,6 +69,68 @@ func (r *Run) saveCheckpoint(c int, step int64, part int, x []float64, upd Updat
 		return fmt.Errorf("sampler: checkpoint of chain %d: %w", c, err)
 	}
 	return nil
+}
+
+// CheckpointInfo is what a chain's checkpoint says about its progress.
+type CheckpointInfo struct {
+	Chain int
+	Path  string
+	Seed  uint64
+	// Step is the number of measured steps in complete parts, and Part the
+	// index of the chain's next part.
+	Step int64
+	Part int
+	// N is the measured steps the run that wrote the checkpoint was asked
+	// for; the chain is complete when Step == N. N is 0 if the checkpoint
+	// does not record it.
+	N int64
+}
+
+// Complete reports whether the chain has all the steps its run asked for.
+func (ci CheckpointInfo) Complete() bool { return ci.N > 0 && ci.Step >= ci.N }
+
+// Checkpoints reads the chain checkpoints in the dataset directory dir,
+// sorted by chain id, for latflow status. A directory without checkpoints
+// gives none; a checkpoint that cannot be read is an error naming it.
+func Checkpoints(dir string) ([]CheckpointInfo, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("sampler: %w", err)
+	}
+	var out []CheckpointInfo
+	for _, e := range entries {
+		c, ok := parseCheckpointName(e.Name())
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		ck, err := loadCheckpoint(dir, c)
+		if err != nil {
+			return nil, err
+		}
+		if ck == nil { // removed since ReadDir
+			continue
+		}
+		out = append(out, CheckpointInfo{Chain: c, Path: filepath.Join(dir, e.Name()), Seed: ck.Seed, Step: ck.Step, Part: ck.Part, N: ck.N})
+	}
+	slices.SortFunc(out, func(a, b CheckpointInfo) int { return a.Chain - b.Chain })
+	return out, nil
+}
+
+// parseCheckpointName returns the chain of a file name made by
+// CheckpointName.
+func parseCheckpointName(name string) (int, bool) {
+	digits, ok := strings.CutPrefix(name, "chain-c")
+	if !ok {
+		return 0, false
+	}
+	if digits, ok = strings.CutSuffix(digits, ".ckpt"); !ok || len(digits) < 4 {
+		return 0, false
+	}
+	c, err := strconv.Atoi(digits)
+	if err != nil || c < 0 || CheckpointName(c) != name {
+		return 0, false
+	}
+	return c, true
 }
 
 // loadCheckpoint reads chain c's checkpoint in dir, or returns nil if there

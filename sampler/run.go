@@ -349,12 +349,6 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 	if t, ok := upd.(Thermalizer); ok {
 		t.EndThermalization()
 	}
-	if r.Out != "" && ck == nil {
-		if err := r.saveCheckpoint(c, 0, 0, x, upd); err != nil {
-			return cr, err
-		}
-	}
-
 	pctx, span := tracer.Start(ctx, "production", trace.WithAttributes(chainAttr, attribute.Int64("latflow.steps", int64(r.N))))
 	defer func() {
 		span.SetAttributes(attribute.Int64("latflow.measured", int64(len(cr.Action))), attribute.Int64("latflow.saved", cr.Saved))
@@ -393,6 +387,15 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 				}
 			}
 		}()
+	}
+	if w != nil && ck == nil {
+		// The first checkpoint is written under the chain's lock (taken by
+		// Create), so that a second run of the same chain id, say from a
+		// wrong --chain-offset, fails at Create without replacing the
+		// checkpoint of the run that owns the chain.
+		if err := r.saveCheckpoint(c, 0, 0, x, upd); err != nil {
+			return cr, err
+		}
 	}
 
 	m := make([]float64, len(mcols))
