@@ -90,6 +90,9 @@ type GaugeCoupling[T nn.Float] struct {
 	active, activeLink []int32
 	// frozen lists the frozen plaquette sites.
 	frozen []int32
+	// activePlaq[i] and frozenPlaq[j] are the link indices of the
+	// plaquettes active[i] and frozen[j]: P = x[0] + x[1] - x[2] - x[3].
+	activePlaq, frozenPlaq [][4]int32
 }
 
 var (
@@ -128,13 +131,18 @@ func NewGaugeCoupling[T nn.Float](g *lattice.Geometry, layer, mixtures int, hidd
 	if c.masks.Mu == 1 {
 		c.sigma = -1
 	}
+	plaq := func(n int) [4]int32 {
+		return [4]int32{int32(n), int32(g.V + g.Up(0, n)), int32(g.Up(1, n)), int32(g.V + n)}
+	}
 	for n := range g.V {
 		switch {
 		case c.masks.Active[n]:
 			c.active = append(c.active, int32(n))
 			c.activeLink = append(c.activeLink, int32(c.masks.Mu*g.V+n))
+			c.activePlaq = append(c.activePlaq, plaq(n))
 		case c.masks.Frozen[n]:
 			c.frozen = append(c.frozen, int32(n))
+			c.frozenPlaq = append(c.frozenPlaq, plaq(n))
 		}
 	}
 	return c
@@ -222,13 +230,19 @@ func (c *GaugeCoupling[T]) plaquette(links []T, n int) float64 {
 		float64(links[c.geom.Up(1, n)]) - float64(links[V+n])
 }
 
+// plaquetteOf returns the plaquette with link indices l of links, as
+// plaquette does.
+func plaquetteOf[T nn.Float](links []T, l *[4]int32) float64 {
+	return float64(links[l[0]]) + float64(links[l[1]]) - float64(links[l[2]]) - float64(links[l[3]])
+}
+
 // condition sets the conditioner input from the frozen plaquettes of links
 // and runs the conditioner into tp.out. It uses tp.cp as scratch.
 func (c *GaugeCoupling[T]) condition(tp *gaugeTape[T], links []T) {
 	V, nf := c.geom.V, len(c.frozen)
 	sn, cs := tp.cp[:nf], tp.cp[nf:2*nf]
-	for j, n := range c.frozen {
-		sn[j] = c.plaquette(links, int(n))
+	for j := range c.frozenPlaq {
+		sn[j] = plaquetteOf(links, &c.frozenPlaq[j])
 	}
 	vmath.Sincos(sn, cs, sn)
 	for j, n := range c.frozen {
@@ -293,8 +307,8 @@ func (c *GaugeCoupling[T]) Forward(tape Tape, y, x, s []T) float64 {
 	}
 	c.condition(tp, x)
 	copy(y, x)
-	for i, n := range c.active {
-		tp.p[i] = gauge.Wrap(c.plaquette(x, int(n)))
+	for i := range c.activePlaq {
+		tp.p[i] = wrap(plaquetteOf(x, &c.activePlaq[i]))
 	}
 	g := tp.w
 	c.mixture(tp, g, false)
@@ -395,7 +409,7 @@ func (c *GaugeCoupling[T]) Inverse(tape Tape, x, y []T) (float64, error) {
 			sum += float64(tp.out[k*V+int(n)])
 		}
 		sMean[i] = sum / float64(K)
-		v[i] = gauge.Wrap(c.plaquette(y, int(n)) - float64(tp.out[K*V+int(n)]))
+		v[i] = wrap(plaquetteOf(y, &c.activePlaq[i]) - float64(tp.out[K*V+int(n)]))
 	}
 	c.scalesTo(tp, tp.dgds)
 	if i, err := ncpInverseBatch(tp.p, v, sMean, tp.dgds, K, ncpMaxIter,
@@ -412,7 +426,7 @@ func (c *GaugeCoupling[T]) Inverse(tape Tape, x, y []T) (float64, error) {
 	for i, a := range c.activeLink {
 		// P(y) = P(x) + (g(p) + t - p) with g(p) + t = P(y) modulo 2pi, so
 		// subtracting P(y) - p from the active link makes P(x) = p.
-		pp := c.plaquette(y, int(c.active[i]))
+		pp := plaquetteOf(y, &c.activePlaq[i])
 		x[a] = wrapAngle[T](float64(y[a]) - c.sigma*(pp-tp.p[i]))
 	}
 	tp.done = true
@@ -572,9 +586,46 @@ func (c *GaugeCoupling[T]) addPlaquetteCotangents(tp *gaugeTape[T], dst, src []T
 // wrapAngle returns x modulo 2pi in [0, 2pi) as a T; a value that rounds
 // up to 2pi in T becomes 0, the same angle.
 func wrapAngle[T nn.Float](x float64) T {
-	v := T(gauge.Wrap(x))
+	v := T(wrap(x))
 	if float64(v) >= turn {
 		v = 0
 	}
 	return v
+}
+
+// wrap returns gauge.Wrap(x), bit for bit, without math.Mod for
+// |x| < 4 turn (plaquettes and link updates): the remainder x - k turn
+// that math.Mod returns is reached by subtracting 2 turn and turn, each
+// subtraction exact by Sterbenz's lemma (the operands within a factor 2),
+// with the sign of x on a zero remainder as math.Mod gives it; gauge.Wrap's
+// correction of a negative remainder follows.
+func wrap(x float64) float64 {
+	switch {
+	case x >= 0 && x < turn:
+		return x
+	case x >= turn && x < 4*turn:
+		if x >= 2*turn {
+			x -= 2 * turn
+		}
+		if x >= turn {
+			x -= turn
+		}
+		return x
+	case x < 0 && x > -4*turn:
+		if x <= -2*turn {
+			x += 2 * turn
+		}
+		if x <= -turn {
+			x += turn
+		}
+		if x == 0 {
+			return math.Copysign(0, -1) // math.Mod's -0, which gauge.Wrap keeps
+		}
+		x += turn
+		if x >= turn {
+			x = 0
+		}
+		return x
+	}
+	return gauge.Wrap(x)
 }

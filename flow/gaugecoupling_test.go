@@ -541,3 +541,25 @@ func TestGaugeCouplingInverseForward(t *testing.T) {
 	}
 	t.Logf("largest relative round-trip error of the score %.3g", worst)
 }
+
+// TestWrapMatchesGauge checks the U(1) coupling's wrap bit for bit against
+// gauge.Wrap: exact multiples of 2pi and their neighbours, both signs, and
+// random angles over (-5 turn, 5 turn).
+func TestWrapMatchesGauge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 7))
+	var xs []float64
+	for k := -5; k <= 5; k++ {
+		m := float64(k) * turn
+		xs = append(xs, m, math.Nextafter(m, math.Inf(1)), math.Nextafter(m, math.Inf(-1)))
+	}
+	xs = append(xs, 0, math.Copysign(0, -1), -1e-300, 1e-300, 4*turn, -4*turn, math.Inf(1), math.NaN())
+	for range 1 << 16 {
+		xs = append(xs, 10*turn*(rng.Float64()-0.5))
+	}
+	for _, x := range xs {
+		got, want := wrap(x), gauge.Wrap(x)
+		if math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("wrap(%v): got %v, want gauge.Wrap's %v", x, got, want)
+		}
+	}
+}

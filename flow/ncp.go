@@ -142,23 +142,70 @@ func ncpInverse(v, sMean float64, es []float64, maxIter int) (float64, error) {
 
 // ncpValues writes the mixture g[i] = (2/K) sum_k atan2(e_k n_i, c_i) for
 // the half-angle sines sn and cosines cs of m = len(g) angles and the
-// scales e (K*m, k-major); h (K*m) is scratch.
+// scales e (K*m, k-major); h (K*m) is scratch. Components are summed in
+// pairs (ncpPairAngles): one atan2 per pair.
 func ncpValues(g, h, e, sn, cs []float64, K int) {
 	m := len(g)
-	sn, cs = sn[:m], cs[:m]
-	for k := range K {
-		hk, ek := h[k*m:(k+1)*m], e[k*m:(k+1)*m]
-		for i, v := range ek {
-			hk[i] = v * sn[i]
-		}
-		vmath.Atan2(hk, hk, cs)
-	}
+	ncpPairAngles(h, e, sn, cs, K, m, nil)
+	np := (K + 1) / 2
 	for i := range g {
 		var sum float64
-		for k := range K {
+		for k := range np {
 			sum += h[k*m+i]
 		}
 		g[i] = 2 * sum / float64(K)
+	}
+}
+
+// ncpPairAngles writes into h[j*m+i], j < (K+1)/2, the sum of the angles
+// atan2(e_k n, c) of components k = 2j and 2j+1 of lane i (the last one
+// alone for odd K), for m lanes with half-angle sines sn and cosines cs
+// and scales e (K*m, k-major, lane idx[i] of M = len(e)/K lanes if idx is
+// not nil). Each angle lies in [0, pi] because e_k n >= 0, so the sum of
+// a pair is the argument of (c + i a)(c + i b) = (c^2 - ab) + i (a + b) c,
+// a = e_k n, b = e_{k+1} n, taken in [0, 2pi): atan2, plus 2pi where its
+// sign bit is set. h needs K*m elements: the real parts go to its upper
+// half before the atan2 overwrites them.
+func ncpPairAngles(h, e, sn, cs []float64, K, m int, idx []int32) {
+	sn, cs = sn[:m], cs[:m]
+	M := len(e) / K
+	pairs := K / 2
+	for j := range pairs {
+		im, re := h[j*m:(j+1)*m], h[(pairs+j)*m:(pairs+j+1)*m]
+		ea, eb := e[2*j*M:(2*j+1)*M], e[(2*j+1)*M:(2*j+2)*M]
+		if idx == nil {
+			ea, eb = ea[:m], eb[:m]
+			for i := range im {
+				n, c := sn[i], cs[i]
+				a, b := ea[i]*n, eb[i]*n
+				im[i] = (a + b) * c
+				re[i] = c*c - a*b
+			}
+		} else {
+			for i, l := range idx[:m] {
+				n, c := sn[i], cs[i]
+				a, b := ea[l]*n, eb[l]*n
+				im[i] = (a + b) * c
+				re[i] = c*c - a*b
+			}
+		}
+		vmath.Atan2(im, im, re)
+		for i, v := range im {
+			if math.Signbit(v) {
+				im[i] = v + turn
+			}
+		}
+	}
+	if K%2 == 1 {
+		last, el := h[pairs*m:(pairs+1)*m], e[(K-1)*M:K*M]
+		for i := range last {
+			l := i
+			if idx != nil {
+				l = int(idx[i])
+			}
+			last[i] = el[l] * sn[i]
+		}
+		vmath.Atan2(last, last, cs)
 	}
 }
 
@@ -167,6 +214,15 @@ func ncpValues(g, h, e, sn, cs []float64, K int) {
 // (dg'/dx)/g', dgds[k*m+i] = dg/ds_k and dlgds[k*m+i] = (dg'/ds_k)/g'
 // (ncpSlopes, with the last two divided by g' as the coupling layer keeps
 // them). dgds may be e.
+//
+// With q = 1/(c^2 + (e n)^2), so that h' = 1/(c^2/e + e n^2) = e q, one
+// division per component gives
+//
+//	dh'/dx  = -(e - 1/e) n c h'^2 = -(e^2 - 1) n c h' q,
+//	dh'/ds  = (c^2/e - e n^2) h'^2 = (c^2 - (e n)^2) h' q;
+//
+// for scales beyond ncpScaleLimit, where (e n)^2 could overflow, the
+// forms of ncpSlopes are used.
 func ncpSlopesBatch(dg, dlg, dgds, dlgds, e, sn, cs []float64, K int) {
 	m := len(dg)
 	kk := 1 / float64(K)
@@ -174,27 +230,45 @@ func ncpSlopesBatch(dg, dlg, dgds, dlgds, e, sn, cs []float64, K int) {
 	e, dgds, dlgds = e[:K*m], dgds[:K*m], dlgds[:K*m]
 	for i := range dg {
 		n, c := sn[i], cs[i]
-		c2, n2, sx := c*c, n*n, 2*n*c
+		c2, nc, sx := c*c, n*c, 2*n*c
 		var g1, g2 float64
 		for k := range K {
 			j := k*m + i
 			ek := e[j]
-			ie := 1 / ek
-			a, b := c2*ie, ek*n2
-			d := 1 / (a + b) // h'
-			d2 := d * d
+			var d, ddg, dds float64
+			if ek < ncpScaleLimit && ek > 1/ncpScaleLimit {
+				en := ek * n
+				en2 := en * en
+				q := 1 / (c2 + en2)
+				d = ek * q // h'
+				dq := d * q
+				ddg = (ek*ek - 1) * nc * dq
+				dds = (c2 - en2) * dq
+			} else {
+				ie := 1 / ek
+				a, b := c2*ie, ek*n*n
+				d = 1 / (a + b)
+				d2 := d * d
+				ddg = (ek - ie) * nc * d2
+				dds = (a - b) * d2
+			}
 			g1 += d
-			g2 -= (ek - ie) * n * c * d2
+			g2 -= ddg
 			dgds[j] = kk * sx * d
-			dlgds[j] = kk * (a - b) * d2
+			dlgds[j] = kk * dds
 		}
 		g1, g2 = kk*g1, kk*g2
+		inv := 1 / g1
 		for k := range K {
-			dlgds[k*m+i] /= g1
+			dlgds[k*m+i] *= inv
 		}
-		dg[i], dlg[i] = g1, g2/g1
+		dg[i], dlg[i] = g1, g2*inv
 	}
 }
+
+// ncpScaleLimit bounds the scales e = exp(s) for which ncpSlopesBatch uses
+// one division: (e n)^2 stays finite for e < 2^500.
+const ncpScaleLimit = 0x1p500
 
 // ncpInverseBatch solves g_i(x[i]) = v[i] for m = len(x) angles with
 // v[i] in [0, 2pi), the scales e (K*m, k-major) and the mean log-scales
@@ -236,20 +310,16 @@ func ncpInverseBatch(x, v, sMean, e []float64, K, maxIter int, lo, hi, sn, cs, h
 			sn[j] = 0.5 * x[i]
 		}
 		vmath.Sincos(sn, cs, sn)
-		for k := range K {
-			hk, ek := h[k*mu:(k+1)*mu], e[k*m:(k+1)*m]
-			for j, i := range active {
-				hk[j] = ek[i] * sn[j]
-			}
-			vmath.Atan2(hk, hk, cs)
-		}
+		ncpPairAngles(h, e, sn, cs, K, mu, active)
 		kept := 0
 		for j, i := range active {
 			n, c := sn[j], cs[j]
 			c2, n2 := c*c, n*n
 			var sum, dsum float64
-			for k := range K {
+			for k := range (K + 1) / 2 {
 				sum += h[k*mu+j]
+			}
+			for k := range K {
 				ek := e[k*m+int(i)]
 				dsum += 1 / (c2/ek + ek*n2)
 			}
