@@ -13,11 +13,11 @@ import (
 // Flow is a normalizing flow x = T(z) = T_{n-1}(...T_0(z)) on samples of
 // Size real numbers, with base distribution Base and architecture Config.
 //
-// Sample, SampleScore and LogProb keep per-worker tapes inside the Flow,
-// built on first use; concurrent calls on one Flow are safe and are
-// serialized on an internal lock (each call is already parallel over its
-// batch). Layers and Size must not change after the first call. A Flow
-// must not be copied after first use.
+// Sample, SampleScore, SampleBase, BaseScore and LogProb keep per-worker
+// tapes and scratch inside the Flow, built on first use; concurrent calls
+// on one Flow are safe and are serialized on an internal lock (each call
+// is already parallel over its batch). Base, Layers and Size must not
+// change after the first call. A Flow must not be copied after first use.
 type Flow[T nn.Float] struct {
 	Config Config
 	Base   Base
@@ -26,11 +26,26 @@ type Flow[T nn.Float] struct {
 
 	mu sync.Mutex
 	ws *workspace[T]
+	// z64 is the float64 scratch of SampleBase.
+	z64 []float64
 }
 
-// NewFlow returns the flow of the given layers. It panics if a layer's
-// Size differs from size.
+// NewFlow returns the flow of the given layers on samples of size real
+// numbers with base distribution base. It panics if base is nil, if a
+// layer's Size differs from size, or if base is a PlaquetteBase on
+// another number of links.
 func NewFlow[T nn.Float](cfg Config, base Base, size int, layers []Layer[T]) *Flow[T] {
+	if base == nil {
+		panic("flow: NewFlow: nil base")
+	}
+	if pb, ok := base.(PlaquetteBase); ok {
+		if pb.Proposal == nil {
+			panic("flow: NewFlow: PlaquetteBase with a nil proposal")
+		}
+		if n := 2 * pb.Proposal.Geometry().V; n != size {
+			panic(fmt.Sprintf("flow: NewFlow: plaquette base on %d links, want size %d", n, size))
+		}
+	}
 	for l, layer := range layers {
 		if layer.Size() != size {
 			panic(fmt.Sprintf("flow: NewFlow: layer %d has size %d, want %d", l, layer.Size(), size))
@@ -73,12 +88,21 @@ func (f *Flow[T]) SetParams(src []T) {
 }
 
 // SampleBase fills z (B samples back to back) with draws from the base
-// distribution, serially from rng in sample order: the z of Sample.
+// distribution, serially from rng in sample order (Base.SampleTo per
+// sample): the z of Sample. It does not allocate after its first call.
 func (f *Flow[T]) SampleBase(rng *rand.Rand, z []T) {
-	if f.Size <= 0 || len(z)%f.Size != 0 {
-		panic(fmt.Sprintf("flow: SampleBase: len(z)=%d, want a multiple of Size=%d", len(z), f.Size))
+	n := f.Size
+	if n <= 0 || len(z)%n != 0 {
+		panic(fmt.Sprintf("flow: SampleBase: len(z)=%d, want a multiple of Size=%d", len(z), n))
 	}
-	drawBase(f.Base, rng, z)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.z64) != 2*n {
+		f.z64 = baseScratch(n)
+	}
+	for i := 0; i < len(z); i += n {
+		drawBase(f.Base, rng, z[i:i+n], f.z64)
+	}
 }
 
 // Sample draws len(logq) samples x = T(z) into x (len(logq)*Size numbers)
@@ -91,7 +115,7 @@ func (f *Flow[T]) SampleBase(rng *rand.Rand, z []T) {
 func (f *Flow[T]) Sample(rng *rand.Rand, x []T, logq []float64, workers int) {
 	f.checkBatch("Sample", x, logq)
 	f.SampleBase(rng, x)
-	f.run(workers, x, nil, logq, false)
+	f.run(workers, x, nil, logq, len(logq), runForward)
 }
 
 // SampleScore is Sample that also writes s = d log q(x)/dx for each sample
@@ -103,7 +127,7 @@ func (f *Flow[T]) SampleScore(rng *rand.Rand, x, s []T, logq []float64, workers 
 		panic(fmt.Sprintf("flow: SampleScore: len(s)=%d, want len(x)=%d", len(s), len(x)))
 	}
 	f.SampleBase(rng, x)
-	f.run(workers, x, s, logq, false)
+	f.run(workers, x, s, logq, len(logq), runForward)
 }
 
 // LogProb writes log q(x) for the len(logq) samples in x, through the
@@ -113,7 +137,7 @@ func (f *Flow[T]) SampleScore(rng *rand.Rand, x, s []T, logq []float64, workers 
 // first failing sample.
 func (f *Flow[T]) LogProb(logq []float64, x []T, workers int) error {
 	f.checkBatch("LogProb", x, logq)
-	return f.run(workers, x, nil, logq, true)
+	return f.run(workers, x, nil, logq, len(logq), runInverse)
 }
 
 func (f *Flow[T]) checkBatch(op string, x []T, logq []float64) {
@@ -125,28 +149,40 @@ func (f *Flow[T]) checkBatch(op string, x []T, logq []float64) {
 	}
 }
 
-// workspace is the per-worker state of Sample, SampleScore and LogProb and
-// the arguments of the call in progress (read by the cached closures, so
-// that a call allocates nothing).
+// workspace is the per-worker state of Sample, SampleScore, BaseScore and
+// LogProb and the arguments of the call in progress (read by the cached
+// closures, so that a call allocates nothing).
 type workspace[T nn.Float] struct {
 	workers []workerState[T]
 
-	x, s      []T
-	logq      []float64
-	forwardFn func(w, i int)
-	inverseFn func(w, i int)
+	x, s        []T
+	logq        []float64
+	forwardFn   func(w, i int)
+	inverseFn   func(w, i int)
+	baseScoreFn func(w, i int)
 }
 
 type workerState[T nn.Float] struct {
 	tapes []Tape
 	a, b  []T
+	// base is the float64 scratch of the base distribution.
+	base  []float64
 	err   error
 	errAt int
 }
 
-// run is the body of Sample, SampleScore (forward) and LogProb (inverse).
-func (f *Flow[T]) run(workers int, x, s []T, logq []float64, inverse bool) error {
-	B := len(logq)
+// runMode is what run does per sample.
+type runMode int
+
+const (
+	runForward   runMode = iota // Sample, SampleScore
+	runInverse                  // LogProb
+	runBaseScore                // BaseScore
+)
+
+// run is the body of Sample, SampleScore, LogProb and BaseScore on B
+// samples.
+func (f *Flow[T]) run(workers int, x, s []T, logq []float64, B int, mode runMode) error {
 	if B == 0 {
 		return nil
 	}
@@ -158,13 +194,16 @@ func (f *Flow[T]) run(workers int, x, s []T, logq []float64, inverse bool) error
 	defer f.mu.Unlock()
 	ws := f.workspaceFor(workers)
 	ws.x, ws.s, ws.logq = x, s, logq
-	if inverse {
-		parallelFor(B, workers, ws.inverseFn)
-	} else {
+	switch mode {
+	case runForward:
 		parallelFor(B, workers, ws.forwardFn)
+	case runInverse:
+		parallelFor(B, workers, ws.inverseFn)
+	case runBaseScore:
+		parallelFor(B, workers, ws.baseScoreFn)
 	}
 	ws.x, ws.s, ws.logq = nil, nil, nil
-	if !inverse {
+	if mode != runInverse {
 		return nil
 	}
 	var err error
@@ -190,6 +229,7 @@ func (f *Flow[T]) workspaceFor(workers int) *workspace[T] {
 		ws = &workspace[T]{}
 		ws.forwardFn = func(w, i int) { f.forwardOne(ws, w, i) }
 		ws.inverseFn = func(w, i int) { f.inverseOne(ws, w, i) }
+		ws.baseScoreFn = func(w, i int) { f.baseScoreOne(ws, w, i) }
 		f.ws = ws
 	}
 	for len(ws.workers) < workers {
@@ -197,6 +237,7 @@ func (f *Flow[T]) workspaceFor(workers int) *workspace[T] {
 			tapes: make([]Tape, len(f.Layers)),
 			a:     make([]T, f.Size),
 			b:     make([]T, f.Size),
+			base:  baseScratch(f.Size),
 		}
 		for l, layer := range f.Layers {
 			st.tapes[l] = layer.NewTape()
@@ -216,18 +257,25 @@ func (f *Flow[T]) forwardOne(ws *workspace[T], w, i int) {
 	if ws.s != nil {
 		si = ws.s[i*n : (i+1)*n]
 	}
-	ws.logq[i] = f.forwardSample(st.tapes, xi, xi, si, st.a, st.b)
+	ws.logq[i] = f.forwardSample(st.tapes, xi, xi, si, st.a, st.b, st.base)
+}
+
+// baseScoreOne writes the base score of sample i of ws.x into ws.s.
+func (f *Flow[T]) baseScoreOne(ws *workspace[T], w, i int) {
+	n := f.Size
+	scoreBase(f.Base, ws.s[i*n:(i+1)*n], ws.x[i*n:(i+1)*n], ws.workers[w].base)
 }
 
 // forwardSample maps one base sample z through the layers, recording on
 // tapes (one per layer), writes x = T(z) (x may be z) and, if s is not nil,
 // the fast-path score d log q/dx into s, and returns log q(x). a and b are
-// scratch of length Size.
-func (f *Flow[T]) forwardSample(tapes []Tape, x, z, s, a, b []T) float64 {
+// scratch of length Size, base the scratch of the base distribution
+// (baseScratch).
+func (f *Flow[T]) forwardSample(tapes []Tape, x, z, s, a, b []T, base []float64) float64 {
 	if s != nil {
-		scoreBase(f.Base, s, z)
+		scoreBase(f.Base, s, z, base)
 	}
-	lq := logBase(f.Base, z)
+	lq := logBase(f.Base, z, base)
 	copy(a, z)
 	for l, layer := range f.Layers {
 		lq -= layer.Forward(tapes[l], b, a, s)
@@ -256,5 +304,5 @@ func (f *Flow[T]) inverseOne(ws *workspace[T], w, i int) {
 		ld += d
 		a, b = b, a
 	}
-	ws.logq[i] = logBase(f.Base, a) - ld
+	ws.logq[i] = logBase(f.Base, a, st.base) - ld
 }

@@ -271,7 +271,7 @@ func (l flowTestFailLayer) Backward(_ Tape, gx, gy []float64, _ float64, _ []flo
 var errFlowTest = errors.New("test inverse failure")
 
 func TestLogProbError(t *testing.T) {
-	f := NewFlow(Config{}, Normal, 2, []Layer[float64]{flowTestFailLayer{2}, flowTestFailLayer{2}})
+	f := NewFlow(Config{}, NormalBase{}, 2, []Layer[float64]{flowTestFailLayer{2}, flowTestFailLayer{2}})
 	x := []float64{1, 0, 2, 0, -1, 0, -2, 0}
 	q := make([]float64, 4)
 	err := f.LogProb(q, x, 2)
@@ -316,6 +316,17 @@ func TestConfigValidate(t *testing.T) {
 		{"hidden", mod(TheoryPhi4, 8, func(c *Config) { c.Hidden = []int{8, 0} }), "hidden[1]"},
 		{"kernel=2", mod(TheoryPhi4, 8, func(c *Config) { c.Kernel = 2 }), "kernel"},
 		{"kernel>L", mod(TheoryPhi4, 4, func(c *Config) { c.Kernel = 5 }), "kernel"},
+		{"phi4/base=plaquettes", mod(TheoryPhi4, 8, func(c *Config) { c.Base, c.BaseBeta = BasePlaquettes, 3 }), `base "plaquettes"`},
+		{"phi4/base=uniform", mod(TheoryPhi4, 8, func(c *Config) { c.Base = BaseUniform }), `base "uniform"`},
+		{"u1/base=normal", mod(TheoryU1, 8, func(c *Config) { c.Base = BaseNormal }), `base "normal"`},
+		{"u1/base=unknown", mod(TheoryU1, 8, func(c *Config) { c.Base = "Plaquettes" }), `base "Plaquettes"`},
+		{"u1/base_beta=0", mod(TheoryU1, 8, func(c *Config) { c.Base = BasePlaquettes }), "base_beta=0"},
+		{"u1/base_beta<0", mod(TheoryU1, 8, func(c *Config) { c.Base, c.BaseBeta = BasePlaquettes, -1 }), "base_beta=-1"},
+		{"u1/base_beta=NaN", mod(TheoryU1, 8, func(c *Config) { c.Base, c.BaseBeta = BasePlaquettes, math.NaN() }), "base_beta=NaN"},
+		{"u1/base_beta=Inf", mod(TheoryU1, 8, func(c *Config) { c.Base, c.BaseBeta = BasePlaquettes, math.Inf(1) }), "base_beta=+Inf"},
+		{"u1/base_beta without plaquettes", mod(TheoryU1, 8, func(c *Config) { c.BaseBeta = 3 }), "base_beta=3"},
+		{"u1/base_mode", mod(TheoryU1, 8, func(c *Config) { c.Base, c.BaseBeta, c.BaseMode = BasePlaquettes, 3, "last" }), `base_mode "last"`},
+		{"u1/base_mode without plaquettes", mod(TheoryU1, 8, func(c *Config) { c.Base, c.BaseMode = BaseUniform, BaseModeFixed }), `base_mode "fixed"`},
 	}
 	for _, c := range cases {
 		err := c.cfg.Validate()
@@ -334,7 +345,7 @@ func TestNewDispatch(t *testing.T) {
 		theory string
 		base   Base
 		size   int
-	}{{TheoryPhi4, Normal, L * L}, {TheoryU1, Uniform, 2 * L * L}}
+	}{{TheoryPhi4, NormalBase{}, L * L}, {TheoryU1, UniformBase{}, 2 * L * L}}
 	for _, c := range cases {
 		cfg := DefaultConfig(c.theory, L)
 		f, err := New[float32](cfg, rand.New(rand.NewPCG(1, 1)))
@@ -345,28 +356,5 @@ func TestNewDispatch(t *testing.T) {
 			t.Errorf("%s: got base %v, size %d, %d layers, want %v, %d, %d",
 				c.theory, f.Base, f.Size, len(f.Layers), c.base, c.size, cfg.Layers)
 		}
-	}
-}
-
-func TestBase(t *testing.T) {
-	rng := rand.New(rand.NewPCG(26, 1))
-	z := make([]float32, 10000)
-	drawBase(Uniform, rng, z)
-	for i, v := range z {
-		if v < 0 || v >= 2*math.Pi {
-			t.Fatalf("uniform z[%d]: got %v, want in [0, 2pi)", i, v)
-		}
-	}
-	if got, want := logBase(Uniform, z[:3]), -3*math.Log(2*math.Pi); got != want {
-		t.Errorf("uniform log q0: got %v, want %v", got, want)
-	}
-	// N(0,1) density of (1, -2): exp(-5/2) / (2 pi).
-	if got, want := logBase(Normal, []float64{1, -2}), -2.5-math.Log(2*math.Pi); math.Abs(got-want) > 1e-15 {
-		t.Errorf("normal log q0: got %v, want %v", got, want)
-	}
-	s := make([]float64, 2)
-	scoreBase(Normal, s, []float64{1, -2})
-	if s[0] != -1 || s[1] != 2 {
-		t.Errorf("normal score: got %v, want [-1 2]", s)
 	}
 }

@@ -119,7 +119,7 @@ func (p *Pass[T]) inverseChunk(c int) {
 			continue
 		}
 		copy(zi, a)
-		p.logq[i] = logBase(f.Base, zi) - ld
+		p.logq[i] = logBase(f.Base, zi, ch.base) - ld
 	}
 }
 
@@ -141,7 +141,7 @@ func (p *Pass[T]) inverseBackwardChunk(c int) {
 		}
 		// log q = log q0(z) - sum_l log|det J_l|: the cotangent of z gains
 		// glogq d log q0/dz, and that of each log|det J_l| is -glogq.
-		scoreBase(f.Base, a, p.z[i*n:(i+1)*n])
+		scoreBase(f.Base, a, p.z[i*n:(i+1)*n], ch.base)
 		for k := range a {
 			a[k] *= T(gl)
 		}
@@ -169,12 +169,17 @@ func (p *Pass[T]) inverseBackwardChunk(c int) {
 }
 
 // BaseScore writes d log q0/dz of the base distribution for the samples
-// in z into dst (0 for Uniform, -z for Normal), the base term
-// g = d/dz log p_theta,0(z) - d/dz log q0(z) of the forward-KL path
-// gradient. dst may be z.
-func (f *Flow[T]) BaseScore(dst, z []T) {
+// in z into dst (0 for the uniform base, -z for the normal one, the
+// analytic score of the plaquette proposal for PlaquetteBase), the base
+// term g = d/dz log p_theta,0(z) - d/dz log q0(z) of the forward-KL path
+// gradient. dst may be z. The samples run in parallel on workers
+// goroutines (workers <= 0: GOMAXPROCS); the result does not depend on
+// workers. BaseScore does not allocate after the first call with a given
+// number of workers, except what nn.ParallelFor needs to start its
+// goroutines.
+func (f *Flow[T]) BaseScore(dst, z []T, workers int) {
 	if len(dst) != len(z) || f.Size <= 0 || len(z)%f.Size != 0 {
 		panic(fmt.Sprintf("flow: BaseScore: len(dst)=%d, len(z)=%d, want equal multiples of Size=%d", len(dst), len(z), f.Size))
 	}
-	scoreBase(f.Base, dst, z)
+	f.run(workers, z, dst, nil, len(z)/f.Size, runBaseScore)
 }

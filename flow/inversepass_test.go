@@ -57,7 +57,7 @@ func TestFlowInverseForward(t *testing.T) {
 			xi, one := make([]float64, f.Size), make([]float64, 1)
 			logPull := func(zi []float64) float64 {
 				f.Forward(fp, xi, nil, one, zi, 1)
-				return invTestLogP(xi) + logBase(f.Base, zi) - one[0]
+				return invTestLogP(xi) + f.Base.LogDensity(zi) - one[0]
 			}
 			for i := 0; i < B; i++ {
 				zi, si := z[i*f.Size:(i+1)*f.Size], s[i*f.Size:(i+1)*f.Size]
@@ -218,7 +218,7 @@ func (l invTestFailLayer) InverseBackward(_ Tape, gy, gx []float64, _ float64, _
 
 func TestFlowInverseForwardErrors(t *testing.T) {
 	t.Run("not-inverse-layer", func(t *testing.T) {
-		f := NewFlow(Config{}, Normal, 2, []Layer[float64]{invTestFailLayer{flowTestFailLayer{2}}, flowTestFailLayer{2}})
+		f := NewFlow(Config{}, NormalBase{}, 2, []Layer[float64]{invTestFailLayer{flowTestFailLayer{2}}, flowTestFailLayer{2}})
 		p := f.NewPass(1)
 		err := f.InverseForward(p, nil, []float64{1, 0}, nil, make([]float64, 1), 1)
 		if err == nil {
@@ -230,7 +230,7 @@ func TestFlowInverseForwardErrors(t *testing.T) {
 	})
 	t.Run("inverse-fails", func(t *testing.T) {
 		l := invTestFailLayer{flowTestFailLayer{2}}
-		f := NewFlow(Config{}, Normal, 2, []Layer[float64]{l, l})
+		f := NewFlow(Config{}, NormalBase{}, 2, []Layer[float64]{l, l})
 		p := f.NewPass(4)
 		x := []float64{1, 0, 2, 0, -1, 0, -2, 0}
 		q := make([]float64, 4)

@@ -49,6 +49,8 @@ const (
 
 type passChunk[T nn.Float] struct {
 	a, b, grad []T
+	// base is the float64 scratch of the base distribution.
+	base []float64
 	// err is the first error of an inverse pass in this chunk, at sample
 	// errAt.
 	err   error
@@ -80,7 +82,7 @@ func (f *Flow[T]) NewPass(batch int) *Pass[T] {
 		p.off[l+1] = p.off[l] + len(layer.Params())
 	}
 	for c := range p.chunk {
-		p.chunk[c] = passChunk[T]{a: make([]T, f.Size), b: make([]T, f.Size), grad: make([]T, p.off[len(f.Layers)])}
+		p.chunk[c] = passChunk[T]{a: make([]T, f.Size), b: make([]T, f.Size), grad: make([]T, p.off[len(f.Layers)]), base: baseScratch(f.Size)}
 	}
 	p.inv = make([]InverseLayer[T], len(f.Layers))
 	p.forwardFn = func(_, c int) { p.forwardChunk(c) }
@@ -191,7 +193,7 @@ func (p *Pass[T]) forwardChunk(c int) {
 		if p.s != nil {
 			si = p.s[i*n : (i+1)*n]
 		}
-		p.logq[i] = f.forwardSample(p.tapes[i], p.x[i*n:(i+1)*n], p.z[i*n:(i+1)*n], si, ch.a, ch.b)
+		p.logq[i] = f.forwardSample(p.tapes[i], p.x[i*n:(i+1)*n], p.z[i*n:(i+1)*n], si, ch.a, ch.b, ch.base)
 	}
 }
 
@@ -230,7 +232,7 @@ func (p *Pass[T]) backwardChunk(c int) {
 		}
 		if p.gz != nil {
 			gzi := p.gz[i*n : (i+1)*n]
-			scoreBase(f.Base, gzi, p.z[i*n:(i+1)*n])
+			scoreBase(f.Base, gzi, p.z[i*n:(i+1)*n], ch.base)
 			for k := range gzi {
 				gzi[k] = a[k] + T(gl)*gzi[k]
 			}

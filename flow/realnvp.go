@@ -56,7 +56,7 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 		c.net.InitRandom(rng)
 		layers[i] = c
 	}
-	return NewFlow(cfg, Normal, g.V, layers), nil
+	return NewFlow(cfg, NormalBase{}, g.V, layers), nil
 }
 
 // Parity returns the parity of the active sites, (x0 + x1) % 2 == Parity().

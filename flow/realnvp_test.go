@@ -159,7 +159,7 @@ func TestRealNVPLogDetFD(t *testing.T) {
 		logq := make([]float64, 1)
 		p := f.NewPass(1)
 		f.Forward(p, x, nil, logq, z, 1)
-		got := logBase(f.Base, z) - logq[0]
+		got := f.Base.LogDensity(z) - logq[0]
 		fn := func(x, z []float64) { f.Forward(p, x, nil, logq, z, 1) }
 		want := jacLogDet(jacFD(fn, f.Size, z))
 		if math.Abs(got-want) > rnvpFlowLogDetTol {
@@ -234,7 +234,7 @@ func TestRealNVPInverse(t *testing.T) {
 				for k, v := range a {
 					maxErr = math.Max(maxErr, math.Abs(v-z[i*f.Size+k]))
 				}
-				maxLd = math.Max(maxLd, math.Abs(logBase(f.Base, a)-ld-logq[i]))
+				maxLd = math.Max(maxLd, math.Abs(f.Base.LogDensity(a)-ld-logq[i]))
 			}
 			t.Logf("inverse error %.3g, log q error %.3g", maxErr, maxLd)
 			if maxErr > rnvpInverseTol {

@@ -30,11 +30,39 @@ const (
 	u1Float32Tol = 1e-4
 )
 
-// newU1TestFlow returns a float64 U(1) flow with random weights.
+// newU1TestFlow returns a float64 U(1) flow with random weights and the
+// uniform base.
 func newU1TestFlow(t testing.TB, seed uint64, L, layers, K int) *Flow[float64] {
+	t.Helper()
+	return newU1TestFlowBase(t, seed, L, layers, K, u1TestBase{})
+}
+
+// u1TestBase is a base distribution of the U(1) flow tests: Config.Base,
+// BaseBeta and BaseMode.
+type u1TestBase struct {
+	base, mode string
+	beta       float64
+}
+
+func (b u1TestBase) String() string {
+	if b.base != BasePlaquettes {
+		return "base=uniform"
+	}
+	return fmt.Sprintf("base=plaquettes/%s/beta=%g", b.mode, b.beta)
+}
+
+// u1TestBases returns the bases the U(1) flow's derivative and precision
+// tests run with: uniform, and the plaquette base in both modes.
+func u1TestBases() []u1TestBase {
+	return []u1TestBase{{}, {BasePlaquettes, BaseModeRandom, 2}, {BasePlaquettes, BaseModeFixed, 2}}
+}
+
+// newU1TestFlowBase is newU1TestFlow with the base b.
+func newU1TestFlowBase(t testing.TB, seed uint64, L, layers, K int, b u1TestBase) *Flow[float64] {
 	t.Helper()
 	cfg := DefaultConfig(TheoryU1, L)
 	cfg.Layers, cfg.Mixtures = layers, K
+	cfg.Base, cfg.BaseMode, cfg.BaseBeta = b.base, b.mode, b.beta
 	rng := rand.New(rand.NewPCG(seed, 1))
 	f, err := NewU1Flow[float64](cfg, rng)
 	if err != nil {
@@ -95,7 +123,7 @@ func TestNewU1Flow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Base != Uniform || f.Size != 2*64 || len(f.Layers) != 24 {
+	if f.Base != (UniformBase{}) || f.Size != 2*64 || len(f.Layers) != 24 {
 		t.Errorf("got base %v, size %d, %d layers, want uniform, 128, 24", f.Base, f.Size, len(f.Layers))
 	}
 	// Conditioner [2, 8, 8, 7] with 3x3 kernels, weights and biases.
@@ -192,27 +220,31 @@ func TestU1FlowLogDetFD(t *testing.T) {
 // TestU1FlowSampleScoreFD checks the fast-path score of a whole U(1) flow
 // against finite differences of LogProb (the drop-in path).
 func TestU1FlowSampleScoreFD(t *testing.T) {
-	const L, B = 4, 2
-	f := newU1TestFlow(t, 34, L, 8, 3)
-	x := make([]float64, B*f.Size)
-	s := make([]float64, B*f.Size)
-	logq := make([]float64, B)
-	f.SampleScore(rand.New(rand.NewPCG(34, 1)), x, s, logq, 2)
-	one := make([]float64, 1)
-	logProb := func(xi []float64) float64 {
-		if err := f.LogProb(one, xi, 1); err != nil {
-			t.Fatal(err)
-		}
-		return one[0]
-	}
-	for i := range B {
-		xi, si := x[i*f.Size:(i+1)*f.Size], s[i*f.Size:(i+1)*f.Size]
-		want := jacGradFD(logProb, xi, nil)
-		e := jacMaxRel(si, want, nil, 1)
-		if e > u1FDTol {
-			t.Errorf("sample %d: d log q/dx: got max relative error %.3g, want < %g", i, e, u1FDTol)
-		}
-		t.Logf("sample %d: max relative error %.3g", i, e)
+	for _, base := range u1TestBases() {
+		t.Run(base.String(), func(t *testing.T) {
+			const L, B = 4, 2
+			f := newU1TestFlowBase(t, 34, L, 8, 3, base)
+			x := make([]float64, B*f.Size)
+			s := make([]float64, B*f.Size)
+			logq := make([]float64, B)
+			f.SampleScore(rand.New(rand.NewPCG(34, 1)), x, s, logq, 2)
+			one := make([]float64, 1)
+			logProb := func(xi []float64) float64 {
+				if err := f.LogProb(one, xi, 1); err != nil {
+					t.Fatal(err)
+				}
+				return one[0]
+			}
+			for i := range B {
+				xi, si := x[i*f.Size:(i+1)*f.Size], s[i*f.Size:(i+1)*f.Size]
+				want := jacGradFD(logProb, xi, nil)
+				e := jacMaxRel(si, want, nil, 1)
+				if e > u1FDTol {
+					t.Errorf("sample %d: d log q/dx: got max relative error %.3g, want < %g", i, e, u1FDTol)
+				}
+				t.Logf("sample %d: max relative error %.3g", i, e)
+			}
+		})
 	}
 }
 
@@ -221,55 +253,59 @@ func TestU1FlowSampleScoreFD(t *testing.T) {
 // differences of gx . x + glogq . log q, with x unwrapped around the
 // unperturbed sample.
 func TestU1FlowBackwardFD(t *testing.T) {
-	const L, layers, B = 4, 4, 2
-	f := newU1TestFlow(t, 39, L, layers, 3)
-	rng := rand.New(rand.NewPCG(39, 1))
-	n := B * f.Size
-	z := make([]float64, n)
-	gauge.RandomLinksTo(z, rng)
-	gx := jacNormal(rng, n, 1)
-	glogq := jacNormal(rng, B, 1)
-	p := f.NewPass(B)
-	x0, x, logq := make([]float64, n), make([]float64, n), make([]float64, B)
-	f.Forward(p, x0, nil, logq, z, 1)
-	loss := func(z []float64) float64 {
-		f.Forward(p, x, nil, logq, z, 1)
-		var v float64
-		for k := range x {
-			v += gx[k] * (x0[k] + u1Diff(x[k], x0[k]))
-		}
-		for i := range logq {
-			v += glogq[i] * logq[i]
-		}
-		return v
-	}
-	loss(z)
-	gz := make([]float64, n)
-	grad := make([]float64, f.NumParams())
-	f.Backward(p, gz, gx, glogq, grad, 2)
+	for _, base := range u1TestBases() {
+		t.Run(base.String(), func(t *testing.T) {
+			const L, layers, B = 4, 4, 2
+			f := newU1TestFlowBase(t, 39, L, layers, 3, base)
+			rng := rand.New(rand.NewPCG(39, 1))
+			n := B * f.Size
+			z := make([]float64, n)
+			gauge.RandomLinksTo(z, rng)
+			gx := jacNormal(rng, n, 1)
+			glogq := jacNormal(rng, B, 1)
+			p := f.NewPass(B)
+			x0, x, logq := make([]float64, n), make([]float64, n), make([]float64, B)
+			f.Forward(p, x0, nil, logq, z, 1)
+			loss := func(z []float64) float64 {
+				f.Forward(p, x, nil, logq, z, 1)
+				var v float64
+				for k := range x {
+					v += gx[k] * (x0[k] + u1Diff(x[k], x0[k]))
+				}
+				for i := range logq {
+					v += glogq[i] * logq[i]
+				}
+				return v
+			}
+			loss(z)
+			gz := make([]float64, n)
+			grad := make([]float64, f.NumParams())
+			f.Backward(p, gz, gx, glogq, grad, 2)
 
-	wantGz := jacGradFD(loss, z, nil)
-	e := jacMaxRel(gz, wantGz, nil, 1)
-	if e > u1FDTol {
-		t.Errorf("gz: got max relative error %.3g, want < %g", e, u1FDTol)
-	}
-	t.Logf("gz: max relative error %.3g", e)
+			wantGz := jacGradFD(loss, z, nil)
+			e := jacMaxRel(gz, wantGz, nil, 1)
+			if e > u1FDTol {
+				t.Errorf("gz: got max relative error %.3g, want < %g", e, u1FDTol)
+			}
+			t.Logf("gz: max relative error %.3g", e)
 
-	theta := make([]float64, f.NumParams())
-	f.GetParams(theta)
-	ploss := func(q []float64) float64 {
-		f.SetParams(q)
-		v := loss(z)
-		f.SetParams(theta)
-		return v
+			theta := make([]float64, f.NumParams())
+			f.GetParams(theta)
+			ploss := func(q []float64) float64 {
+				f.SetParams(q)
+				v := loss(z)
+				f.SetParams(theta)
+				return v
+			}
+			idx := jacSubset(rng, len(theta), 400)
+			wantGrad := jacGradFD(ploss, theta, idx)
+			e = jacMaxRel(grad, wantGrad, idx, 1)
+			if e > u1FDTol {
+				t.Errorf("grad: got max relative error %.3g, want < %g", e, u1FDTol)
+			}
+			t.Logf("grad: max relative error %.3g over %d of %d params", e, len(idx), len(theta))
+		})
 	}
-	idx := jacSubset(rng, len(theta), 400)
-	wantGrad := jacGradFD(ploss, theta, idx)
-	e = jacMaxRel(grad, wantGrad, idx, 1)
-	if e > u1FDTol {
-		t.Errorf("grad: got max relative error %.3g, want < %g", e, u1FDTol)
-	}
-	t.Logf("grad: max relative error %.3g over %d of %d params", e, len(idx), len(theta))
 }
 
 // TestU1FlowInverseScoreFD checks the pullback score of Flow.InverseForward
@@ -324,67 +360,71 @@ func TestU1FlowInverseScoreFD(t *testing.T) {
 // parameters, with z unwrapped around the unperturbed base samples; with
 // gz = nil and glogq = 1 it must give the fast-path score d log q/dx.
 func TestU1FlowInverseBackwardFD(t *testing.T) {
-	const L, layers, B = 4, 4, 2
-	f := newU1TestFlow(t, 41, L, layers, 3)
-	rng := rand.New(rand.NewPCG(41, 1))
-	n := B * f.Size
-	x, sq, logq0 := make([]float64, n), make([]float64, n), make([]float64, B)
-	f.SampleScore(rand.New(rand.NewPCG(41, 2)), x, sq, logq0, 2)
-	gz := jacNormal(rng, n, 1)
-	glogq := jacNormal(rng, B, 1)
-	p := f.NewPass(B)
-	z0, z, logq := make([]float64, n), make([]float64, n), make([]float64, B)
-	if err := f.InverseForward(p, z0, x, nil, logq, 1); err != nil {
-		t.Fatal(err)
-	}
-	loss := func(x []float64) float64 {
-		if err := f.InverseForward(p, z, x, nil, logq, 1); err != nil {
-			t.Fatal(err)
-		}
-		var v float64
-		for k := range z {
-			v += gz[k] * (z0[k] + u1Diff(z[k], z0[k]))
-		}
-		for i := range logq {
-			v += glogq[i] * logq[i]
-		}
-		return v
-	}
-	loss(x)
-	gx := make([]float64, n)
-	grad := make([]float64, f.NumParams())
-	f.InverseBackward(p, gx, gz, glogq, grad, 2)
+	for _, base := range u1TestBases() {
+		t.Run(base.String(), func(t *testing.T) {
+			const L, layers, B = 4, 4, 2
+			f := newU1TestFlowBase(t, 41, L, layers, 3, base)
+			rng := rand.New(rand.NewPCG(41, 1))
+			n := B * f.Size
+			x, sq, logq0 := make([]float64, n), make([]float64, n), make([]float64, B)
+			f.SampleScore(rand.New(rand.NewPCG(41, 2)), x, sq, logq0, 2)
+			gz := jacNormal(rng, n, 1)
+			glogq := jacNormal(rng, B, 1)
+			p := f.NewPass(B)
+			z0, z, logq := make([]float64, n), make([]float64, n), make([]float64, B)
+			if err := f.InverseForward(p, z0, x, nil, logq, 1); err != nil {
+				t.Fatal(err)
+			}
+			loss := func(x []float64) float64 {
+				if err := f.InverseForward(p, z, x, nil, logq, 1); err != nil {
+					t.Fatal(err)
+				}
+				var v float64
+				for k := range z {
+					v += gz[k] * (z0[k] + u1Diff(z[k], z0[k]))
+				}
+				for i := range logq {
+					v += glogq[i] * logq[i]
+				}
+				return v
+			}
+			loss(x)
+			gx := make([]float64, n)
+			grad := make([]float64, f.NumParams())
+			f.InverseBackward(p, gx, gz, glogq, grad, 2)
 
-	wantGx := jacGradFD(loss, x, nil)
-	e := jacMaxRel(gx, wantGx, nil, 1)
-	if e > u1FDTol {
-		t.Errorf("gx: got max relative error %.3g, want < %g", e, u1FDTol)
-	}
-	t.Logf("gx: max relative error %.3g", e)
+			wantGx := jacGradFD(loss, x, nil)
+			e := jacMaxRel(gx, wantGx, nil, 1)
+			if e > u1FDTol {
+				t.Errorf("gx: got max relative error %.3g, want < %g", e, u1FDTol)
+			}
+			t.Logf("gx: max relative error %.3g", e)
 
-	theta := make([]float64, f.NumParams())
-	f.GetParams(theta)
-	ploss := func(q []float64) float64 {
-		f.SetParams(q)
-		v := loss(x)
-		f.SetParams(theta)
-		return v
-	}
-	idx := jacSubset(rng, len(theta), 400)
-	wantGrad := jacGradFD(ploss, theta, idx)
-	e = jacMaxRel(grad, wantGrad, idx, 1)
-	if e > u1FDTol {
-		t.Errorf("grad: got max relative error %.3g, want < %g", e, u1FDTol)
-	}
-	t.Logf("grad: max relative error %.3g over %d of %d params", e, len(idx), len(theta))
+			theta := make([]float64, f.NumParams())
+			f.GetParams(theta)
+			ploss := func(q []float64) float64 {
+				f.SetParams(q)
+				v := loss(x)
+				f.SetParams(theta)
+				return v
+			}
+			idx := jacSubset(rng, len(theta), 400)
+			wantGrad := jacGradFD(ploss, theta, idx)
+			e = jacMaxRel(grad, wantGrad, idx, 1)
+			if e > u1FDTol {
+				t.Errorf("grad: got max relative error %.3g, want < %g", e, u1FDTol)
+			}
+			t.Logf("grad: max relative error %.3g over %d of %d params", e, len(idx), len(theta))
 
-	loss(x)
-	f.InverseBackward(p, gx, nil, []float64{1, 1}, nil, 1)
-	e = jacMaxRel(gx, sq, nil, 1)
-	if e > 1e-9 {
-		t.Errorf("d log q/dx: got max relative difference %.3g from SampleScore's, want < 1e-9", e)
+			loss(x)
+			f.InverseBackward(p, gx, nil, []float64{1, 1}, nil, 1)
+			e = jacMaxRel(gx, sq, nil, 1)
+			if e > 1e-9 {
+				t.Errorf("d log q/dx: got max relative difference %.3g from SampleScore's, want < 1e-9", e)
+			}
+			t.Logf("d log q/dx vs SampleScore: max relative difference %.3g", e)
+		})
 	}
-	t.Logf("d log q/dx vs SampleScore: max relative difference %.3g", e)
 }
 
 func TestU1FlowGaugeEquivariance(t *testing.T) {
@@ -419,47 +459,51 @@ func TestU1FlowGaugeEquivariance(t *testing.T) {
 }
 
 func TestU1FlowFloat32(t *testing.T) {
-	const L, B = 8, 4
-	f64 := newU1TestFlow(t, 36, L, 16, 3)
-	f32, err := NewU1Flow[float32](f64.Config, rand.New(rand.NewPCG(0, 0)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	theta := make([]float64, f64.NumParams())
-	f64.GetParams(theta)
-	theta32 := make([]float32, len(theta))
-	for i, v := range theta {
-		theta32[i] = float32(v)
-		theta[i] = float64(theta32[i])
-	}
-	f32.SetParams(theta32)
-	f64.SetParams(theta)
+	for _, base := range u1TestBases() {
+		t.Run(base.String(), func(t *testing.T) {
+			const L, B = 8, 4
+			f64 := newU1TestFlowBase(t, 36, L, 16, 3, base)
+			f32, err := NewU1Flow[float32](f64.Config, rand.New(rand.NewPCG(0, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			theta := make([]float64, f64.NumParams())
+			f64.GetParams(theta)
+			theta32 := make([]float32, len(theta))
+			for i, v := range theta {
+				theta32[i] = float32(v)
+				theta[i] = float64(theta32[i])
+			}
+			f32.SetParams(theta32)
+			f64.SetParams(theta)
 
-	n := B * f64.Size
-	x64, s64, q64 := make([]float64, n), make([]float64, n), make([]float64, B)
-	x32, s32, q32 := make([]float32, n), make([]float32, n), make([]float64, B)
-	f64.SampleScore(rand.New(rand.NewPCG(36, 1)), x64, s64, q64, 2)
-	f32.SampleScore(rand.New(rand.NewPCG(36, 1)), x32, s32, q32, 2)
-	x32as64 := make([]float64, n)
-	s32as64 := make([]float64, n)
-	for i := range x32 {
-		x32as64[i], s32as64[i] = float64(x32[i]), float64(s32[i])
+			n := B * f64.Size
+			x64, s64, q64 := make([]float64, n), make([]float64, n), make([]float64, B)
+			x32, s32, q32 := make([]float32, n), make([]float32, n), make([]float64, B)
+			f64.SampleScore(rand.New(rand.NewPCG(36, 1)), x64, s64, q64, 2)
+			f32.SampleScore(rand.New(rand.NewPCG(36, 1)), x32, s32, q32, 2)
+			x32as64 := make([]float64, n)
+			s32as64 := make([]float64, n)
+			for i := range x32 {
+				x32as64[i], s32as64[i] = float64(x32[i]), float64(s32[i])
+			}
+			check := func(name string, e float64) {
+				t.Helper()
+				if e > u1Float32Tol {
+					t.Errorf("%s: float32 vs float64: got max error %.3g, want < %g", name, e, u1Float32Tol)
+				}
+				t.Logf("%s: max error %.3g", name, e)
+			}
+			check("x (mod 2pi)", u1MaxDiff(x32as64, x64))
+			check("s (relative)", jacMaxRel(s32as64, s64, nil, 1))
+			check("logq (relative)", jacMaxRel(q32, q64, nil, 1))
+			lp := make([]float64, B)
+			if err := f32.LogProb(lp, x32, 2); err != nil {
+				t.Fatal(err)
+			}
+			check("LogProb (relative)", jacMaxRel(lp, q64, nil, 1))
+		})
 	}
-	check := func(name string, e float64) {
-		t.Helper()
-		if e > u1Float32Tol {
-			t.Errorf("%s: float32 vs float64: got max error %.3g, want < %g", name, e, u1Float32Tol)
-		}
-		t.Logf("%s: max error %.3g", name, e)
-	}
-	check("x (mod 2pi)", u1MaxDiff(x32as64, x64))
-	check("s (relative)", jacMaxRel(s32as64, s64, nil, 1))
-	check("logq (relative)", jacMaxRel(q32, q64, nil, 1))
-	lp := make([]float64, B)
-	if err := f32.LogProb(lp, x32, 2); err != nil {
-		t.Fatal(err)
-	}
-	check("LogProb (relative)", jacMaxRel(lp, q64, nil, 1))
 }
 
 // benchU1 times f(b, flow, x, logq) per batch of the published L=16

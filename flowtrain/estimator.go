@@ -364,7 +364,7 @@ func (e *Estimator[T]) forward(data []float64) (float64, error) {
 		f.Backward(e.p2, e.g, e.u, e.glogq, nil, w)
 	case FastPath:
 		// g = d/dz log p_theta,0(z) - d log q0/dz.
-		f.BaseScore(e.u, e.z)
+		f.BaseScore(e.u, e.z, w)
 		for k, v := range e.u {
 			e.g[k] -= v
 		}

@@ -652,7 +652,7 @@ func (l estTestLayer) Inverse(_ flow.Tape, x, y []float64) (float64, error) {
 }
 
 func TestNewEstimatorErrors(t *testing.T) {
-	f := flow.NewFlow(flow.Config{}, flow.Normal, 16, []flow.Layer[float64]{estTestLayer{16}})
+	f := flow.NewFlow(flow.Config{}, flow.NormalBase{}, 16, []flow.Layer[float64]{estTestLayer{16}})
 	act := lattice.NewPhi4Standard(lattice.NewGeometry(4), 1, 0)
 	for _, obj := range objectives {
 		for _, gt := range gradients {
