@@ -16,6 +16,12 @@ import (
 )
 
 const (
+	// baseIdentityTol is the tolerance of an identity-initialized flow
+	// against its base: x = z modulo 2pi and log q(x) = log q0(x), absolute.
+	// Each NCP layer with s = t = 0 maps an angle to itself up to a few
+	// rounding units (2 atan2(sin(x/2), cos(x/2))), and its log g' is a
+	// rounding-level log(1 + O(1e-16)) per active plaquette.
+	baseIdentityTol = 1e-12
 	// baseNormSigmas is the number of standard errors allowed between the
 	// importance-sampling estimate of Z and the exact value.
 	baseNormSigmas = 4.5
@@ -153,6 +159,144 @@ func TestPlaquetteBaseNormalized(t *testing.T) {
 	}
 }
 
+// identityCases are flows of every base with Init = InitIdentity.
+func identityCases() []struct {
+	name string
+	cfg  Config
+} {
+	u1 := DefaultConfig(TheoryU1, 8)
+	u1.Layers, u1.Mixtures = 8, 3
+	phi4 := DefaultConfig(TheoryPhi4, 8)
+	phi4.Layers = 8
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"u1/uniform", u1},
+		{"u1/plaquettes/random", plaquetteConfig(8, 8, 3, 3, BaseModeRandom)},
+		{"u1/plaquettes/fixed", plaquetteConfig(8, 8, 3, 3, BaseModeFixed)},
+		{"phi4/normal", phi4},
+	}
+	for i := range cases {
+		cases[i].cfg.Init = InitIdentity
+	}
+	return cases
+}
+
+// TestIdentityInit checks that a flow with Init = InitIdentity is its
+// base: x = z, log q(x) = log q0(x) and the fast-path score is the base
+// score, to rounding, so that with the plaquette base its
+// independence-Metropolis acceptance is the proposal's. The same config
+// with the default initialization is not the identity.
+func TestIdentityInit(t *testing.T) {
+	const B = 6
+	for _, c := range identityCases() {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := New[float64](c.cfg, rand.New(rand.NewPCG(28, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := B * f.Size
+			z, x, s, logq := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, B)
+			f.SampleBase(rand.New(rand.NewPCG(28, 2)), z)
+			f.SampleScore(rand.New(rand.NewPCG(28, 2)), x, s, logq, 2)
+			wantS := make([]float64, n)
+			f.BaseScore(wantS, x, 2)
+			angles := c.cfg.Theory == TheoryU1
+			var dx, dq, ds float64
+			for i := range B {
+				xi := x[i*f.Size : (i+1)*f.Size]
+				dq = math.Max(dq, math.Abs(logq[i]-f.Base.LogDensity(xi)))
+			}
+			for k := range x {
+				d := math.Abs(x[k] - z[k])
+				if angles {
+					d = math.Abs(u1Diff(x[k], z[k]))
+				}
+				dx = math.Max(dx, d)
+				ds = math.Max(ds, math.Abs(s[k]-wantS[k]))
+			}
+			t.Logf("max |x - z| %.3g, |log q - log q0| %.3g, |s - s0| %.3g", dx, dq, ds)
+			if dx > baseIdentityTol || dq > baseIdentityTol || ds > baseIdentityTol*math.Max(1, c.cfg.BaseBeta) {
+				t.Errorf("got max |x - z| = %.3g, |log q - log q0(x)| = %.3g, |s - d log q0/dx| = %.3g, want < %g",
+					dx, dq, ds, baseIdentityTol)
+			}
+			// The random initialization is not the identity.
+			rc := c.cfg
+			rc.Init = InitRandom
+			r, err := New[float64](rc, rand.New(rand.NewPCG(28, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Sample(rand.New(rand.NewPCG(28, 2)), x, logq, 2)
+			if d := math.Abs(logq[0] - r.Base.LogDensity(x[:f.Size])); d < 1e-3 {
+				t.Errorf("random init: got |log q - log q0(x)| = %.3g, want a flow away from the identity", d)
+			}
+		})
+	}
+}
+
+// TestIdentityInitGradient checks that training can leave the identity:
+// the reverse-KL gradient of an identity-initialized flow (standard
+// estimator, through Backward) is not zero in any layer, and lies in the
+// last convolution of each conditioner (the earlier ones see a zero
+// cotangent through the zero weights).
+func TestIdentityInitGradient(t *testing.T) {
+	const B = 4
+	for _, c := range identityCases() {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := New[float64](c.cfg, rand.New(rand.NewPCG(29, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var act lattice.Action
+			g := lattice.NewGeometry(c.cfg.L)
+			if c.cfg.Theory == TheoryU1 {
+				act = gauge.WilsonAction{Geom: g, Beta: 3}
+			} else {
+				act = lattice.NewPhi4Standard(g, -4, 8)
+			}
+			n := B * f.Size
+			z, x, logq := make([]float64, n), make([]float64, n), make([]float64, B)
+			f.SampleBase(rand.New(rand.NewPCG(29, 2)), z)
+			p := f.NewPass(B)
+			f.Forward(p, x, nil, logq, z, 1)
+			gx, glogq := make([]float64, n), make([]float64, B)
+			for i := range B {
+				act.ForceTo(gx[i*f.Size:(i+1)*f.Size], x[i*f.Size:(i+1)*f.Size])
+				glogq[i] = 1
+			}
+			grad := make([]float64, f.NumParams())
+			f.Backward(p, nil, gx, glogq, grad, 1)
+			off := 0
+			for l, layer := range f.Layers {
+				m := len(layer.Params())
+				gl := grad[off : off+m]
+				off += m
+				var net *nn.Net[float64]
+				switch c := layer.(type) {
+				case *GaugeCoupling[float64]:
+					net = c.Net()
+				case *RealNVPCoupling[float64]:
+					net = c.Net()
+				}
+				last := net.Layers[len(net.Layers)-1]
+				lastN := len(last.W) + len(last.B)
+				var head, tail float64
+				for _, v := range gl[:m-lastN] {
+					head = math.Max(head, math.Abs(v))
+				}
+				for _, v := range gl[m-lastN:] {
+					tail = math.Max(tail, math.Abs(v))
+				}
+				if !(tail > 1e-6) || head != 0 {
+					t.Errorf("layer %d: got max |grad| %.3g on the last convolution and %.3g before it, want > 0 and 0", l, tail, head)
+				}
+			}
+		})
+	}
+}
+
 // TestPlaquetteBaseWorkers checks that a flow with the plaquette base
 // gives bit-identical samples, scores, log q and base scores for any
 // number of workers, in float64 and float32.
@@ -245,14 +389,15 @@ func testBaseNoAlloc[T nn.Float](t *testing.T, cfg Config) {
 	}
 }
 
-// TestModelBase checks that a model file keeps the base: a flow with the
-// plaquette base at beta = 3 round-trips through Save and Load, builds with
-// the same base and log q, and keeps its base beta when built at another
-// L; a file without a base (written before the field existed) has the
-// uniform base, and a file with an unknown base is refused with an error
-// naming it.
+// TestModelBase checks that a model file keeps the base and the
+// initialization: a flow with the plaquette base at beta = 3 round-trips
+// through Save and Load, builds with the same base and log q, and keeps
+// its base beta when built at another L; a file without a base (written
+// before the field existed) has the uniform base, and a file with an
+// unknown base is refused with an error naming it.
 func TestModelBase(t *testing.T) {
 	cfg := plaquetteConfig(4, 2, 2, 3, BaseModeFixed)
+	cfg.Init = InitIdentity
 	f, err := New[float64](cfg, rand.New(rand.NewPCG(32, 1)))
 	if err != nil {
 		t.Fatal(err)

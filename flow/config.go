@@ -27,6 +27,21 @@ const (
 	BaseModeFixed = "fixed"
 )
 
+// Initializations accepted in Config.Init.
+const (
+	// InitRandom draws every conditioner parameter from the PyTorch
+	// default for Conv2d (nn.Net.InitRandom), the default.
+	InitRandom = "random"
+	// InitIdentity is InitRandom with the last convolution of every
+	// conditioner zeroed, so that its outputs vanish and every coupling
+	// layer starts as the identity map: the NCP mixture with all s_k = 0 and
+	// t = 0 (U(1)), y = x exp(0) + 0 (phi^4). The untrained flow is then
+	// its base distribution, and the gradient reaches the last convolution
+	// (the hidden activations are not zero), so training leaves the
+	// identity.
+	InitIdentity = "identity"
+)
+
 // Config is the architecture of a flow. It is stored in model files, so
 // its fields are part of the file format (JSON names in the tags).
 type Config struct {
@@ -59,12 +74,16 @@ type Config struct {
 	// (also the meaning of empty) or BaseModeFixed; only with
 	// BasePlaquettes.
 	BaseMode string `json:"base_mode,omitempty"`
+	// Init is how New initializes the parameters: InitRandom (also the
+	// meaning of empty) or InitIdentity. Build overwrites them with those
+	// of the model, so Init records how a model's training started.
+	Init string `json:"init,omitempty"`
 }
 
 // DefaultConfig returns the published architecture for theory on an L x L
 // lattice: for u1, 24 layers, 6 mixture components, hidden [8, 8], kernel 3
 // (Kanwar et al.); for phi4, 16 layers, hidden [8, 8], kernel 3 (Albergo et
-// al.); Base empty (the theory's base).
+// al.); Base and Init empty (the theory's base, random initialization).
 // For an unknown theory it returns a Config that fails Validate.
 func DefaultConfig(theory string, L int) Config {
 	c := Config{Theory: theory, L: L, Hidden: []int{8, 8}, Kernel: 3}
@@ -108,7 +127,15 @@ func (c Config) Validate() error {
 	if c.Kernel < 1 || c.Kernel%2 == 0 || c.Kernel > c.L {
 		return fmt.Errorf("flow: config: kernel=%d, want an odd kernel with 1 <= kernel <= L=%d", c.Kernel, c.L)
 	}
-	return c.validateBase()
+	if err := c.validateBase(); err != nil {
+		return err
+	}
+	switch c.Init {
+	case "", InitRandom, InitIdentity:
+	default:
+		return fmt.Errorf("flow: config: init %q, want %q or %q", c.Init, InitRandom, InitIdentity)
+	}
+	return nil
 }
 
 // validateBase checks Base, BaseBeta and BaseMode.
@@ -156,12 +183,15 @@ func (c Config) BaseName() string {
 }
 
 // Canonical returns c with the defaults of its empty fields spelled out
-// (Base, BaseMode for the plaquette base) and an empty Hidden as nil, so
-// that two configs of the same architecture compare equal.
+// (Base, BaseMode for the plaquette base, Init) and an empty Hidden as
+// nil, so that two configs of the same architecture compare equal.
 func (c Config) Canonical() Config {
 	c.Base = c.BaseName()
 	if c.Base == BasePlaquettes && c.BaseMode == "" {
 		c.BaseMode = BaseModeRandom
+	}
+	if c.Init == "" {
+		c.Init = InitRandom
 	}
 	if len(c.Hidden) == 0 {
 		c.Hidden = nil
@@ -171,8 +201,9 @@ func (c Config) Canonical() Config {
 
 // New builds the flow described by cfg (NewPhi4Flow or NewU1Flow) with its
 // base distribution (NewBase) and parameters initialized from rng
-// (nn.Net.InitRandom, layer by layer in order). It returns the error of
-// cfg.Validate for an invalid cfg.
+// (nn.Net.InitRandom, layer by layer in order, and for cfg.Init =
+// InitIdentity the last convolution of each conditioner zeroed). It
+// returns the error of cfg.Validate for an invalid cfg.
 func New[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -181,4 +212,17 @@ func New[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 		return NewU1Flow[T](cfg, rng)
 	}
 	return NewPhi4Flow[T](cfg, rng)
+}
+
+// initConditioner initializes a coupling's conditioner for cfg.Init:
+// nn.Net.InitRandom from rng, then for InitIdentity the weights and biases
+// of the last convolution set to zero (the rng draws are those of
+// InitRandom, so both start the same stream of draws).
+func initConditioner[T nn.Float](cfg Config, net *nn.Net[T], rng *rand.Rand) {
+	net.InitRandom(rng)
+	if cfg.Init == InitIdentity {
+		last := &net.Layers[len(net.Layers)-1]
+		clear(last.W)
+		clear(last.B)
+	}
 }

@@ -20,9 +20,31 @@
 //   - Parameters: a flow's parameter vector is its layers' Params()
 //     concatenated in layer order (Flow.GetParams); gradients have the
 //     same layout. Model files (model.go) store it as float64.
+//   - Base distributions (Base, Config.Base): uniform on [0, 2pi) per link
+//     for U(1) (the default), N(0, 1) per site for phi^4, or for U(1) the
+//     independent-plaquette proposal of package gauge (PlaquetteBase,
+//     Config.Base = "plaquettes" at Config.BaseBeta, constraint mode
+//     Config.BaseMode): von Mises plaquettes, one plaquette fixed by the
+//     constraint, uniform Polyakov loops and gauge, so that an untrained
+//     flow already proposes with the proposal's independence-Metropolis
+//     acceptance and the layers only learn what it gets wrong. All base
+//     densities are on the flat measure (for U(1) of [0, 2pi)^(2V)), so
+//     log Z estimates from any base compare with the flat-measure log Z.
+//     Every estimator works with every base: log q0 and its score
+//     d log q0/dz, which starts the fast-path recursion, come from the
+//     Base; the base beta belongs to the architecture, so a model keeps it
+//     when it proposes at another beta.
+//   - Initialization (Config.Init): "random" (the PyTorch default for
+//     Conv2d, the default) or "identity", the same draws with the last
+//     convolution of every conditioner zeroed, so every coupling starts
+//     as the identity (NCP with s = 0 and t = 0; affine with s = t = 0) and
+//     the untrained flow is its base. The gradient at the identity reaches
+//     the last convolutions, so training leaves it.
 //   - Batches run in parallel over samples (nn.ParallelFor); base samples
 //     are drawn serially in sample order, so results do not depend on the
-//     number of workers. Training keeps the tapes of a batch in a Pass:
+//     number of workers; log q0 and the base score are evaluated per
+//     sample in the workers (a float32 flow through float64 scratch per
+//     worker). Training keeps the tapes of a batch in a Pass:
 //     Flow.Forward then Flow.Backward for the sampling direction (reverse
 //     KL), Flow.InverseForward then Flow.InverseBackward for the inverse
 //     direction from data to the base (forward KL, with the pullback score

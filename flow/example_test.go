@@ -62,3 +62,21 @@ func ExampleSave() {
 	// model file: 104008 bytes
 	// phi4 8 12960
 }
+
+// A U(1) flow on the plaquette base (the independent-plaquette proposal at
+// beta = 3) that starts as the identity: untrained, its log q is the
+// proposal's log density, so it proposes like the proposal.
+func ExamplePlaquetteBase() {
+	cfg := flow.DefaultConfig(flow.TheoryU1, 8)
+	cfg.Base, cfg.BaseBeta, cfg.Init = flow.BasePlaquettes, 3, flow.InitIdentity
+	f, err := flow.New[float64](cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	x, logq := make([]float64, f.Size), make([]float64, 1)
+	f.Sample(rand.New(rand.NewPCG(1, 2)), x, logq, 1)
+	fmt.Printf("base %v, log q = %.4f, log q0 = %.4f\n", f.Base, logq[0], f.Base.LogDensity(x))
+	// Output:
+	// base plaquettes, log q = -183.0235, log q0 = -183.0235
+}

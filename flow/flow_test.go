@@ -327,6 +327,7 @@ func TestConfigValidate(t *testing.T) {
 		{"u1/base_beta without plaquettes", mod(TheoryU1, 8, func(c *Config) { c.BaseBeta = 3 }), "base_beta=3"},
 		{"u1/base_mode", mod(TheoryU1, 8, func(c *Config) { c.Base, c.BaseBeta, c.BaseMode = BasePlaquettes, 3, "last" }), `base_mode "last"`},
 		{"u1/base_mode without plaquettes", mod(TheoryU1, 8, func(c *Config) { c.Base, c.BaseMode = BaseUniform, BaseModeFixed }), `base_mode "fixed"`},
+		{"init", mod(TheoryU1, 8, func(c *Config) { c.Init = "zero" }), `init "zero"`},
 	}
 	for _, c := range cases {
 		err := c.cfg.Validate()

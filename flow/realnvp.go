@@ -41,7 +41,8 @@ func NewRealNVPCoupling[T nn.Float](g *lattice.Geometry, parity int, hidden []in
 
 // NewPhi4Flow returns the RealNVP flow of cfg (theory phi4) with a normal
 // base: cfg.Layers couplings, layer i with active parity i%2, parameters
-// drawn by nn.Net.InitRandom from rng layer by layer.
+// drawn by nn.Net.InitRandom from rng layer by layer (for cfg.Init =
+// InitIdentity with the last convolution of each conditioner zeroed).
 func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -53,7 +54,7 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	layers := make([]Layer[T], cfg.Layers)
 	for i := range layers {
 		c := NewRealNVPCoupling[T](g, i%2, cfg.Hidden, cfg.Kernel)
-		c.net.InitRandom(rng)
+		initConditioner(cfg, c.net, rng)
 		layers[i] = c
 	}
 	return NewFlow(cfg, NormalBase{}, g.V, layers), nil

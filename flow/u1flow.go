@@ -15,7 +15,9 @@ import (
 // components and a conditioner of channels [2, cfg.Hidden...,
 // cfg.Mixtures+1] with kernel cfg.Kernel. The parameters are drawn by
 // nn.Net.InitRandom from rng (the PyTorch default initialization), layer
-// by layer in order. It returns the error of cfg.Validate for an invalid cfg (in particular if L
+// by layer in order; with cfg.Init = InitIdentity the last convolution of
+// each conditioner is then zeroed, so every layer is the identity. It
+// returns the error of cfg.Validate for an invalid cfg (in particular if L
 // is not a multiple of 4) and an error for another theory.
 func NewU1Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	if err := cfg.Validate(); err != nil {
@@ -32,7 +34,7 @@ func NewU1Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	layers := make([]Layer[T], cfg.Layers)
 	for i := range layers {
 		c := NewGaugeCoupling[T](g, i, cfg.Mixtures, cfg.Hidden, cfg.Kernel)
-		c.Net().InitRandom(rng)
+		initConditioner(cfg, c.Net(), rng)
 		layers[i] = c
 	}
 	return NewFlow(cfg, base, 2*g.V, layers), nil
