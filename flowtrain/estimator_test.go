@@ -32,6 +32,14 @@ const (
 	// estWeightNoise is the standard deviation of the noise added to the
 	// initialized weights, so tests run at random weights.
 	estWeightNoise = 0.2
+	// estFDStep is the step along a unit direction in parameter space of
+	// the central differences of the loss.
+	estFDStep = 1e-5
+	// estFDTol is the tolerance of a standard gradient projected on a unit
+	// direction against central differences of the loss, relative to the
+	// gradient norm (at least 1): truncation O(estFDStep^2) and rounding
+	// of a loss of O(100) over 2 estFDStep, both far below it.
+	estFDTol = 1e-6
 )
 
 var (
@@ -196,11 +204,24 @@ func phi4Case(t testing.TB, seed uint64) estCase {
 // forward data are samples of another U(1) flow (exact samples of a
 // different density; Wilson-action samples would need HMC).
 func u1Case(t testing.TB, seed uint64) estCase {
+	return u1BaseCase(t, seed, flow.DefaultConfig(flow.TheoryU1, 4))
+}
+
+// u1PlaquetteCase is u1Case with the plaquette base at beta = 1.5 (random
+// constraint), whose score enters every estimator but the reverse standard
+// one, away from the target's beta.
+func u1PlaquetteCase(t testing.TB, seed uint64) estCase {
 	cfg := flow.DefaultConfig(flow.TheoryU1, 4)
+	cfg.Base, cfg.BaseBeta = flow.BasePlaquettes, 1.5
+	return u1BaseCase(t, seed, cfg)
+}
+
+// u1BaseCase is u1Case with the base of cfg.
+func u1BaseCase(t testing.TB, seed uint64, cfg flow.Config) estCase {
 	cfg.Layers, cfg.Mixtures = 4, 2
 	other := newFlowAction(newTestFlow(t, cfg, seed+1000))
 	return estCase{
-		name:   "u1/L=4",
+		name:   "u1/L=4/base=" + cfg.BaseName(),
 		flow:   newTestFlow(t, cfg, seed),
 		target: gauge.WilsonAction{Geom: lattice.NewGeometry(4), Beta: 2},
 		data:   other.sample,
@@ -254,7 +275,7 @@ func relDiff(a, b []float64) float64 {
 }
 
 func testCases(t testing.TB) []estCase {
-	return []estCase{phi4Case(t, 1), u1Case(t, 2)}
+	return []estCase{phi4Case(t, 1), u1Case(t, 2), u1PlaquetteCase(t, 3)}
 }
 
 func TestParseNames(t *testing.T) {
@@ -299,6 +320,55 @@ func TestSameLoss(t *testing.T) {
 					}
 				}
 				t.Logf("loss %.6g, ESS %.3g", ref.Loss, ref.ESS)
+			})
+		}
+	}
+}
+
+// TestStandardFD checks the standard estimators against central finite
+// differences of the loss in the parameters along random unit directions,
+// on fixed samples: the same seed gives the same base draws (reverse) or
+// the same data (forward) at every parameter value.
+func TestStandardFD(t *testing.T) {
+	const directions = 3
+	for _, c := range testCases(t) {
+		for _, obj := range objectives {
+			t.Run(c.name+"/"+obj.String(), func(t *testing.T) {
+				e, err := NewEstimator(c.flow, c.target, obj, Standard, 4, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				theta := make([]float64, c.flow.NumParams())
+				c.flow.GetParams(theta)
+				defer c.flow.SetParams(theta)
+				_, grad := runEstimate(t, e, c, 5)
+				loss := func(h float64, u []float64) float64 {
+					p := make([]float64, len(theta))
+					for k := range p {
+						p[k] = theta[k] + h*u[k]
+					}
+					c.flow.SetParams(p)
+					r, _ := runEstimate(t, e, c, 5)
+					return r.Loss
+				}
+				rng := rand.New(rand.NewPCG(5, 6))
+				scale := math.Max(1, norm(grad))
+				for d := range directions {
+					u := make([]float64, len(theta))
+					for k := range u {
+						u[k] = rng.NormFloat64()
+					}
+					n := norm(u)
+					for k := range u {
+						u[k] /= n
+					}
+					fd := (loss(estFDStep, u) - loss(-estFDStep, u)) / (2 * estFDStep)
+					got := dot(grad, u)
+					if e := math.Abs(got-fd) / scale; e > estFDTol {
+						t.Errorf("direction %d: got grad . u = %.10g, want FD %.10g (error %.3g of |grad| = %.4g, want < %g)", d, got, fd, e, scale, estFDTol)
+					}
+					t.Logf("direction %d: grad . u = %.8g, FD %.8g, |grad| = %.4g", d, got, fd, scale)
+				}
 			})
 		}
 	}
