@@ -59,9 +59,11 @@ type RunParams struct {
 // Mismatch compares the parameters saved in a checkpoint (r) with those of
 // the run resuming from it (o). It returns the name of the first parameter
 // that differs, named as latflow's command-line flags (theory, L, a
-// coupling such as beta or kappa, layers, mixtures, hidden, kernel,
-// precision, objective, gradient, batch, lr, schedule, steps, clip, seed,
-// data), with the two values as text, or name == "" if none differs.
+// coupling such as beta or kappa, layers, mixtures, hidden, kernel, base,
+// base-beta, base-mode, init, precision, objective, gradient, batch, lr,
+// schedule, steps, clip, seed, data), with the two values as text, or
+// name == "" if none differs. An empty base, base mode or init equals its
+// default (flow.Config.Canonical).
 func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 	str := func(v any) string { return fmt.Sprint(v) }
 	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -85,11 +87,16 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 		}
 		return fmt.Sprintf("%d configurations (digest %.12s)", p.DataConfigs, p.DataDigest)
 	}
+	rc, oc := r.Config.Canonical(), o.Config.Canonical()
 	rest := []field{
 		{"layers", str(r.Config.Layers), str(o.Config.Layers)},
 		{"mixtures", str(r.Config.Mixtures), str(o.Config.Mixtures)},
 		{"hidden", ints(r.Config.Hidden), ints(o.Config.Hidden)},
 		{"kernel", str(r.Config.Kernel), str(o.Config.Kernel)},
+		{"base", rc.Base, oc.Base},
+		{"base-beta", num(rc.BaseBeta), num(oc.BaseBeta)},
+		{"base-mode", rc.BaseMode, oc.BaseMode},
+		{"init", rc.Init, oc.Init},
 		{"precision", r.Precision, o.Precision},
 		{"objective", r.Objective, o.Objective},
 		{"gradient", r.Gradient, o.Gradient},
@@ -212,7 +219,7 @@ func (t *Trainer[T]) Checkpoint(run RunParams) *Checkpoint {
 // compare c.Run (see RunParams.Mismatch).
 func (t *Trainer[T]) Restore(c *Checkpoint) error {
 	const p = "flowtrain: restore checkpoint: "
-	if !reflect.DeepEqual(normConfig(c.Model.Config), normConfig(t.flow.Config)) {
+	if !reflect.DeepEqual(c.Model.Config.Canonical(), t.flow.Config.Canonical()) {
 		return fmt.Errorf(p+"flow architecture %+v, this trainer's %+v", c.Model.Config, t.flow.Config)
 	}
 	n := len(t.params)
@@ -258,14 +265,6 @@ func (t *Trainer[T]) Restore(c *Checkpoint) error {
 	}
 	t.flow.SetParams(t.paramsT)
 	return nil
-}
-
-// normConfig treats a nil and an empty Hidden alike.
-func normConfig(c flow.Config) flow.Config {
-	if len(c.Hidden) == 0 {
-		c.Hidden = nil
-	}
-	return c
 }
 
 // Checkpoint file format, version 1. All integers are little-endian.

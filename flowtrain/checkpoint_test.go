@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"latflow/flow"
 	"latflow/flowtrain"
 )
 
@@ -108,6 +109,10 @@ func TestRunParamsMismatch(t *testing.T) {
 		{"layers", func(r *flowtrain.RunParams) { r.Config.Layers = 3 }},
 		{"hidden", func(r *flowtrain.RunParams) { r.Config.Hidden = []int{4, 4} }},
 		{"kernel", func(r *flowtrain.RunParams) { r.Config.Kernel = 1 }},
+		{"base", func(r *flowtrain.RunParams) { r.Config.Base, r.Config.BaseBeta = flow.BasePlaquettes, 3 }},
+		{"base-beta", func(r *flowtrain.RunParams) { r.Config.BaseBeta = 3 }},
+		{"base-mode", func(r *flowtrain.RunParams) { r.Config.BaseMode = flow.BaseModeFixed }},
+		{"init", func(r *flowtrain.RunParams) { r.Config.Init = flow.InitIdentity }},
 		{"precision", func(r *flowtrain.RunParams) { r.Precision = "float32" }},
 		{"objective", func(r *flowtrain.RunParams) { r.Objective = "reverse" }},
 		{"gradient", func(r *flowtrain.RunParams) { r.Gradient = "standard" }},
@@ -126,6 +131,11 @@ func TestRunParamsMismatch(t *testing.T) {
 	same.Data, same.Version = []string{"/elsewhere"}, "other"
 	if name, _, _ := base.Mismatch(same); name != "" {
 		t.Errorf("other data path and version: got mismatch %s, want none", name)
+	}
+	same = base
+	same.Config.Base, same.Config.Init = flow.BaseNormal, flow.InitRandom
+	if name, _, _ := base.Mismatch(same); name != "" {
+		t.Errorf("base and init spelled out: got mismatch %s, want none (empty means the default)", name)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

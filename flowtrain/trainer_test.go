@@ -445,6 +445,17 @@ func TestRestoreRefusesOtherTrainer(t *testing.T) {
 	if err := newTrainer[float64](t, s).Restore(&other); err == nil || !strings.Contains(err.Error(), "architecture") {
 		t.Errorf("restore of another architecture: got %v, want an error naming the architecture", err)
 	}
+	other = *c
+	other.Model.Config.Init = flow.InitIdentity
+	if err := newTrainer[float64](t, s).Restore(&other); err == nil || !strings.Contains(err.Error(), "architecture") {
+		t.Errorf("restore of another initialization: got %v, want an error naming the architecture", err)
+	}
+	// An empty base and init mean the defaults.
+	other = *c
+	other.Model.Config.Base, other.Model.Config.Init = flow.BaseNormal, flow.InitRandom
+	if err := newTrainer[float64](t, s).Restore(&other); err != nil {
+		t.Errorf("restore with the default base and init spelled out: got %v, want nil", err)
+	}
 	bad := *c
 	bad.RNG = []byte("garbage")
 	fresh := newTrainer[float64](t, s)
