@@ -30,3 +30,6 @@ func atan2AVX2(dst, y, x *float64, n int)
 
 //go:noescape
 func logAVX2(dst, x *float64, n int)
+
+//go:noescape
+func tanh32AVX2(dst, x *float32, n int)

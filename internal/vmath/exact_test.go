@@ -218,3 +218,14 @@ func ulpErr32(got float32, exact *big.Float) float64 {
 	v, _ := d.Float64()
 	return math.Abs(v)
 }
+
+// exactTanh returns tanh x for finite x, as (e^2x - 1)/(e^2x + 1) at
+// exactPrec bits (nil never: |x| > 300 gives +-1 to far beyond float64).
+func exactTanh(x float64) *big.Float {
+	if math.Abs(x) > 300 {
+		return bf(math.Copysign(1, x))
+	}
+	t := exactExp(2 * x)
+	num := newF().Sub(t, bf(1))
+	return num.Quo(num, newF().Add(t, bf(1)))
+}

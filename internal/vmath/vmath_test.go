@@ -19,6 +19,7 @@ const (
 	maxULPSincos = 1
 	maxULPAtan2  = 2
 	maxULPLog    = 1
+	maxULPTanh32 = 1
 )
 
 // exactSamples is about the number of inputs per function checked against
@@ -331,6 +332,58 @@ func TestAtan2(t *testing.T) {
 	}
 }
 
+func TestTanh32(t *testing.T) {
+	var x []float32
+	for b := uint64(0); b < 1<<32; b += 1021 {
+		x = append(x, math.Float32frombits(uint32(b)))
+	}
+	rng := rand.New(rand.NewPCG(7, 9))
+	for range 1 << 18 {
+		x = append(x, float32(-6+12*rng.Float64()))
+	}
+	x = append(x, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 0, float32(math.Copysign(0, -1)),
+		0x1p-12, -0x1p-12, 0x1.fffffep-13, 9.01, 20, 21)
+	s := &errStats{name: "Tanh32"}
+	every := max(1, len(x)/exactSamples)
+	for i, v := range x {
+		got, m := tanh32One(v), float32(math.Tanh(float64(v)))
+		d := ulp32(got, m)
+		s.vsMath = max(s.vsMath, d)
+		if v == 0 && math.Signbit(float64(got)) != math.Signbit(float64(v)) {
+			t.Errorf("Tanh32(%v): got %v, want the sign of zero kept", v, got)
+		}
+		if d == 0 && i%every != 0 {
+			continue
+		}
+		if !finite(float64(v)) {
+			if d != 0 {
+				t.Errorf("Tanh32(%v): got %v, want %v", v, got, m)
+			}
+			continue
+		}
+		e := exactTanh(float64(v))
+		s.checked++
+		if err := ulpErr32(got, e); err > s.exact {
+			s.exact, s.at = err, []float64{float64(v)}
+		}
+		s.mathExact = max(s.mathExact, ulpErr32(m, e))
+	}
+	if s.exact > maxULPTanh32 {
+		t.Errorf("Tanh32: got max error %.3f ULP at x=%v, want <= %d", s.exact, s.at, maxULPTanh32)
+	}
+	t.Log(s)
+	for _, lv := range levels() {
+		dst := make([]float32, len(x))
+		tanh32To(lv, dst, x)
+		for i, v := range x {
+			if r := tanh32One(v); math.Float32bits(dst[i]) != math.Float32bits(r) && !(r != r && dst[i] != dst[i]) {
+				t.Errorf("Tanh32/%v(%v): got %v, want the reference's %v", lv, v, dst[i], r)
+				break
+			}
+		}
+	}
+}
+
 // TestMathReferenceErrors records where package math itself is off by more
 // than an ULP, so that the tests above judge those inputs by the exact
 // value (found while writing them; Go 1.26 on amd64).
@@ -413,6 +466,14 @@ func BenchmarkVmath(b *testing.B) {
 	})
 	benchLevels(b, "Exp", func(lv level, n int) func() { return func() { expTo(lv, d, x) } })
 	benchLevels(b, "Exp32", func(lv level, n int) func() { return func() { exp32To(lv, d32, x32) } })
+	b.Run("Tanh32/math/n=384", func(b *testing.B) {
+		for b.Loop() {
+			for i, v := range x32 {
+				d32[i] = float32(math.Tanh(float64(v)))
+			}
+		}
+	})
+	benchLevels(b, "Tanh32", func(lv level, n int) func() { return func() { tanh32To(lv, d32, x32) } })
 	b.Run("Sincos/math/n=384", func(b *testing.B) {
 		for b.Loop() {
 			for i, v := range x {
