@@ -47,6 +47,14 @@ func shiftRows3F64AVX512(dst, src *float64, L, planes int) {
 	panic("kernels: no assembly on this platform")
 }
 
+func shiftRows3F32AVX512VL(dst, src *float32, L, planes int) {
+	panic("kernels: no assembly on this platform")
+}
+
+func shiftRows3F64AVX512VL(dst, src *float64, L, planes int) {
+	panic("kernels: no assembly on this platform")
+}
+
 func addRowSumsF32AVX512(dst, src *float32, rows, n int) {
 	panic("kernels: no assembly on this platform")
 }

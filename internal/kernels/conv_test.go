@@ -163,11 +163,14 @@ func TestElementwise(t *testing.T) {
 	if got, want := Sum(x), 0.0; got != want {
 		t.Errorf("Sum: got %g, want %g", got, want)
 	}
-	g := make([]float64, 3)
-	GatherTo(g, x, []int32{4, 0, 4, 1})
-	for i, want := range []float64{2, -2, 2} {
-		if g[i] != want {
-			t.Errorf("GatherTo element %d: got %g, want %g", i, g[i], want)
+	// float32: vmath.Tanh32, within half an ULP and a bit of tanh.
+	x32 := []float32{-20, -2, -0.5, -1e-5, 0, 1e-30, 0.5, 2, 9, 20}
+	y32 := make([]float32, len(x32))
+	TanhTo(y32, x32)
+	for i, v := range x32 {
+		want := float32(math.Tanh(float64(v)))
+		if y32[i] != want && y32[i] != math.Nextafter32(want, y32[i]) {
+			t.Errorf("TanhTo(float32 %g): got %g, want %g (1 ULP)", v, y32[i], want)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"latflow/internal/vmath"
 )
 
 // LeakySlope is the negative slope of the leaky ReLU, the PyTorch default.
@@ -13,14 +15,6 @@ const LeakySlope = 0.01
 func Fill[T Float](dst []T, a T) {
 	for i := range dst {
 		dst[i] = a
-	}
-}
-
-// GatherTo sets dst[j] = src[idx[j]] for j < len(dst); len(idx) >= len(dst).
-func GatherTo[T Float](dst, src []T, idx []int32) {
-	idx = idx[:len(dst)]
-	for j, k := range idx {
-		dst[j] = src[k]
 	}
 }
 
@@ -102,9 +96,17 @@ func LeakyReLUVJPTo[T Float](gx, gy, y []T) {
 	}
 }
 
-// TanhTo sets dst[i] = tanh(x[i]). dst and x may be the same slice.
+// TanhTo sets dst[i] = tanh(x[i]). dst and x may be the same slice. For
+// float32 elements it is vmath.Tanh32 (vectorized, correctly rounded but
+// within 2^-31 relative of halfway points), for float64 math.Tanh.
 func TanhTo[T Float](dst, x []T) {
 	x = x[:len(dst)]
+	var zero T
+	if unsafe.Sizeof(zero) == 4 && len(dst) > 0 {
+		vmath.Tanh32(unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)),
+			unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x)))
+		return
+	}
 	for i, v := range x {
 		dst[i] = T(math.Tanh(float64(v)))
 	}

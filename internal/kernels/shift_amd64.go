@@ -19,3 +19,12 @@ func shiftRows3F32AVX512(dst, src *float32, L, planes int)
 
 //go:noescape
 func shiftRows3F64AVX512(dst, src *float64, L, planes int)
+
+// shiftRows3F32AVX512VL and shiftRows3F64AVX512VL are the same with 256-bit
+// vectors, for L a multiple of 8 (float32) or 4 (float64).
+//
+//go:noescape
+func shiftRows3F32AVX512VL(dst, src *float32, L, planes int)
+
+//go:noescape
+func shiftRows3F64AVX512VL(dst, src *float64, L, planes int)

@@ -22,9 +22,9 @@ import (
 func ShiftedLen(K, L int) int { return K * (L + K - 1) * L }
 
 // ShiftRowsTo writes the K shifted-row copies of the plane src into dst, of
-// length ShiftedLen(K, L). For K = 3 it runs in assembly: AVX-512 for L a
-// multiple of 16 (float32) or 8 (float64), AVX2 for L a multiple of 8
-// (float32) or 4 (float64), where the CPU has them.
+// length ShiftedLen(K, L). For K = 3 it runs in assembly where the CPU
+// has it: AVX-512 for L a multiple of 8 (float32) or 4 (float64), with
+// 512-bit vectors for multiples of 16 (8), else AVX2 for the same L.
 func ShiftRowsTo[T Float](dst, src []T, K, L int) { shiftPlanes(best, dst, src, K, L, 1) }
 
 // ShiftPlanesTo is ShiftRowsTo for n planes back to back: src holds n
@@ -49,6 +49,9 @@ func shiftPlanes[T Float](lv isa, dst, src []T, K, L, n int) {
 			case lv >= isaAVX512 && L%16 == 0:
 				shiftRows3F32AVX512((*float32)(d), (*float32)(s), L, n)
 				return
+			case lv >= isaAVX512 && L%8 == 0:
+				shiftRows3F32AVX512VL((*float32)(d), (*float32)(s), L, n)
+				return
 			case L%8 == 0:
 				for i := range n {
 					shiftRows3F32AVX2((*float32)(unsafe.Add(d, 4*i*S)), (*float32)(unsafe.Add(s, 4*i*V)), L)
@@ -59,6 +62,9 @@ func shiftPlanes[T Float](lv isa, dst, src []T, K, L, n int) {
 			switch {
 			case lv >= isaAVX512 && L%8 == 0:
 				shiftRows3F64AVX512((*float64)(d), (*float64)(s), L, n)
+				return
+			case lv >= isaAVX512 && L%4 == 0:
+				shiftRows3F64AVX512VL((*float64)(d), (*float64)(s), L, n)
 				return
 			case L%4 == 0:
 				for i := range n {
