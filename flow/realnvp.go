@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"unsafe"
 
+	"latflow/internal/vmath"
 	"latflow/lattice"
 	"latflow/nn"
 )
@@ -148,14 +150,13 @@ func (c *RealNVPCoupling[T]) Forward(t Tape, y, x, s []T) float64 {
 	copy(tp.x, x)
 	sc, sh := tp.out[:v], tp.out[v:]
 	var ld float64
+	expTo(tp.es, sc) // at every site: one vector call, the frozen ones unused
 	for n, act := range c.active {
 		if !act {
 			y[n] = x[n]
 			continue
 		}
-		e := T(math.Exp(float64(sc[n])))
-		tp.es[n] = e
-		y[n] = x[n]*e + sh[n]
+		y[n] = x[n]*tp.es[n] + sh[n]
 		ld += float64(sc[n])
 	}
 	tp.done = true
@@ -192,13 +193,15 @@ func (c *RealNVPCoupling[T]) Inverse(t Tape, x, y []T) (float64, error) {
 	// The frozen sites of y and x agree, so the conditioner sees the same input.
 	c.condition(tp, y)
 	sc, sh := tp.out[:v], tp.out[v:]
+	ie := tp.gin // exp(-s), scratch until a backward pass
+	negExpTo(ie, sc)
 	var ld float64
 	for n, act := range c.active {
 		if !act {
 			x[n] = y[n]
 			continue
 		}
-		x[n] = (y[n] - sh[n]) * T(math.Exp(-float64(sc[n])))
+		x[n] = (y[n] - sh[n]) * ie[n]
 		ld += float64(sc[n])
 	}
 	// The tape now holds the conditioner of this inverse, not of a Forward.
@@ -267,6 +270,9 @@ func (c *RealNVPCoupling[T]) InverseForward(t Tape, x, y, s []T) (float64, error
 	// input as a Forward at x.
 	c.condition(tp, y)
 	sc, sh := tp.out[:v], tp.out[v:]
+	ie := tp.gin // exp(-s), scratch until the backward pass below
+	negExpTo(ie, sc)
+	expTo(tp.es, sc)
 	var ld float64
 	for n, act := range c.active {
 		if !act {
@@ -275,10 +281,9 @@ func (c *RealNVPCoupling[T]) InverseForward(t Tape, x, y, s []T) (float64, error
 			continue
 		}
 		// The same arithmetic as Inverse, so that both give the same x.
-		xn := (y[n] - sh[n]) * T(math.Exp(-float64(sc[n])))
+		xn := (y[n] - sh[n]) * ie[n]
 		x[n] = xn
 		tp.x[n] = xn
-		tp.es[n] = T(math.Exp(float64(sc[n])))
 		ld += float64(sc[n])
 	}
 	tp.done = true
@@ -353,4 +358,33 @@ func (c *RealNVPCoupling[T]) InverseBackward(t Tape, gy, gx []T, gld float64, gr
 			gy[n] = gx[n] + tp.gin[n]
 		}
 	}
+}
+
+// expTo sets dst[i] = exp(x[i]) with the vectorized exponential of package
+// vmath for float32 and float64 elements (math.Exp for other types).
+func expTo[T nn.Float](dst, x []T) {
+	x = x[:len(dst)]
+	if len(dst) == 0 {
+		return
+	}
+	var zero T
+	switch any(zero).(type) {
+	case float32:
+		vmath.Exp32(unsafe.Slice((*float32)(unsafe.Pointer(&dst[0])), len(dst)), unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x)))
+	case float64:
+		vmath.Exp(unsafe.Slice((*float64)(unsafe.Pointer(&dst[0])), len(dst)), unsafe.Slice((*float64)(unsafe.Pointer(&x[0])), len(x)))
+	default:
+		for i, v := range x {
+			dst[i] = T(math.Exp(float64(v)))
+		}
+	}
+}
+
+// negExpTo sets dst[i] = exp(-x[i]) as expTo does; dst may be x.
+func negExpTo[T nn.Float](dst, x []T) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = -v
+	}
+	expTo(dst, dst)
 }
