@@ -132,7 +132,8 @@ func Convert[D, S Float](src *Net[S]) *Net[D] {
 }
 
 // Forward sets out (OutSize) to the network applied to in (InSize) and
-// records in t what Backward needs. out and in may be the same slice.
+// records in t what Backward needs. out and in may be the same slice (the
+// input is copied into the tape first).
 func (n *Net[T]) Forward(t *Tape[T], out, in []T) {
 	t.check(n, "Forward")
 	if len(in) != n.InSize() || len(out) != n.OutSize() {
@@ -149,6 +150,9 @@ func (n *Net[T]) Forward(t *Tape[T], out, in []T) {
 		a := n.Hidden
 		if l == last {
 			a = n.Final
+			if a == Identity {
+				y = out // not kept: Backward does not need it
+			}
 		}
 		if !n.rows {
 			n.Layers[l].forwardWS(y, t.acts[l], s.ws, n.L)
@@ -164,7 +168,9 @@ func (n *Net[T]) Forward(t *Tape[T], out, in []T) {
 			ActivationForwardTo(y, y, a)
 		}
 	}
-	copy(out, t.acts[last+1])
+	if n.Final != Identity {
+		copy(out, t.acts[last+1])
+	}
 	t.done = true
 }
 

@@ -8,15 +8,19 @@ import (
 
 // Tape holds one sample's activations from Net.Forward, all that
 // Net.Backward needs. Use one Tape per goroutine (or per stored sample); a
-// Tape fits every Net with the same L, kernel size and channel counts.
-// Bytes tells its size. The scratch space of a call (shifted copies,
-// cotangent buffers) is not in the Tape but in the Net's pool, shared by
-// all tapes, so it stays in cache from one call to the next.
+// Tape fits every Net with the same L, kernel size, channel counts and
+// final activation. Bytes tells its size. The scratch space of a call
+// (shifted copies, cotangent buffers) is not in the Tape but in the Net's
+// pool, shared by all tapes, so it stays in cache from one call to the
+// next.
 type Tape[T Float] struct {
 	l, k     int
 	channels []int
+	final    Activation
 	// acts[0] is a copy of the input, acts[l+1] the activated output of
-	// layer l.
+	// layer l. The output of the last layer is kept only if the final
+	// activation is not Identity: Backward needs it for the activation's
+	// VJP, and otherwise not at all, so Forward writes it to out alone.
 	acts [][]T
 	done bool
 	// last is the scratch of the tape's last call, asked for again first:
@@ -27,14 +31,18 @@ type Tape[T Float] struct {
 // NewTape returns a tape for n.
 func (n *Net[T]) NewTape() *Tape[T] {
 	V := n.L * n.L
+	kept := n.channels
+	if n.Final == Identity {
+		kept = kept[:len(kept)-1]
+	}
 	total := 0
-	for _, c := range n.channels {
+	for _, c := range kept {
 		total += c * V
 	}
 	buf := make([]T, total)
-	t := &Tape[T]{l: n.L, k: n.Kernel(), channels: n.Channels(), acts: make([][]T, len(n.channels))}
+	t := &Tape[T]{l: n.L, k: n.Kernel(), channels: n.Channels(), final: n.Final, acts: make([][]T, len(n.channels))}
 	off := 0
-	for l, c := range n.channels {
+	for l, c := range kept {
 		t.acts[l] = buf[off : off+c*V : off+c*V]
 		off += c * V
 	}
@@ -56,13 +64,13 @@ func (t *Tape[T]) check(n *Net[T], op string) {
 	if t == nil {
 		panic(fmt.Sprintf("nn: %s: nil tape", op))
 	}
-	ok := t.l == n.L && t.k == n.Kernel() && len(t.channels) == len(n.channels)
+	ok := t.l == n.L && t.k == n.Kernel() && len(t.channels) == len(n.channels) && t.final == n.Final
 	for i := 0; ok && i < len(t.channels); i++ {
 		ok = t.channels[i] == n.channels[i]
 	}
 	if !ok {
-		panic(fmt.Sprintf("nn: %s: tape for L=%d K=%d channels %v, net has L=%d K=%d channels %v",
-			op, t.l, t.k, t.channels, n.L, n.Kernel(), n.channels))
+		panic(fmt.Sprintf("nn: %s: tape for L=%d K=%d channels %v final %v, net has L=%d K=%d channels %v final %v",
+			op, t.l, t.k, t.channels, t.final, n.L, n.Kernel(), n.channels, n.Final))
 	}
 }
 
