@@ -75,9 +75,9 @@ import (
 // w = -(gx_a + sigma gld (dg'/dP)/g')/g' (derivation at InverseBackward).
 //
 // A GaugeCoupling is read-only after construction except for its parameters
-// (Params, a view of the conditioner's); Forward, Inverse, Backward,
-// InverseForward and InverseBackward may run concurrently with one tape per
-// goroutine.
+// (Params, a view of the conditioner's) and its pool of per-call workspace
+// (safe for concurrent use); Forward, Inverse, Backward, InverseForward and
+// InverseBackward may run concurrently with one tape per goroutine.
 type GaugeCoupling[T nn.Float] struct {
 	geom  *lattice.Geometry
 	masks lattice.StripeMasks
@@ -93,6 +93,9 @@ type GaugeCoupling[T nn.Float] struct {
 	// activePlaq[i] and frozenPlaq[j] are the link indices of the
 	// plaquettes active[i] and frozen[j]: P = x[0] + x[1] - x[2] - x[3].
 	activePlaq, frozenPlaq [][4]int32
+	// scratch holds the per-call workspace (gaugeScratch), so that tapes
+	// hold only what a backward pass needs.
+	scratch *scratchPool[gaugeScratch[T]]
 }
 
 var (
@@ -131,6 +134,7 @@ func NewGaugeCoupling[T nn.Float](g *lattice.Geometry, layer, mixtures int, hidd
 	if c.masks.Mu == 1 {
 		c.sigma = -1
 	}
+	c.scratch = newScratchPool(c.newScratch)
 	plaq := func(n int) [4]int32 {
 		return [4]int32{int32(n), int32(g.V + g.Up(0, n)), int32(g.Up(1, n)), int32(g.V + n)}
 	}
@@ -168,21 +172,33 @@ type gaugeTape[T nn.Float] struct {
 	V, K int
 	net  *nn.Tape[T]
 	// in is the conditioner input (cos P, sin P on frozen plaquettes, 0
-	// elsewhere), gin its cotangent. out is the conditioner output after
-	// Forward and Inverse and the output cotangent inside Backward.
-	in, gin, out []T
-	// Per active plaquette i: p the wrapped angle P, dg = g'(P),
-	// dlg = d log g'/dP; dgds[k*na+i] = dg/ds_k, dlgds[k*na+i] =
-	// d log g'/ds_k (k-major, as the scales of the batched NCP functions,
-	// which hold exp(s_k) in dgds until the derivatives replace them); w
-	// the cotangent on the active link.
-	p, dg, dlg, dgds, dlgds, w []float64
-	// cp holds the plaquette cotangents, and is the scratch of the
-	// elementwise work of Forward and Inverse.
-	cp []float64
-	// idx is the scratch of ncpInverseBatch.
+	// elsewhere). out is the conditioner output after Forward and Inverse
+	// and the output cotangent inside Backward.
+	in, out []T
+	// Per active plaquette i: dg = g'(P), dlg = d log g'/dP;
+	// dgds[k*na+i] = dg/ds_k, dlgds[k*na+i] = d log g'/ds_k (k-major, as
+	// the scales of the batched NCP functions, which hold exp(s_k) in dgds
+	// until the derivatives replace them).
+	dg, dlg, dgds, dlgds []float64
+	done                 bool
+
+	// The workspace of the call in progress, from the layer's pool (see
+	// attach), nil between calls: p the wrapped active plaquettes, w the
+	// cotangents on the active links, cp the plaquette cotangents (and
+	// scratch of the elementwise work), gin the conditioner's input
+	// cotangent, idx the lanes of ncpInverseBatch.
+	sc   *gaugeScratch[T]
+	p, w []float64
+	cp   []float64
+	gin  []T
 	idx  []int32
-	done bool
+}
+
+// gaugeScratch is the per-call workspace of a GaugeCoupling.
+type gaugeScratch[T nn.Float] struct {
+	p, w, cp []float64
+	gin      []T
+	idx      []int32
 }
 
 // NewTape returns a workspace for Forward, Inverse and Backward.
@@ -192,17 +208,42 @@ func (c *GaugeCoupling[T]) NewTape() Tape {
 		V: V, K: K,
 		net:   c.net.NewTape(),
 		in:    make([]T, 2*V),
-		gin:   make([]T, 2*V),
 		out:   make([]T, (K+1)*V),
-		p:     make([]float64, na),
 		dg:    make([]float64, na),
 		dlg:   make([]float64, na),
 		dgds:  make([]float64, na*K),
 		dlgds: make([]float64, na*K),
-		w:     make([]float64, na),
-		cp:    make([]float64, max(V, 4*na, 2*len(c.frozen))),
-		idx:   make([]int32, na),
 	}
+}
+
+// newScratch returns a workspace for one call.
+func (c *GaugeCoupling[T]) newScratch() *gaugeScratch[T] {
+	V, na := c.geom.V, len(c.active)
+	return &gaugeScratch[T]{
+		p:   make([]float64, na),
+		w:   make([]float64, na),
+		cp:  make([]float64, max(V, 4*na, 2*len(c.frozen))),
+		gin: make([]T, 2*V),
+		idx: make([]int32, na),
+	}
+}
+
+// attach gives tp a workspace from the layer's pool unless it has one, and
+// reports whether it did: then the caller must detach it when done (defer
+// c.detach(tp)), so that nested calls share the outer call's workspace.
+func (c *GaugeCoupling[T]) attach(tp *gaugeTape[T]) bool {
+	if tp.sc != nil {
+		return false
+	}
+	sc := c.scratch.get()
+	tp.sc, tp.p, tp.w, tp.cp, tp.gin, tp.idx = sc, sc.p, sc.w, sc.cp, sc.gin, sc.idx
+	return true
+}
+
+// detach gives tp's workspace back to the pool.
+func (c *GaugeCoupling[T]) detach(tp *gaugeTape[T]) {
+	c.scratch.put(tp.sc)
+	tp.sc, tp.p, tp.w, tp.cp, tp.gin, tp.idx = nil, nil, nil, nil, nil, nil
 }
 
 // tape returns tape as this layer's tape type or panics.
@@ -305,6 +346,9 @@ func (c *GaugeCoupling[T]) Forward(tape Tape, y, x, s []T) float64 {
 	if y == nil || x == nil {
 		panic("flow: GaugeCoupling.Forward: nil x or y")
 	}
+	if c.attach(tp) {
+		defer c.detach(tp)
+	}
 	c.condition(tp, x)
 	copy(y, x)
 	for i := range c.activePlaq {
@@ -396,6 +440,9 @@ func (c *GaugeCoupling[T]) Inverse(tape Tape, x, y []T) (float64, error) {
 	if y == nil || x == nil {
 		panic("flow: GaugeCoupling.Inverse: nil x or y")
 	}
+	if c.attach(tp) {
+		defer c.detach(tp)
+	}
 	tp.done = false
 	c.condition(tp, y)
 	copy(x, y)
@@ -463,6 +510,9 @@ func (c *GaugeCoupling[T]) Inverse(tape Tape, x, y []T) (float64, error) {
 func (c *GaugeCoupling[T]) InverseForward(tape Tape, x, y, s []T) (float64, error) {
 	tp := c.tape(tape, "InverseForward")
 	c.checkLinks("InverseForward", "xys", x, y, s)
+	if c.attach(tp) {
+		defer c.detach(tp)
+	}
 	ld, err := c.Inverse(tp, x, y)
 	if err != nil {
 		return ld, err
@@ -531,6 +581,9 @@ func (c *GaugeCoupling[T]) InverseBackward(tape Tape, gy, gx []T, gld float64, g
 	if gy == nil && grad == nil {
 		return
 	}
+	if c.attach(tp) {
+		defer c.detach(tp)
+	}
 	for i, a := range c.activeLink {
 		tp.w[i] = -(float64(gx[a]) + c.sigma*gld*tp.dlg[i]) / tp.dg[i]
 	}
@@ -557,6 +610,9 @@ func (c *GaugeCoupling[T]) Backward(tape Tape, gx, gy []T, gld float64, grad []T
 	}
 	if gx == nil && grad == nil {
 		return
+	}
+	if c.attach(tp) {
+		defer c.detach(tp)
 	}
 	for i, a := range c.activeLink {
 		tp.w[i] = float64(gy[a])
