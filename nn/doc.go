@@ -26,11 +26,14 @@
 //     call (shifted copies, cotangent buffers) comes from a pool in the Net,
 //     one buffer per concurrent call, reused while warm in cache; Forward
 //     and Backward allocate only while that pool grows to the number of
-//     concurrent calls (once per goroutine), then never.
+//     concurrent calls (once per goroutine), then never. A Tape keeps the
+//     input and every layer's activated output, except the last layer's
+//     under an Identity final activation, which Backward does not need.
 //   - Forward and Backward run the convolutions through periodically
 //     shifted copies of each plane. Where kernels.HasRowKernels (amd64 with
-//     AVX2 and FMA) a layer is one small matrix product over the rows of the
-//     copies, four output channels at a time in assembly, with the hidden
+//     AVX-512, or AVX2 and FMA; chosen at run time) a layer is one small
+//     matrix product over the rows of the copies, four output channels at
+//     a time in assembly, reading the weights in place, with the hidden
 //     LeakyReLU fused into the forward store and its VJP into the input
 //     VJP's store, and the weight gradient taken from the same copies of
 //     the output cotangent as the input VJP (or, for layers with few input

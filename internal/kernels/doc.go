@@ -21,19 +21,28 @@
 //     (2x faster than the direct form at L = 16 in float32).
 //   - The row kernels (RowCombine4To, RowDots4; rows.go) do a whole layer
 //     from the same shifted-row copies as one small matrix product, four
-//     output channels at a time with the sums in registers, and fuse the
-//     LeakyReLU (or its VJP) into the store (Epilogue). On amd64 with AVX2
-//     and FMA (HasRowKernels) they and ShiftRowsTo for K = 3 run in
-//     assembly (rows_amd64.s, shift_amd64.s; about 5x the axpy form at
-//     L = 16), elsewhere, or with the build tag purego, the reference loops.
-//     The assembly rounds once per multiply-add and sums in its own order,
+//     output channels at a time with the sums in registers, reading the
+//     weights in place through the coefficient offsets of a RowTable, and
+//     fuse the LeakyReLU (or its VJP) into the store (Epilogue).
+//     ShiftPlanesTo makes the copies of all planes of a layer in one call,
+//     AddRowSums the bias gradients, TanhTo the output activation.
+//   - Instruction sets, chosen once at run time from the CPU's features
+//     (isa.go): AVX-512 (F, BW, DQ, VL; rows512_amd64.s, shift512_amd64.s,
+//     sums512_amd64.s), else AVX2 with FMA (rows_amd64.s, shift_amd64.s),
+//     else, and always with the build tag purego or off amd64, the
+//     reference loops. The AVX-512 row kernels keep 16 ZMM sums (4 output
+//     rows x 64 float32 or 32 float64 sites, or 4 x 4 rows for RowDots4,
+//     reduced by a fixed tree of shuffles); sites beyond the last full tile
+//     go to the AVX2 body, then to the reference loop. The tests run every
+//     level the CPU supports against the reference loops (levels()).
+//   - The assembly rounds once per multiply-add and sums in its own order,
 //     so it agrees with the references to rounding, not bit for bit, but it
 //     is deterministic: the same inputs give the same bits on every call.
-//     ShiftRowsTo only copies, so its assembly is exact.
+//     The shifts only copy, so their assembly is exact.
 //   - Every fast kernel has a plain reference loop beside it (ConvPlaneRef,
 //     ConvPlaneAdjointRef, ConvWeightGradRef, AxpyRef, DotRef,
-//     RowCombine4Ref, RowDots4Ref, ShiftRowsRef), used by the tests and
-//     benchmarks.
+//     RowCombine4Ref, RowDots4Ref, ShiftRowsRef, Sum for AddRowSums), used
+//     by the tests and benchmarks.
 //   - Kernels accumulate into their destination unless the name ends in To.
 //     They do not check shapes beyond what the Go runtime checks; package nn
 //     does the checks. The exceptions are the functions with assembly

@@ -1,5 +1,11 @@
 // Package vmath holds vectorized elementary functions on slices, the
-// transcendental work of the flow layers: Exp, Exp32, Sincos, Atan2 and Log.
+// transcendental work of the flow layers: Exp, Exp32, Sincos, Atan2, Log
+// and Tanh32. The U(1) coupling's mixture of non-compact projections runs
+// in float64 for both precisions of a flow (it divides by g', which spans
+// e^(2|s|)), so its sincos, exp, atan2 and log are the float64 ones; the
+// float32 forms are those the float32 layers apply to float32 data: exp of
+// the RealNVP log-scales and tanh of the conditioner outputs. No layer
+// uses tan: the NCP is evaluated as 2 atan2(e sin(x/2), cos(x/2)).
 //
 // Conventions:
 //
@@ -7,17 +13,20 @@
 //     first); dst may be the same slice as an input, element by element. The
 //     slices must have equal lengths, or the function panics ("vmath: ...").
 //     No function allocates.
-//   - Each function has a scalar reference (exp1, exp32One, sincos1, atan21,
-//     log1) written as the same sequence of IEEE operations as its assembly:
-//     the same fused multiply-adds (math.FMA), divisions, roundings and bit
-//     manipulations, in the same order. The assembly therefore gives the
+//   - Each function has a scalar reference (exp1, exp32One, sincos1,
+//     atan21, log1, tanh32One) written as the same sequence of IEEE
+//     operations as its assembly: the same fused multiply-adds (math.FMA),
+//     divisions, roundings and bit manipulations, in the same order. The assembly therefore gives the
 //     same bits as the reference on every input, NaNs aside (the tests check
 //     it), and the reference is the fallback elsewhere and under the build
 //     tag purego.
 //   - On amd64 with AVX2 and FMA the loops run in assembly, four float64 or
-//     eight float32 lanes at a time (exp_amd64.s, sincos_amd64.s,
-//     atan2_amd64.s, log_amd64.s); the remaining elements run the reference.
-//     The choice is made once from the CPU's features (see best).
+//     float32 elements computed in four float64 lanes (exp_amd64.s,
+//     sincos_amd64.s, atan2_amd64.s, log_amd64.s, tanh_amd64.s); the
+//     remaining elements run the reference. The choice is made once from
+//     the CPU's features (see best). There is no AVX-512 form: these loops
+//     are a few per cent of a training step, and the divisions that bound
+//     Atan2, Log and Tanh32 have the same throughput per lane in ZMM.
 //   - The functions are table-free: argument reduction, then a polynomial
 //     (or, for atan, the rational function of Cephes), then reconstruction.
 //     Domains and special values follow package math: Exp overflows to +Inf
@@ -42,8 +51,9 @@
 //	                   0.655 (cos)
 //	Atan2     float64  1.297 ULP     2         +-pi wrong in sign where y/x underflows
 //	Log       float64  0.737 ULP     1         subnormals read as 2^-1023 (amd64 assembly)
+//	Tanh32    float32  0.500 ULP     1         0.5 (math.Tanh rounded to float32)
 //
-// TestExp, TestExp32, TestSincos, TestAtan2 and TestLog print these
-// figures with -v; TestMathReferenceErrors records package math's own
+// TestExp, TestExp32, TestSincos, TestAtan2, TestLog and TestTanh32 print
+// these figures with -v; TestMathReferenceErrors records package math's own
 // errors above.
 package vmath
