@@ -53,6 +53,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			hmcCommand(),
 			sampleCommand(),
 			analyzeCommand(),
+			submitCommand(), statusCommand(),
 			trainCommand(),
 			benchCommand(),
 			modelsCommand(),
