@@ -227,10 +227,6 @@ func (c *Conv2D[T]) newRowPlan(L int) rowPlan {
 	}
 }
 
-// rowGradLen returns the length of the weight-gradient buffer of
-// backwardRows, in the order (i, o, k0, k1).
-func (c *Conv2D[T]) rowGradLen() int { return c.Cin * c.Cout * c.K * c.K }
-
 // forwardRows is forwardWS on the row kernels, with the activation epi
 // applied to the output.
 func (c *Conv2D[T]) forwardRows(dst, src, ws []T, plan *rowPlan, L int, epi kernels.Epilogue) {
@@ -251,48 +247,40 @@ func (c *Conv2D[T]) forwardRows(dst, src, ws []T, plan *rowPlan, L int, epi kern
 // is not nil) on the row kernels. With epi = kernels.EpiLeakyReLUVJP the
 // input VJP also applies the VJP of a LeakyReLU whose output is src, so
 // gsrc is the cotangent of that activation's input; otherwise epi is
-// kernels.EpiNone. tmp is a buffer of rowGradLen.
+// kernels.EpiNone. The weight gradient is added where the weights are,
+// addressed by the coefficient offsets of the plan.
 //
 // Unless plan.gradFromInput, the weight gradient is the correlation of the
 // shifted cotangent with the input planes, gW[o][i][k0][k1] =
 // sum_y g[o][y-k+h] src[i][y]: the rows of the input VJP, so one set of
 // shifted copies of gdst serves both.
-func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws, tmp []T, plan *rowPlan, L int, epi kernels.Epilogue) {
-	V, S, KK := L*L, kernels.ShiftedLen(c.K, L), c.K*c.K
+func (c *Conv2D[T]) backwardRows(gsrc, gW, gB, gdst, src, ws []T, plan *rowPlan, L int, epi kernels.Epilogue) {
+	V, S := L*L, kernels.ShiftedLen(c.K, L)
 	if gW != nil {
 		kernels.AddRowSums(gB, gdst, V)
 	}
 	if gW != nil && plan.gradFromInput {
+		// Four output cotangents at a time against the input rows:
+		// W[o][p] for o = 4t+r is at fwdCoff[t][r] + p.
 		kernels.ShiftPlanesTo(ws, src, c.K, L, c.Cin)
-		Pf := plan.fwd.Len()
-		for o0 := 0; o0 < c.Cout; o0 += 4 {
-			m := min(4, c.Cout-o0)
-			kernels.RowDots4(gW[o0*Pf:c.Cout*Pf], Pf, m, gdst[o0*V:c.Cout*V], V, ws[:c.Cin*S], plan.fwd, V)
+		for t := range plan.fwdCoff {
+			o0 := 4 * t
+			kernels.RowDots4(gW, &plan.fwdCoff[t], min(4, c.Cout-o0), gdst[o0*V:c.Cout*V], V, ws[:c.Cin*S], plan.fwd, V)
 		}
 		gW = nil
 	}
 	if gW == nil && gsrc == nil {
 		return
 	}
-	P := plan.bwd.Len()
 	kernels.ShiftPlanesTo(ws, gdst, c.K, L, c.Cout)
 	ws = ws[:c.Cout*S]
 	if gW != nil {
-		// tmp[i*P + o*KK + q] = gW[(o*Cin+i)*KK + q]: four input planes
-		// at a time against all rows.
-		tmp := tmp[:c.Cin*P]
-		clear(tmp)
-		for i0 := 0; i0 < c.Cin; i0 += 4 {
-			m := min(4, c.Cin-i0)
-			kernels.RowDots4(tmp[i0*P:], P, m, src[i0*V:c.Cin*V], V, ws, plan.bwd, V)
-		}
-		for i := 0; i < c.Cin; i++ {
-			for o := 0; o < c.Cout; o++ {
-				w := gW[(o*c.Cin+i)*KK : (o*c.Cin+i+1)*KK]
-				for q, v := range tmp[i*P+o*KK : i*P+(o+1)*KK] {
-					w[q] += v
-				}
-			}
+		// Four input planes at a time against the cotangent rows:
+		// W[o][i][q] for row p = o*KK+q and i = 4t+r is at bwdCoff[t][r]
+		// + coef(p).
+		for t := range plan.bwdCoff {
+			i0 := 4 * t
+			kernels.RowDots4(gW, &plan.bwdCoff[t], min(4, c.Cin-i0), src[i0*V:c.Cin*V], V, ws, plan.bwd, V)
 		}
 	}
 	if gsrc == nil {

@@ -199,12 +199,12 @@ func TestConv2DWorkspaceMatchesDirect(t *testing.T) {
 		compare("VJPParams B", gB, gB2)
 
 		// The row kernels, without activations.
-		plan, tmp := conv.newRowPlan(c.L), make([]float64, conv.rowGradLen())
+		plan := conv.newRowPlan(c.L)
 		conv.forwardRows(got, in, ws, &plan, c.L, kernels.EpiNone)
 		compare("forwardRows", got, want)
 		clear(gW)
 		clear(gB)
-		conv.backwardRows(gin, gW, gB, gout, in, ws, tmp, &plan, c.L, kernels.EpiNone)
+		conv.backwardRows(gin, gW, gB, gout, in, ws, &plan, c.L, kernels.EpiNone)
 		compare("backwardRows input", gin, gin2)
 		compare("backwardRows W", gW, gW2)
 		compare("backwardRows B", gB, gB2)

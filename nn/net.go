@@ -227,7 +227,7 @@ func (n *Net[T]) Backward(t *Tape[T], gin, grad, gout []T) {
 			if l > 0 && n.Hidden == LeakyReLU {
 				epi = kernels.EpiLeakyReLUVJP
 			}
-			c.backwardRows(gs, gW, gB, g, t.acts[l], s.ws, s.grad, &n.plans[l], n.L, epi)
+			c.backwardRows(gs, gW, gB, g, t.acts[l], s.ws, &n.plans[l], n.L, epi)
 			if l > 0 && epi == kernels.EpiNone {
 				ActivationVJP(gs, gs, t.acts[l], n.Hidden)
 			}

@@ -95,10 +95,10 @@ func TestRowPlanGradientForms(t *testing.T) {
 		seen[plan.gradFromInput] = true
 		V := c.L * c.L
 		in, gout := randVec(rng, c.Cin*V), randVec(rng, c.Cout*V)
-		ws, tmp := make([]float64, conv.workspaceLen(c.L)), make([]float64, conv.rowGradLen())
+		ws := make([]float64, conv.workspaceLen(c.L))
 		gW, gB := make([]float64, len(conv.W)), make([]float64, len(conv.B))
 		gW2, gB2 := make([]float64, len(conv.W)), make([]float64, len(conv.B))
-		conv.backwardRows(nil, gW, gB, gout, in, ws, tmp, &plan, c.L, 0)
+		conv.backwardRows(nil, gW, gB, gout, in, ws, &plan, c.L, 0)
 		conv.VJPParams(gW2, gB2, gout, in, c.L)
 		for i := range gW {
 			if math.Abs(gW[i]-gW2[i]) > naiveTol*float64(V)*(1+math.Abs(gW2[i])) {

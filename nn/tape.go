@@ -83,9 +83,6 @@ type scratch[T Float] struct {
 	// ws holds shifted-row copies of a layer's input planes (Forward, a
 	// weight gradient) or of its output cotangent (Backward).
 	ws []T
-	// grad holds a layer's weight gradient in the order of the row
-	// kernels (Conv2D.backwardRows).
-	grad []T
 }
 
 // scratchPool keeps the scratch space of a Net for reuse: a stack, so that
@@ -97,8 +94,8 @@ type scratch[T Float] struct {
 type scratchPool[T Float] struct {
 	mu   sync.Mutex
 	free []*scratch[T]
-	// g, ws and grad are the lengths of a scratch's buffers.
-	g, ws, grad int
+	// g and ws are the lengths of a scratch's buffers.
+	g, ws int
 }
 
 // newScratchPool returns the pool of scratch space for n.
@@ -109,7 +106,6 @@ func (n *Net[T]) newScratchPool() *scratchPool[T] {
 	}
 	for l := range n.Layers {
 		p.ws = max(p.ws, n.Layers[l].workspaceLen(n.L))
-		p.grad = max(p.grad, n.Layers[l].rowGradLen())
 	}
 	return p
 }
@@ -133,11 +129,11 @@ func (p *scratchPool[T]) get(pref *scratch[T]) *scratch[T] {
 		return s
 	}
 	p.mu.Unlock()
-	buf := make([]T, 2*p.g+p.ws+p.grad)
+	buf := make([]T, 2*p.g+p.ws)
 	s := &scratch[T]{}
 	s.g0, buf = buf[:p.g:p.g], buf[p.g:]
 	s.g1, buf = buf[:p.g:p.g], buf[p.g:]
-	s.ws, s.grad = buf[:p.ws:p.ws], buf[p.ws:]
+	s.ws = buf[:p.ws:p.ws]
 	return s
 }
 

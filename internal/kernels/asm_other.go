@@ -13,11 +13,11 @@ func rowCombine4F64AVX2(dst *float64, ld, m int, w *float64, coff *[4]int32, src
 	panic("kernels: no assembly on this platform")
 }
 
-func rowDots4F32AVX2(gw *float32, ldw, m int, cot *float32, ld int, src *float32, tab *int32, np, n int) {
+func rowDots4F32AVX2(gw *float32, coff *[4]int32, m int, cot *float32, ld int, src *float32, tab *int32, np, n int) {
 	panic("kernels: no assembly on this platform")
 }
 
-func rowDots4F64AVX2(gw *float64, ldw, m int, cot *float64, ld int, src *float64, tab *int32, np, n int) {
+func rowDots4F64AVX2(gw *float64, coff *[4]int32, m int, cot *float64, ld int, src *float64, tab *int32, np, n int) {
 	panic("kernels: no assembly on this platform")
 }
 
@@ -29,11 +29,11 @@ func rowCombine4F64AVX512(dst *float64, ld, m int, w *float64, coff *[4]int32, s
 	panic("kernels: no assembly on this platform")
 }
 
-func rowDots4F32AVX512(gw *float32, ldw, m int, cot *float32, ld int, src *float32, tab *int32, np, n int) {
+func rowDots4F32AVX512(gw *float32, cv *[16]int32, m int, cot *float32, ld int, src *float32, tab, coefs *int32, np, n int) {
 	panic("kernels: no assembly on this platform")
 }
 
-func rowDots4F64AVX512(gw *float64, ldw, m int, cot *float64, ld int, src *float64, tab *int32, np, n int) {
+func rowDots4F64AVX512(gw *float64, cv *[16]int32, m int, cot *float64, ld int, src *float64, tab, coefs *int32, np, n int) {
 	panic("kernels: no assembly on this platform")
 }
 

@@ -60,6 +60,9 @@ type RowTable struct {
 	// pairs[2p] is the source offset of row p, pairs[2p+1] its coefficient
 	// offset (interleaved: the assembly reads both with one index).
 	pairs []int32
+	// coefs are the coefficient offsets alone, with three zeros after the
+	// last, so that the AVX-512 RowDots4 loads four at a time.
+	coefs []int32
 	// rowMax and coefMax are the largest offsets (-1 for no rows).
 	rowMax, coefMax int
 }
@@ -71,7 +74,7 @@ func NewRowTable(rows, coef []int32) *RowTable {
 	if coef != nil && len(coef) != len(rows) {
 		panic(fmt.Sprintf("kernels: NewRowTable: %d rows, %d coefficient offsets", len(rows), len(coef)))
 	}
-	t := &RowTable{pairs: make([]int32, 2*len(rows)), rowMax: -1, coefMax: -1}
+	t := &RowTable{pairs: make([]int32, 2*len(rows)), coefs: make([]int32, len(rows)+3), rowMax: -1, coefMax: -1}
 	for p, off := range rows {
 		var c int32
 		if coef != nil {
@@ -80,7 +83,7 @@ func NewRowTable(rows, coef []int32) *RowTable {
 		if off < 0 || c < 0 {
 			panic(fmt.Sprintf("kernels: NewRowTable: row %d at offset %d, coefficient offset %d, want >= 0", p, off, c))
 		}
-		t.pairs[2*p], t.pairs[2*p+1] = off, c
+		t.pairs[2*p], t.pairs[2*p+1], t.coefs[p] = off, c, c
 		t.rowMax, t.coefMax = max(t.rowMax, int(off)), max(t.coefMax, int(c))
 	}
 	return t
@@ -221,29 +224,37 @@ func rowCombine4Range[T Float](dst []T, ld, m int, w []T, coff *[4]int32, src []
 	}
 }
 
-// RowDots4 adds to gw[r*ldw+p], for r < m (1 <= m <= 4) and p < tab.Len(),
+// RowDots4 adds to gw[coff[r] + tab.Coef(p)], for r < m (1 <= m <= 4) and
+// p < tab.Len(),
 //
-//	sum_{x<n} g[r*ld+x] * src[tab.Row(p)+x].
+//	sum_{x<n} g[r*ld+x] * src[tab.Row(p)+x],
 //
-// gw must not overlap g or src.
-func RowDots4[T Float](gw []T, ldw, m int, g []T, ld int, src []T, tab *RowTable, n int) {
-	rowDots4(best, gw, ldw, m, g, ld, src, tab, n)
+// so that a weight gradient is written where the weights are, addressed as
+// RowCombine4To reads them. The offsets coff[r], r < m, must address gw
+// (those of r >= m are not read), and gw[coff[r] + tab.Coef(p)] must be
+// distinct for distinct (r, p). gw must not overlap g or src.
+func RowDots4[T Float](gw []T, coff *[4]int32, m int, g []T, ld int, src []T, tab *RowTable, n int) {
+	rowDots4(best, gw, coff, m, g, ld, src, tab, n)
 }
 
 // RowDots4Ref is the reference loop for RowDots4.
-func RowDots4Ref[T Float](gw []T, ldw, m int, g []T, ld int, src []T, tab *RowTable, n int) {
-	rowDots4(isaGo, gw, ldw, m, g, ld, src, tab, n)
+func RowDots4Ref[T Float](gw []T, coff *[4]int32, m int, g []T, ld int, src []T, tab *RowTable, n int) {
+	rowDots4(isaGo, gw, coff, m, g, ld, src, tab, n)
 }
 
 // rowDots4 is RowDots4 on the instruction set lv. The assembly sums whole
 // rows, so each level sums the sites [0, n) in one pass: AVX-512 where n is
-// a multiple of its width, else AVX2 where n is a multiple of its width,
-// else the reference loop.
-func rowDots4[T Float](lv isa, gw []T, ldw, m int, g []T, ld int, src []T, tab *RowTable, n int) {
+// a multiple of its width, else AVX2 on the multiple of its width and the
+// reference loop on the rest.
+func rowDots4[T Float](lv isa, gw []T, coff *[4]int32, m int, g []T, ld int, src []T, tab *RowTable, n int) {
 	checkRows("RowDots4", len(src), tab, n)
 	checkPlanes("RowDots4", "g", len(g), ld, m, n)
 	np := tab.Len()
-	checkPlanes("RowDots4", "gw", len(gw), ldw, m, np)
+	for r := range m {
+		if c := int(coff[r]); c < 0 || (tab.coefMax >= 0 && c+tab.coefMax >= len(gw)) {
+			panic(fmt.Sprintf("kernels: RowDots4: gradient of row %d at offset %d up to %d, len(gw)=%d", r, c, c+tab.coefMax, len(gw)))
+		}
+	}
 	if n == 0 || np == 0 {
 		return
 	}
@@ -257,26 +268,33 @@ func rowDots4[T Float](lv isa, gw []T, ldw, m int, g []T, ld int, src []T, tab *
 	srcp := unsafe.Pointer(&src[0])
 	switch {
 	case lv >= isaAVX512 && n%w512 == 0:
+		// Lane 4r+j of the sums goes to gw[cv[4r+j] + coef(p+j)].
+		var cv [16]int32
+		for r := range 4 {
+			for j := range 4 {
+				cv[4*r+j] = coff[min(r, m-1)]
+			}
+		}
 		if size == 4 {
-			rowDots4F32AVX512((*float32)(gp), ldw, m, (*float32)(sp), ld, (*float32)(srcp), tp, np, n)
+			rowDots4F32AVX512((*float32)(gp), &cv, m, (*float32)(sp), ld, (*float32)(srcp), tp, &tab.coefs[0], np, n)
 		} else {
-			rowDots4F64AVX512((*float64)(gp), ldw, m, (*float64)(sp), ld, (*float64)(srcp), tp, np, n)
+			rowDots4F64AVX512((*float64)(gp), &cv, m, (*float64)(sp), ld, (*float64)(srcp), tp, &tab.coefs[0], np, n)
 		}
 	case lv >= isaAVX2 && n >= w2:
 		done := n &^ (w2 - 1)
 		if size == 4 {
-			rowDots4F32AVX2((*float32)(gp), ldw, m, (*float32)(sp), ld, (*float32)(srcp), tp, np, done)
+			rowDots4F32AVX2((*float32)(gp), coff, m, (*float32)(sp), ld, (*float32)(srcp), tp, np, done)
 		} else {
-			rowDots4F64AVX2((*float64)(gp), ldw, m, (*float64)(sp), ld, (*float64)(srcp), tp, np, done)
+			rowDots4F64AVX2((*float64)(gp), coff, m, (*float64)(sp), ld, (*float64)(srcp), tp, np, done)
 		}
-		rowDots4Range(gw, ldw, m, g, ld, src, tab, done, n)
+		rowDots4Range(gw, coff, m, g, ld, src, tab, done, n)
 	default:
-		rowDots4Range(gw, ldw, m, g, ld, src, tab, 0, n)
+		rowDots4Range(gw, coff, m, g, ld, src, tab, 0, n)
 	}
 }
 
 // rowDots4Range is RowDots4Ref on the sites [x0, x1).
-func rowDots4Range[T Float](gw []T, ldw, m int, g []T, ld int, src []T, tab *RowTable, x0, x1 int) {
+func rowDots4Range[T Float](gw []T, coff *[4]int32, m int, g []T, ld int, src []T, tab *RowTable, x0, x1 int) {
 	if x0 >= x1 {
 		return
 	}
@@ -289,7 +307,7 @@ func rowDots4Range[T Float](gw []T, ldw, m int, g []T, ld int, src []T, tab *Row
 			for x, v := range gr {
 				sum += v * s[x]
 			}
-			gw[r*ldw+p] += sum
+			gw[int(coff[r])+tab.Coef(p)] += sum
 		}
 	}
 }

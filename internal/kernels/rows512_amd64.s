@@ -17,8 +17,9 @@
 // rowDots4: 4 cotangent rows (Z16..Z19) x 4 source rows (Z20..Z23), the
 // sum of cotangent row r and source row j in Z(4j+r); after the sites, the
 // sixteen vectors are reduced by a fixed tree of shuffles and additions to
-// one vector whose lane 4r+j (float32) holds sum (r, j), added to gw under
-// a mask of the rows that exist.
+// one vector whose lane 4r+j (float32) holds sum (r, j), added to the
+// gradient where the weights are, gw[cv[4r+j] + coef(p+j)], by a masked
+// gather, add and scatter.
 
 #define EPI_LEAKY 1
 #define EPI_LEAKYVJP 2
@@ -444,16 +445,12 @@ c64next:
 // QUARTERS(a, b, d), for a and b from HALVES of four vectors: quarter q
 // of d sums to the total of the q-th of them.
 #define QUARTERS(shuf, add, a, b, d) shuf $0x88, b, a, Z24; shuf $0xdd, b, a, Z25; add Z25, Z24, d
-// ADD32(q) adds lanes 4q..4q+3 of Z6 to the four float32 at AX under K1;
-// ADD64(z, h) adds the 256-bit half h of z to the four float64 at AX.
-#define ADD32(q) VEXTRACTF32X4 $q, Z6, X7; VMOVUPS.Z (AX), K1, X8; VADDPS X8, X7, X7; VMOVUPS X7, K1, (AX)
-#define ADD64(z, h) VEXTRACTF64X4 $h, z, Y8; VMOVUPD.Z (AX), K1, Y9; VADDPD Y9, Y8, Y8; VMOVUPD Y8, K1, (AX)
 
-// func rowDots4F32AVX512(gw *float32, ldw, m int, cot *float32, ld int, src *float32, tab *int32, np, n int)
-TEXT ·rowDots4F32AVX512(SB), NOSPLIT, $0-72
+// func rowDots4F32AVX512(gw *float32, cv *[16]int32, m int, cot *float32, ld int, src *float32, tab, coefs *int32, np, n int)
+TEXT ·rowDots4F32AVX512(SB), NOSPLIT, $0-80
 	// Row pointers one past the end of the sites; the loop index runs from
 	// -n to 0. Cotangent rows r >= m read row 0 (their sums are not stored).
-	MOVQ n+64(FP), CX
+	MOVQ n+72(FP), CX
 	SHLQ $2, CX
 	MOVQ src+40(FP), SI
 	ADDQ CX, SI
@@ -478,10 +475,11 @@ TEXT ·rowDots4F32AVX512(SB), NOSPLIT, $0-72
 d32rows:
 	MOVQ gw+0(FP), DI
 	MOVQ tab+48(FP), DX
-	MOVQ np+56(FP), R14
+	MOVQ np+64(FP), R14
 
 d32group:
-	// K1 = the rows of the group that exist (min(np left, 4) of them).
+	// K1 = the lanes 4r+j of the sums to store: rows r < m and table
+	// entries j < min(np left, 4).
 	MOVQ  R14, CX
 	CMPQ  CX, $4
 	JLE   d32mask
@@ -491,6 +489,18 @@ d32mask:
 	MOVL  $1, AX
 	SHLL  CX, AX
 	DECL  AX
+	MOVL  AX, CX
+	SHLL  $4, CX
+	ORL   CX, AX
+	MOVL  AX, CX
+	SHLL  $8, CX
+	ORL   CX, AX
+	MOVQ  m+16(FP), CX
+	SHLQ  $2, CX
+	MOVL  $1, BX
+	SHLL  CX, BX
+	DECL  BX
+	ANDL  BX, AX
 	KMOVW AX, K1
 	// Source rows j = 0..3 of the group in AX, BX, R12, R13 (rows past np
 	// read row j = 0).
@@ -529,7 +539,7 @@ d32ptrs:
 	VPXORQ Z13, Z13, Z13
 	VPXORQ Z14, Z14, Z14
 	VPXORQ Z15, Z15, Z15
-	MOVQ   n+64(FP), CX
+	MOVQ   n+72(FP), CX
 	SHLQ   $2, CX
 	NEGQ   CX
 
@@ -589,38 +599,33 @@ d32x:
 	VUNPCKHPD Z5, Z4, Z25
 	VADDPS    Z25, Z24, Z6
 
-	// gw[r*ldw + p + j] += the sum (r, j) for r < m and the rows j in K1.
-	MOVQ ldw+8(FP), BX
-	SHLQ $2, BX
-	MOVQ m+16(FP), R12
-	MOVQ DI, AX
-	ADD32(0)
-	CMPQ R12, $1
-	JLE  d32next
-	ADDQ BX, AX
-	ADD32(1)
-	CMPQ R12, $2
-	JLE  d32next
-	ADDQ BX, AX
-	ADD32(2)
-	CMPQ R12, $3
-	JLE  d32next
-	ADDQ BX, AX
-	ADD32(3)
+	// gw[cv[4r+j] + coef(p+j)] += lane 4r+j under K1: the indices are
+	// the four coefficient offsets of the group, in every quarter, plus cv.
+	MOVQ             DX, AX
+	SUBQ             tab+48(FP), AX
+	SHRQ             $1, AX
+	ADDQ             coefs+56(FP), AX
+	VBROADCASTI32X4  (AX), Z9
+	MOVQ             cv+8(FP), BX
+	VPADDD           (BX), Z9, Z9
+	KMOVW            K1, K2
+	VGATHERDPS       (DI)(Z9*4), K2, Z8
+	VADDPS           Z6, Z8, Z8
+	KMOVW            K1, K3
+	VSCATTERDPS      Z8, K3, (DI)(Z9*4)
 
 d32next:
 	ADDQ $32, DX
-	ADDQ $16, DI
 	SUBQ $4, R14
 	JG   d32group
 	VZEROUPPER
 	RET
 
-// func rowDots4F64AVX512(gw *float64, ldw, m int, cot *float64, ld int, src *float64, tab *int32, np, n int)
-TEXT ·rowDots4F64AVX512(SB), NOSPLIT, $0-72
+// func rowDots4F64AVX512(gw *float64, cv *[16]int32, m int, cot *float64, ld int, src *float64, tab, coefs *int32, np, n int)
+TEXT ·rowDots4F64AVX512(SB), NOSPLIT, $0-80
 	// Row pointers one past the end of the sites; the loop index runs from
 	// -n to 0. Cotangent rows r >= m read row 0 (their sums are not stored).
-	MOVQ n+64(FP), CX
+	MOVQ n+72(FP), CX
 	SHLQ $3, CX
 	MOVQ src+40(FP), SI
 	ADDQ CX, SI
@@ -645,10 +650,11 @@ TEXT ·rowDots4F64AVX512(SB), NOSPLIT, $0-72
 d64rows:
 	MOVQ gw+0(FP), DI
 	MOVQ tab+48(FP), DX
-	MOVQ np+56(FP), R14
+	MOVQ np+64(FP), R14
 
 d64group:
-	// K1 = the rows of the group that exist (min(np left, 4) of them).
+	// K1 = the lanes 4r+j of the sums to store: rows r < m and table
+	// entries j < min(np left, 4).
 	MOVQ  R14, CX
 	CMPQ  CX, $4
 	JLE   d64mask
@@ -658,6 +664,18 @@ d64mask:
 	MOVL  $1, AX
 	SHLL  CX, AX
 	DECL  AX
+	MOVL  AX, CX
+	SHLL  $4, CX
+	ORL   CX, AX
+	MOVL  AX, CX
+	SHLL  $8, CX
+	ORL   CX, AX
+	MOVQ  m+16(FP), CX
+	SHLQ  $2, CX
+	MOVL  $1, BX
+	SHLL  CX, BX
+	DECL  BX
+	ANDL  BX, AX
 	KMOVW AX, K1
 	// Source rows j = 0..3 of the group in AX, BX, R12, R13 (rows past np
 	// read row j = 0).
@@ -696,7 +714,7 @@ d64ptrs:
 	VPXORQ Z13, Z13, Z13
 	VPXORQ Z14, Z14, Z14
 	VPXORQ Z15, Z15, Z15
-	MOVQ   n+64(FP), CX
+	MOVQ   n+72(FP), CX
 	SHLQ   $3, CX
 	NEGQ   CX
 
@@ -759,28 +777,30 @@ d64x:
 	VSHUFF64X2 $0xee, Z5, Z4, Z24
 	VSHUFF64X2 $0xd8, Z24, Z24, Z7
 
-	// gw[r*ldw + p + j] += the sum (r, j) for r < m and the rows j in K1.
-	MOVQ ldw+8(FP), BX
-	SHLQ $3, BX
-	MOVQ m+16(FP), R12
-	MOVQ DI, AX
-	ADD64(Z6, 0)
-	CMPQ R12, $1
-	JLE  d64next
-	ADDQ BX, AX
-	ADD64(Z6, 1)
-	CMPQ R12, $2
-	JLE  d64next
-	ADDQ BX, AX
-	ADD64(Z7, 0)
-	CMPQ R12, $3
-	JLE  d64next
-	ADDQ BX, AX
-	ADD64(Z7, 1)
+	// gw[cv[4r+j] + coef(p+j)] += the sum (r, j) under K1: Z6 holds rows
+	// 0, 1 (lanes 0..7 of the indices), Z7 rows 2, 3 (lanes 8..15).
+	MOVQ             DX, AX
+	SUBQ             tab+48(FP), AX
+	SHRQ             $1, AX
+	ADDQ             coefs+56(FP), AX
+	VBROADCASTI32X4  (AX), Z9
+	MOVQ             cv+8(FP), BX
+	VPADDD           (BX), Z9, Z9
+	VEXTRACTI32X8    $1, Z9, Y10
+	KMOVW            K1, K2
+	VGATHERDPD       (DI)(Y9*8), K2, Z8
+	VADDPD           Z6, Z8, Z8
+	KMOVW            K1, K3
+	VSCATTERDPD      Z8, K3, (DI)(Y9*8)
+	KSHIFTRW         $8, K1, K4
+	KMOVW            K4, K2
+	VGATHERDPD       (DI)(Y10*8), K2, Z8
+	VADDPD           Z7, Z8, Z8
+	KMOVW            K4, K3
+	VSCATTERDPD      Z8, K3, (DI)(Y10*8)
 
 d64next:
 	ADDQ $32, DX
-	ADDQ $32, DI
 	SUBQ $4, R14
 	JG   d64group
 	VZEROUPPER

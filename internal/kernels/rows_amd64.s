@@ -254,12 +254,17 @@ f64next:
 	VZEROUPPER
 	RET
 
+// ADDR(j, r) sets AX = coef(p + j/8) + coff[r/4], the index in gw of the
+// sum of cotangent row r/4 and table entry j/8 (DX at the pair of p, R12 at
+// coff).
+#define ADDR(j, r) MOVLQSX j(DX), AX; MOVLQSX r(R12), BX; ADDQ BX, AX
+
 // Sum of the lanes of a Y register into the low element of its X half,
 // with X4 as scratch.
 #define HSUM32(y, x) VEXTRACTF128 $1, y, X4; VADDPS X4, x, x; VPERMILPS $0x4e, x, X4; VADDPS X4, x, x; VPERMILPS $0xb1, x, X4; VADDSS X4, x, x
 #define HSUM64(y, x) VEXTRACTF128 $1, y, X4; VADDPD X4, x, x; VPERMILPD $1, x, X4; VADDSD X4, x, x
 
-// func rowDots4F32AVX2(gw *float32, ldw, m int, cot *float32, ld int, src *float32, tab *int32, np, n int)
+// func rowDots4F32AVX2(gw *float32, coff *[4]int32, m int, cot *float32, ld int, src *float32, tab *int32, np, n int)
 TEXT ·rowDots4F32AVX2(SB), NOSPLIT, $0-72
 	MOVQ n+64(FP), CX
 	SHLQ $2, CX
@@ -287,8 +292,7 @@ TEXT ·rowDots4F32AVX2(SB), NOSPLIT, $0-72
 
 d32rows:
 	MOVQ gw+0(FP), DI
-	MOVQ ldw+8(FP), R12
-	SHLQ $2, R12
+	MOVQ coff+8(FP), R12
 	MOVQ tab+48(FP), DX
 	MOVQ np+56(FP), R14
 
@@ -334,48 +338,49 @@ d32x:
 
 	// gw[r*ldw + p] += sum for r < m, then column p+1 if p+1 < np.
 #define STORE32(y, x, addr) HSUM32(y, x); VADDSS addr, x, x; VMOVSS x, addr
-	MOVQ DI, AX
-	STORE32(Y8, X8, (AX))
+	// gw[coff[r] + coef(p+j)] += sum (r, j): coef(p) at 4(DX), coef(p+1)
+	// at 12(DX).
+	ADDR(4, 0)
+	STORE32(Y8, X8, (DI)(AX*4))
 	CMPQ R13, $1
 	JLE  d32col1
-	ADDQ R12, AX
-	STORE32(Y10, X10, (AX))
+	ADDR(4, 4)
+	STORE32(Y10, X10, (DI)(AX*4))
 	CMPQ R13, $2
 	JLE  d32col1
-	ADDQ R12, AX
-	STORE32(Y12, X12, (AX))
+	ADDR(4, 8)
+	STORE32(Y12, X12, (DI)(AX*4))
 	CMPQ R13, $3
 	JLE  d32col1
-	ADDQ R12, AX
-	STORE32(Y14, X14, (AX))
+	ADDR(4, 12)
+	STORE32(Y14, X14, (DI)(AX*4))
 
 d32col1:
 	CMPQ R14, $2
 	JLT  d32next
-	MOVQ DI, AX
-	STORE32(Y9, X9, 4(AX))
+	ADDR(12, 0)
+	STORE32(Y9, X9, (DI)(AX*4))
 	CMPQ R13, $1
 	JLE  d32next
-	ADDQ R12, AX
-	STORE32(Y11, X11, 4(AX))
+	ADDR(12, 4)
+	STORE32(Y11, X11, (DI)(AX*4))
 	CMPQ R13, $2
 	JLE  d32next
-	ADDQ R12, AX
-	STORE32(Y13, X13, 4(AX))
+	ADDR(12, 8)
+	STORE32(Y13, X13, (DI)(AX*4))
 	CMPQ R13, $3
 	JLE  d32next
-	ADDQ R12, AX
-	STORE32(Y15, X15, 4(AX))
+	ADDR(12, 12)
+	STORE32(Y15, X15, (DI)(AX*4))
 
 d32next:
 	ADDQ $16, DX
-	ADDQ $8, DI
 	SUBQ $2, R14
 	JG   d32pair
 	VZEROUPPER
 	RET
 
-// func rowDots4F64AVX2(gw *float64, ldw, m int, cot *float64, ld int, src *float64, tab *int32, np, n int)
+// func rowDots4F64AVX2(gw *float64, coff *[4]int32, m int, cot *float64, ld int, src *float64, tab *int32, np, n int)
 TEXT ·rowDots4F64AVX2(SB), NOSPLIT, $0-72
 	MOVQ n+64(FP), CX
 	SHLQ $3, CX
@@ -401,8 +406,7 @@ TEXT ·rowDots4F64AVX2(SB), NOSPLIT, $0-72
 
 d64rows:
 	MOVQ gw+0(FP), DI
-	MOVQ ldw+8(FP), R12
-	SHLQ $3, R12
+	MOVQ coff+8(FP), R12
 	MOVQ tab+48(FP), DX
 	MOVQ np+56(FP), R14
 
@@ -447,42 +451,43 @@ d64x:
 	JNZ         d64x
 
 #define STORE64(y, x, addr) HSUM64(y, x); VADDSD addr, x, x; VMOVSD x, addr
-	MOVQ DI, AX
-	STORE64(Y8, X8, (AX))
+	// gw[coff[r] + coef(p+j)] += sum (r, j): coef(p) at 4(DX), coef(p+1)
+	// at 12(DX).
+	ADDR(4, 0)
+	STORE64(Y8, X8, (DI)(AX*8))
 	CMPQ R13, $1
 	JLE  d64col1
-	ADDQ R12, AX
-	STORE64(Y10, X10, (AX))
+	ADDR(4, 4)
+	STORE64(Y10, X10, (DI)(AX*8))
 	CMPQ R13, $2
 	JLE  d64col1
-	ADDQ R12, AX
-	STORE64(Y12, X12, (AX))
+	ADDR(4, 8)
+	STORE64(Y12, X12, (DI)(AX*8))
 	CMPQ R13, $3
 	JLE  d64col1
-	ADDQ R12, AX
-	STORE64(Y14, X14, (AX))
+	ADDR(4, 12)
+	STORE64(Y14, X14, (DI)(AX*8))
 
 d64col1:
 	CMPQ R14, $2
 	JLT  d64next
-	MOVQ DI, AX
-	STORE64(Y9, X9, 8(AX))
+	ADDR(12, 0)
+	STORE64(Y9, X9, (DI)(AX*8))
 	CMPQ R13, $1
 	JLE  d64next
-	ADDQ R12, AX
-	STORE64(Y11, X11, 8(AX))
+	ADDR(12, 4)
+	STORE64(Y11, X11, (DI)(AX*8))
 	CMPQ R13, $2
 	JLE  d64next
-	ADDQ R12, AX
-	STORE64(Y13, X13, 8(AX))
+	ADDR(12, 8)
+	STORE64(Y13, X13, (DI)(AX*8))
 	CMPQ R13, $3
 	JLE  d64next
-	ADDQ R12, AX
-	STORE64(Y15, X15, 8(AX))
+	ADDR(12, 12)
+	STORE64(Y15, X15, (DI)(AX*8))
 
 d64next:
 	ADDQ $16, DX
-	ADDQ $16, DI
 	SUBQ $2, R14
 	JG   d64pair
 	VZEROUPPER

@@ -127,32 +127,50 @@ func testRowCombine[T Float](t *testing.T, lv isa, tol float64) {
 func testRowDots[T Float](t *testing.T, lv isa, tol float64) {
 	rng := rand.New(rand.NewPCG(7, 2))
 	for _, c := range rowCases() {
-		t.Run(c.String(), func(t *testing.T) {
-			ld, ldw := c.n+c.pad, c.np+c.pad+1
-			src, rows := rowData[T](rng, c.np, c.n)
-			tab := NewRowTable(rows, nil)
-			g := randSlice[T](rng, (c.m-1)*ld+c.n)
-			size := (c.m-1)*ldw + c.np
-			got := randSlice[T](rng, size+3)
-			want := append([]T(nil), got...)
-			scale := abs(got)
-			rowDots4(lv, got[:size], ldw, c.m, g, ld, src, tab, c.n)
-			RowDots4Ref(want[:size], ldw, c.m, g, ld, src, tab, c.n)
-			a := absRows(g, src)
-			RowDots4Ref(scale[:size], ldw, c.m, a[0], ld, a[1], tab, c.n)
-			for i := range got {
-				r, p := i/ldw, i%ldw
-				if r >= c.m || p >= c.np {
-					if got[i] != want[i] {
-						t.Fatalf("element %d outside gw: got %g, want %g (unchanged)", i, got[i], want[i])
+		for _, packed := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%v/packed=%v", c, packed), func(t *testing.T) {
+				ld := c.n + c.pad
+				src, rows := rowData[T](rng, c.np, c.n)
+				// Outputs as a weight gradient: packed rows of ldw, or the
+				// strided layout of rowCoefs (rows r >= m alias row 0).
+				_, coef, coff := rowCoefs[T](rng, c.np, c.m, false)
+				size := 4*c.np + 3
+				if packed {
+					ldw := c.np + c.pad + 1
+					for p := range coef {
+						coef[p] = int32(p)
 					}
-					continue
+					coff = [4]int32{0, int32(ldw), int32(2 * ldw), int32(3 * ldw)}
+					size = 3*ldw + c.np
 				}
-				if d := math.Abs(float64(got[i] - want[i])); d > tol*float64(scale[i]) {
-					t.Fatalf("row %d, p=%d: got %.9g, want %.9g (reference)", r, p, got[i], want[i])
+				tab := NewRowTable(rows, coef)
+				g := randSlice[T](rng, (c.m-1)*ld+c.n)
+				got := randSlice[T](rng, size+3)
+				want := append([]T(nil), got...)
+				scale := abs(got)
+				rowDots4(lv, got[:size], &coff, c.m, g, ld, src, tab, c.n)
+				RowDots4Ref(want[:size], &coff, c.m, g, ld, src, tab, c.n)
+				a := absRows(g, src)
+				RowDots4Ref(scale[:size], &coff, c.m, a[0], ld, a[1], tab, c.n)
+				written := make([]bool, len(got))
+				for r := range c.m {
+					for p := range c.np {
+						written[int(coff[r])+int(coef[p])] = true
+					}
 				}
-			}
-		})
+				for i := range got {
+					if !written[i] {
+						if got[i] != want[i] {
+							t.Fatalf("element %d outside gw: got %g, want %g (unchanged)", i, got[i], want[i])
+						}
+						continue
+					}
+					if d := math.Abs(float64(got[i] - want[i])); d > tol*float64(scale[i]) {
+						t.Fatalf("element %d: got %.9g, want %.9g (reference)", i, got[i], want[i])
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -261,8 +279,11 @@ func TestRowKernelsCheckShapes(t *testing.T) {
 		{"nil y", func() {
 			RowCombine4To(make([]float64, 8), 8, 1, make([]float64, 4), &coff, src, one, &bias, nil, EpiLeakyReLUVJP, 8)
 		}},
-		{"nil table", func() { RowDots4(make([]float64, 3), 2, 1, make([]float64, 16), 8, src, nil, 8) }},
-		{"short gw", func() { RowDots4(make([]float64, 3), 2, 2, make([]float64, 16), 8, src, two, 8) }},
+		{"nil table", func() { RowDots4(make([]float64, 3), &coff, 1, make([]float64, 16), 8, src, nil, 8) }},
+		{"short gw", func() { RowDots4(make([]float64, 3), &[4]int32{0, 2, 0, 0}, 2, make([]float64, 16), 8, src, two, 8) }},
+		{"negative gradient offset", func() {
+			RowDots4(make([]float64, 3), &[4]int32{-1, 0, 0, 0}, 1, make([]float64, 16), 8, src, two, 8)
+		}},
 		{"negative row", func() { NewRowTable([]int32{-1}, nil) }},
 		{"table lengths", func() { NewRowTable([]int32{0, 1}, []int32{0}) }},
 	} {
@@ -322,12 +343,12 @@ func BenchmarkRowKernels(b *testing.B) {
 			rowCombine4(lv, dst64[4*V:], V, 4, w64, &hi, src64, tab, &b64, nil, EpiLeakyReLU, V)
 		})
 		benchRows(b, "RowDots4/float32/"+lv.String(), func() {
-			rowDots4(lv, gw32, P, 4, dst32, V, src32, tab, V)
-			rowDots4(lv, gw32[4*P:], P, 4, dst32[4*V:], V, src32, tab, V)
+			rowDots4(lv, gw32, &lo, 4, dst32, V, src32, tab, V)
+			rowDots4(lv, gw32, &hi, 4, dst32[4*V:], V, src32, tab, V)
 		})
 		benchRows(b, "RowDots4/float64/"+lv.String(), func() {
-			rowDots4(lv, gw64, P, 4, dst64, V, src64, tab, V)
-			rowDots4(lv, gw64[4*P:], P, 4, dst64[4*V:], V, src64, tab, V)
+			rowDots4(lv, gw64, &lo, 4, dst64, V, src64, tab, V)
+			rowDots4(lv, gw64, &hi, 4, dst64[4*V:], V, src64, tab, V)
 		})
 	}
 	// The axpy kernels on the same layer, for comparison.
