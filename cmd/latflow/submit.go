@@ -75,7 +75,7 @@ func submitCommand() *cli.Command {
 			&cli.StringFlag{Name: flagOut, Destination: &o.out, Usage: "the dataset directory `DIR` every task writes into (required); task logs go there too"},
 			&cli.StringFlag{Name: flagPartition, Destination: &o.partition, Usage: "Slurm partition (default: the cluster's)"},
 			&cli.StringFlag{Name: flagTime, Destination: &o.time, Usage: "time limit per task: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS or UNLIMITED (default: the partition's)"},
-			&cli.IntFlag{Name: flagCPUsPerTask, Destination: &o.cpus, Usage: fmt.Sprintf("CPUs per task (1 to %d; sets GOMAXPROCS too)", maxCPUs)},
+			&cli.IntFlag{Name: flagCPUsPerTask, Destination: &o.cpus, DefaultText: "the partition's", Usage: fmt.Sprintf("CPUs per task (1 to %d; sets GOMAXPROCS too)", maxCPUs)},
 			&cli.StringFlag{Name: flagMem, Destination: &o.mem, Usage: "memory per task: megabytes, or a number with K, M, G or T (e.g. 4G)"},
 			&cli.BoolFlag{Name: flagDryRun, Destination: &o.dryRun, Usage: "print the sbatch script on stdout and submit nothing"},
 		},
