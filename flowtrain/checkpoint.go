@@ -173,6 +173,9 @@ type Checkpoint struct {
 	// Step, Skipped and SkipRun are the steps done, the skipped steps and
 	// the skipped steps in a row at the end.
 	Step, Skipped, SkipRun int
+	// PathSince is Trainer.PathSince: the step of the PathSwitch check
+	// that turned the forward path gradient on, 0 if it is off.
+	PathSince int
 	// Elapsed is the wall-clock seconds of training so far.
 	Elapsed float64
 	// Model holds the architecture, the target (from Run) and the master
@@ -198,7 +201,7 @@ func (t *Trainer[T]) Checkpoint(run RunParams) *Checkpoint {
 	m := t.Model()
 	m.Target = run.Target.Clone()
 	c := &Checkpoint{
-		Run: run, Step: t.step, Skipped: t.skipped, SkipRun: t.skipRun, Elapsed: t.wall(),
+		Run: run, Step: t.step, Skipped: t.skipped, SkipRun: t.skipRun, PathSince: t.pathSince, Elapsed: t.wall(),
 		Model: m,
 		Adam: Adam{Beta1: t.adam.Beta1, Beta2: t.adam.Beta2, Eps: t.adam.Eps, Step: t.adam.Step,
 			M: slices.Clone(t.adam.M), V: slices.Clone(t.adam.V)},
@@ -230,9 +233,12 @@ func (t *Trainer[T]) Restore(c *Checkpoint) error {
 		return fmt.Errorf(p+"optimizer: %v", err)
 	}
 	if c.Step < 0 || c.Skipped < 0 || c.SkipRun < 0 || c.Skipped > c.Step || c.SkipRun > c.Skipped ||
-		c.Adam.Step != c.Step-c.Skipped || len(c.Log) != c.Step {
-		return fmt.Errorf(p+"inconsistent counters: %d steps, %d skipped (%d in a row), %d updates, %d log rows",
-			c.Step, c.Skipped, c.SkipRun, c.Adam.Step, len(c.Log))
+		c.Adam.Step != c.Step-c.Skipped || len(c.Log) != c.Step || c.PathSince < 0 || c.PathSince > c.Step {
+		return fmt.Errorf(p+"inconsistent counters: %d steps, %d skipped (%d in a row), %d updates, %d log rows, path gradient since step %d",
+			c.Step, c.Skipped, c.SkipRun, c.Adam.Step, len(c.Log), c.PathSince)
+	}
+	if c.PathSince > 0 && t.std == nil {
+		return fmt.Errorf(p+"checkpoint uses the path gradient since step %d, this trainer has no path switch", c.PathSince)
 	}
 	plateau, isPlateau := t.sched.(*ReduceOnPlateau)
 	switch {
@@ -257,7 +263,7 @@ func (t *Trainer[T]) Restore(c *Checkpoint) error {
 	if isPlateau {
 		*plateau = *c.Plateau
 	}
-	t.step, t.skipped, t.skipRun = c.Step, c.Skipped, c.SkipRun
+	t.step, t.skipped, t.skipRun, t.pathSince = c.Step, c.Skipped, c.SkipRun, c.PathSince
 	t.elapsed, t.started = c.Elapsed, time.Time{}
 	t.log = append(t.log[:0], c.Log...)
 	for i, v := range t.params {
@@ -271,7 +277,7 @@ func (t *Trainer[T]) Restore(c *Checkpoint) error {
 //
 //	magic "LATFLOWC" | format version uint32 | header length H uint32 |
 //	header: H bytes of JSON {"run", "step", "skipped", "skip_run",
-//	        "elapsed", "plateau"} |
+//	        "path_since" (omitted when 0), "elapsed", "plateau"} |
 //	model:  uint64 length | a model file (flow.Model.Encode) holding the
 //	        architecture, the target and the master parameters |
 //	adam:   uint64 length | Adam.MarshalBinary |
@@ -289,17 +295,18 @@ const (
 )
 
 type checkpointHeader struct {
-	Run     RunParams        `json:"run"`
-	Step    int              `json:"step"`
-	Skipped int              `json:"skipped"`
-	SkipRun int              `json:"skip_run"`
-	Elapsed float64          `json:"elapsed"`
-	Plateau *ReduceOnPlateau `json:"plateau,omitempty"`
+	Run       RunParams        `json:"run"`
+	Step      int              `json:"step"`
+	Skipped   int              `json:"skipped"`
+	SkipRun   int              `json:"skip_run"`
+	PathSince int              `json:"path_since,omitempty"`
+	Elapsed   float64          `json:"elapsed"`
+	Plateau   *ReduceOnPlateau `json:"plateau,omitempty"`
 }
 
 // Encode returns the checkpoint file bytes of c.
 func (c *Checkpoint) Encode() ([]byte, error) {
-	hdr, err := json.Marshal(checkpointHeader{c.Run, c.Step, c.Skipped, c.SkipRun, c.Elapsed, c.Plateau})
+	hdr, err := json.Marshal(checkpointHeader{c.Run, c.Step, c.Skipped, c.SkipRun, c.PathSince, c.Elapsed, c.Plateau})
 	if err != nil {
 		return nil, fmt.Errorf("flowtrain: encode checkpoint header: %w", err)
 	}
@@ -388,7 +395,7 @@ func DecodeCheckpoint(name string, b []byte) (*Checkpoint, error) {
 		return fail("%v", err)
 	}
 	c := &Checkpoint{
-		Run: hdr.Run, Step: hdr.Step, Skipped: hdr.Skipped, SkipRun: hdr.SkipRun, Elapsed: hdr.Elapsed,
+		Run: hdr.Run, Step: hdr.Step, Skipped: hdr.Skipped, SkipRun: hdr.SkipRun, PathSince: hdr.PathSince, Elapsed: hdr.Elapsed,
 		Plateau: hdr.Plateau, Model: model, RNG: bytes.Clone(secs[2]),
 	}
 	if err := c.Adam.UnmarshalBinary(secs[1]); err != nil {

@@ -22,4 +22,13 @@
 //     invalid hyperparameters) panics with a message prefixed "flowtrain: ";
 //     bad input from a user (ParseSchedule) or a file (UnmarshalBinary)
 //     returns an error.
+//   - The forward-KL path gradients are unbiased on fresh samples of the
+//     target only (Proposition 4.1 of Vaitl et al. takes the expectation
+//     over p). On a dataset drawn again and again their dataset average is
+//     the maximum-likelihood gradient plus a frozen noise that is not the
+//     gradient of any loss; far from convergence it is large and training
+//     diverges (issue 14). So a Trainer uses them under a PathSwitch,
+//     which measures their per-sample variance against maximum likelihood
+//     (GradientVariance), and can draw fresh samples from a Source (an
+//     exact sampler) instead of a dataset.
 package flowtrain

@@ -40,8 +40,27 @@ type Options struct {
 	MaxSkips int
 	// Data are the configurations (samples of the target, each of the
 	// flow's Size) that the forward objective draws its batches from;
-	// unused by the reverse objective.
+	// unused by the reverse objective. Exactly one of Data and Source is
+	// set for the forward objective.
 	Data [][]float64
+	// Source, if not nil, draws fresh independent samples of the target
+	// for every batch of the forward objective instead of Data (e.g.
+	// gauge.ExactSampler for U(1)): no sample is used twice, so the
+	// forward path gradients are unbiased at every step.
+	Source Source
+	// PathSwitch is the rule by which the forward objective with a path
+	// gradient (DropInPath or FastPath) falls back to maximum likelihood
+	// while the path gradient does not pay; the zero value is the default
+	// rule. Unused for the reverse objective and for Standard.
+	PathSwitch PathSwitch
+}
+
+// Source draws independent samples of a target; gauge.ExactSampler is
+// one.
+type Source interface {
+	// SampleTo fills dst (one configuration) with a fresh sample drawn
+	// from rng and returns the number of tries it took (unused here).
+	SampleTo(dst []float64, rng *rand.Rand) (tries int)
 }
 
 // StepResult is what one training step did: its log row and, for a
@@ -53,6 +72,11 @@ type StepResult struct {
 	// SkipRun is the number of skipped steps in a row ending with this
 	// one (0 if it was not skipped).
 	SkipRun int
+	// Gradient is the estimator the step used: Options.Gradient, or
+	// Standard while a PathSwitch holds the path gradient back.
+	Gradient GradientType
+	// Check is the PathSwitch check made before this step, nil if none.
+	Check *PathCheck
 }
 
 // Trainer trains a flow: it holds the float64 master copy of the
@@ -68,13 +92,17 @@ type StepResult struct {
 //  1. the learning rate LR(Adam.Step+1) of the schedule;
 //  2. for the forward objective, Batch configurations drawn uniformly at
 //     random with replacement from Options.Data (rng.IntN, in sample
-//     order);
-//  3. the estimator's loss, log weights and gradient (it draws from the
+//     order), or drawn fresh from Options.Source with rng;
+//  3. for the forward objective with a path gradient, every
+//     PathSwitch.Every steps from step 1 on, the check of the PathSwitch
+//     (its samples drawn like the batch, after it) that chooses between
+//     the path gradient and maximum likelihood until the next check;
+//  4. the estimator's loss, log weights and gradient (it draws from the
 //     same rng for the reverse objective);
-//  4. if the estimator fails or the loss, the gradient or its norm is not
+//  5. if the estimator fails or the loss, the gradient or its norm is not
 //     finite: the step is skipped (no update, no Observe) and counted;
 //     MaxSkips in a row end training with ErrTooManySkips;
-//  5. otherwise ClipNorm, Adam.Update of the master copy, SetParams on the
+//  6. otherwise ClipNorm, Adam.Update of the master copy, SetParams on the
 //     flow, and Observe(std of log w) for a schedule that observes.
 //
 // Steps count from 1 and include skipped ones; Adam.Step counts updates.
@@ -90,6 +118,16 @@ type Trainer[T nn.Float] struct {
 	gradient  GradientType
 	batch     int
 	data      [][]float64
+	source    Source
+
+	// For the forward objective with a path gradient under a PathSwitch:
+	// std is the maximum-likelihood estimator, sw the rule with its
+	// defaults, checkData the samples of a check, and pathSince the step
+	// of the check that turned the path gradient on (0: off).
+	std       *Estimator[T]
+	sw        PathSwitch
+	checkData []float64
+	pathSince int
 
 	src *rand.PCG
 	rng *rand.Rand
@@ -131,8 +169,11 @@ func NewTrainer[T nn.Float](f *flow.Flow[T], target lattice.Action, src *rand.PC
 		opt.MaxSkips = DefaultMaxSkips
 	}
 	if opt.Objective == Forward {
-		if len(opt.Data) == 0 {
-			return nil, errors.New("flowtrain: the forward objective needs data (samples of the target)")
+		if len(opt.Data) == 0 && opt.Source == nil {
+			return nil, errors.New("flowtrain: the forward objective needs data or a source (samples of the target)")
+		}
+		if len(opt.Data) > 0 && opt.Source != nil {
+			return nil, errors.New("flowtrain: the forward objective takes data or a source, not both")
 		}
 		for i, x := range opt.Data {
 			if len(x) != f.Size {
@@ -147,9 +188,18 @@ func NewTrainer[T nn.Float](f *flow.Flow[T], target lattice.Action, src *rand.PC
 	n := f.NumParams()
 	t := &Trainer[T]{
 		flow: f, est: est, adam: NewAdam(n), sched: opt.Schedule, clip: opt.Clip, maxSkips: opt.MaxSkips,
-		objective: opt.Objective, gradient: opt.Gradient, batch: opt.Batch, data: opt.Data,
+		objective: opt.Objective, gradient: opt.Gradient, batch: opt.Batch, data: opt.Data, source: opt.Source,
 		src: src, rng: rand.New(src),
 		params: make([]float64, n), paramsT: make([]T, n), grad: make([]float64, n),
+	}
+	if opt.Objective == Forward && opt.Gradient != Standard && !opt.PathSwitch.Always {
+		if t.sw, err = opt.PathSwitch.withDefaults(); err != nil {
+			return nil, err
+		}
+		if t.std, err = NewEstimator(f, target, Forward, Standard, opt.Batch, opt.Workers); err != nil {
+			return nil, err
+		}
+		t.checkData = make([]float64, t.sw.Samples*f.Size)
 	}
 	f.GetParams(t.paramsT)
 	for i, v := range t.paramsT {
@@ -178,6 +228,11 @@ func (t *Trainer[T]) Updates() int { return t.adam.Step }
 // modified.
 func (t *Trainer[T]) Params() []float64 { return t.params }
 
+// PathSince returns the step of the PathSwitch check that turned the path
+// gradient on, 0 if the trainer uses maximum likelihood now (or has no
+// PathSwitch: reverse, Standard, or PathSwitch.Always).
+func (t *Trainer[T]) PathSince() int { return t.pathSince }
+
 // Log returns the log rows of all steps done (a view, valid until the
 // next Step).
 func (t *Trainer[T]) Log() []LogRow { return t.log }
@@ -205,16 +260,22 @@ func (t *Trainer[T]) Step() (StepResult, error) {
 		t.started = time.Now()
 	}
 	t.step++
-	r := StepResult{LogRow: LogRow{Step: int64(t.step), LR: t.sched.LR(t.adam.Step + 1)}}
+	r := StepResult{LogRow: LogRow{Step: int64(t.step), LR: t.sched.LR(t.adam.Step + 1)}, Gradient: t.gradient}
 	var data []float64
 	if t.objective == Forward {
-		n := t.flow.Size
-		for i := range t.batch {
-			copy(t.batchData[i*n:(i+1)*n], t.data[t.rng.IntN(len(t.data))])
-		}
+		t.draw(t.batchData)
 		data = t.batchData
 	}
-	res, err := t.est.Estimate(t.rng, data, t.grad)
+	est := t.est
+	if t.std != nil {
+		if (t.step-1)%t.sw.Every == 0 {
+			r.Check = t.check()
+		}
+		if t.pathSince == 0 {
+			est, r.Gradient = t.std, Standard
+		}
+	}
+	res, err := est.Estimate(t.rng, data, t.grad)
 	r.Loss, r.ESS, r.StdLogW = res.Loss, res.ESS, stdDev(res.LogW)
 	switch {
 	case err != nil:
@@ -257,6 +318,40 @@ func (t *Trainer[T]) Step() (StepResult, error) {
 	r.WallSeconds = t.wall()
 	t.log = append(t.log, r.LogRow)
 	return r, nil
+}
+
+// draw fills dst with configurations for the forward objective: drawn
+// with replacement from the data, or fresh from the source.
+func (t *Trainer[T]) draw(dst []float64) {
+	n := t.flow.Size
+	for i := range len(dst) / n {
+		if t.source != nil {
+			t.source.SampleTo(dst[i*n:(i+1)*n], t.rng)
+		} else {
+			copy(dst[i*n:(i+1)*n], t.data[t.rng.IntN(len(t.data))])
+		}
+	}
+}
+
+// check makes the PathSwitch check before the step in progress and sets
+// t.pathSince.
+func (t *Trainer[T]) check() *PathCheck {
+	c := &PathCheck{Step: t.step}
+	t.draw(t.checkData)
+	v, err := GradientVariance(t.flow, t.est.target, Forward, []GradientType{Standard, t.gradient}, nil, t.checkData, t.sw.Samples, t.est.workers)
+	if err != nil {
+		c.Err = err
+	} else {
+		c.Standard, c.Path = &v[0], &v[1]
+		c.UsePath = v[1].Trace <= t.sw.Ratio*v[0].Trace
+	}
+	switch {
+	case !c.UsePath:
+		t.pathSince = 0
+	case t.pathSince == 0:
+		t.pathSince = t.step
+	}
+	return c
 }
 
 // stdDev is the standard deviation of xs about their mean (dividing by
