@@ -17,6 +17,9 @@ const (
 	ColM         = "magnetization"
 	ColAbsM      = "abs_magnetization"
 	ColPhi2      = "phi_sq"
+	// ColDeltaH is the energy violation dH of an HMC trajectory; NaN on the
+	// rows of other updates.
+	ColDeltaH = "delta_h"
 )
 
 // Columns returns the names of the per-configuration measurements of a
@@ -99,6 +102,10 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 			return fmt.Errorf("observables: no series for %s", name)
 		}
 		est, err := GammaPrimary(data, GammaOptions{})
+		if errors.Is(err, ErrAnticorrelated) {
+			notes = append(notes, fmt.Sprintf("%s: anticorrelated data (the windowed autocorrelation sum is not positive); the error shown assumes none (W=0) and is an upper bound", name))
+			est, err = GammaPrimary(data, GammaOptions{STau: -1})
+		}
 		if est, err = checked(name, data, est, err); err != nil {
 			return err
 		}
@@ -168,7 +175,39 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 	default:
 		return nil, nil, fmt.Errorf("observables: unknown theory %q", t.Theory)
 	}
+	if dH, ok := s.Obs[ColDeltaH]; ok {
+		if row, ok, err := expDeltaH(dH); err != nil {
+			return nil, nil, err
+		} else if ok {
+			rows = append(rows, row)
+		}
+	}
 	return rows, notes, nil
+}
+
+// expDeltaH returns the row of <exp(-dH)> over the HMC trajectories of the
+// replicas (the non-NaN values of dH), whose exact value is 1 for any
+// reversible, area-preserving integrator: a check of the integrator and of
+// the force. ok is false if a replica has fewer than two trajectories.
+func expDeltaH(dH [][]float64) (row Row, ok bool, err error) {
+	reps := make([][]float64, 0, len(dH))
+	for _, d := range dH {
+		var r []float64
+		for _, v := range d {
+			if !math.IsNaN(v) {
+				r = append(r, math.Exp(-v))
+			}
+		}
+		if len(r) < 2 {
+			return Row{}, false, nil
+		}
+		reps = append(reps, r)
+	}
+	est, err := GammaPrimary(reps, GammaOptions{})
+	if err != nil && !errors.Is(err, ErrNoWindow) {
+		return Row{}, false, fmt.Errorf("observables: analysis of <exp(-dH)>: %w", err)
+	}
+	return Row{Name: "<exp(-dH)>", Est: est, Exact: 1, HasExact: true}, true, nil
 }
 
 // freeField returns the exact free-field values of a phi^4 target with

@@ -167,3 +167,72 @@ func TestMeasurer(t *testing.T) {
 		t.Errorf("got S=%v %v, want S=%v plaquette %v Q %v (Q=1)", S, dst, want.Action, want.Plaquette, want.Q)
 	}
 }
+
+// TestTableExpDeltaH: with a delta_h column the table has <exp(-dH)> with
+// exact value 1, over the non-NaN rows only (a mixed flow/HMC chain).
+func TestTableExpDeltaH(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 5))
+	tg := ensemble.NewPhi4Standard(4, 1, 0.5)
+	n := 3000
+	dH := make([][]float64, 1)
+	for i := 0; i < n; i++ {
+		// dH ~ N(mu, 2 mu) has <exp(-dH)> = 1 exactly.
+		v := 0.1 + math.Sqrt(0.2)*rng.NormFloat64()
+		if i%3 == 0 {
+			v = math.NaN()
+		}
+		dH[0] = append(dH[0], v)
+	}
+	s := observables.Series{
+		Action: gaussianSeries(rng, 1, n, 8, 2),
+		Obs: map[string][][]float64{
+			observables.ColM: gaussianSeries(rng, 1, n, 0, 0.1), observables.ColAbsM: gaussianSeries(rng, 1, n, 0.1, 0.01),
+			observables.ColPhi2: gaussianSeries(rng, 1, n, 0.2, 0.05), observables.ColDeltaH: dH,
+		},
+	}
+	rows, _, err := observables.Table(tg, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rowByName(t, rows, "<exp(-dH)>")
+	if r.Est.N != 2*n/3 || !r.HasExact || r.Exact != 1 || math.Abs(r.Sigma()) > 3 {
+		t.Errorf("got %v over %d values (exact %v), want 1 within 3 sigma over %d", r.Est, r.Est.N, r.Exact, 2*n/3)
+	}
+}
+
+// TestTableAnticorrelated: a series that alternates around its mean has a
+// windowed variance that is not positive; the table keeps the row with the
+// W=0 error and a note instead of failing.
+func TestTableAnticorrelated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 6))
+	n := 2000
+	alt := make([][]float64, 1)
+	for i := 0; i < n; i++ {
+		v := 0.3 + 0.01*rng.NormFloat64()
+		if i%2 == 0 {
+			v = -0.3 + 0.01*rng.NormFloat64()
+		}
+		alt[0] = append(alt[0], v)
+	}
+	s := observables.Series{
+		Action: gaussianSeries(rng, 1, n, 8, 2),
+		Obs: map[string][][]float64{
+			observables.ColM: alt, observables.ColAbsM: gaussianSeries(rng, 1, n, 0.3, 0.01),
+			observables.ColPhi2: gaussianSeries(rng, 1, n, 0.2, 0.05),
+		},
+	}
+	rows, notes, err := observables.Table(ensemble.NewPhi4Standard(4, 1, 0.5), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rowByName(t, rows, "m"); r.Est.Window != 0 || !(r.Est.Err > 0) {
+		t.Errorf("m: got %+v, want the W=0 estimate", r.Est)
+	}
+	found := false
+	for _, n := range notes {
+		found = found || strings.Contains(n, "anticorrelated")
+	}
+	if !found {
+		t.Errorf("got notes %q, want one about anticorrelated data", notes)
+	}
+}

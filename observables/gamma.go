@@ -35,6 +35,13 @@ const DefaultSTau = 1.5
 // autocorrelation time (or the replicas disagree).
 var ErrNoWindow = errors.New("observables: automatic windowing found no window")
 
+// ErrAnticorrelated is wrapped by the error that the Gamma method returns
+// when the summed autocorrelation C_F is not positive: data so strongly
+// anticorrelated (e.g. HMC trajectories in resonance with the field's
+// oscillations) that the windowed sum cancels. The naive error of W = 0
+// (GammaOptions.STau < 0) is then an upper bound.
+var ErrAnticorrelated = errors.New("observables: strongly anticorrelated data")
+
 // GammaPrimary analyses a primary observable measured on one or more
 // replicas: replicas[r] is the time series of chain r. The mean is over all
 // data, so every replica is weighted by its length.
@@ -291,7 +298,7 @@ func gammaAnalysis(dev [][]float64, n int, opt GammaOptions) (Estimate, error) {
 	g0c := g0 + bias
 	cfc := cf + float64(2*wopt+1)*bias
 	if !(cfc > 0) {
-		return Estimate{}, fmt.Errorf("observables: estimated variance C_F = %g at W = %d is not positive (strongly anticorrelated data?)", cfc, wopt)
+		return Estimate{}, fmt.Errorf("%w: estimated variance C_F = %g at W = %d is not positive", ErrAnticorrelated, cfc, wopt)
 	}
 	tau := cfc / (2 * g0c)
 	est := Estimate{

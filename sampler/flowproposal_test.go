@@ -99,7 +99,7 @@ func TestFlowIMHPhi4AgainstHMC(t *testing.T) {
 	imh := runFlowChain(t, tg, f, 15000)
 	r := &Run{Target: tg, Seed: 12, Chains: 2, N: 15000, Therm: 100}
 	r.NewUpdate = func(c int) (Update, error) {
-		return NewHMCUpdate(HMC{Tau: 1, Steps: 8}, tg.Action(tg.Geometry()), tg.Size(), NewStream(r.Seed, c, StreamHMC), true)
+		return NewHMCUpdate(HMC{Tau: 1, Steps: 8}, tg.Action(tg.Geometry()), tg.Size(), NewStream(r.Seed, c, StreamHMC), HMCOptions{Tune: true, Jitter: 0.1})
 	}
 	hmc, err := r.Start(context.Background())
 	if err != nil {

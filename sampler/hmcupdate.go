@@ -18,24 +18,43 @@ const (
 )
 
 // HMCUpdate is hybrid Monte Carlo as an Update: one trajectory per step,
-// with momenta and the accept decision drawn from one PCG stream. If Tune
-// is set, the leapfrog steps are adjusted during thermalization (Tune on
-// Chain) and frozen at EndThermalization.
+// with its length, momenta and accept decision drawn from one PCG stream.
 type HMCUpdate struct {
-	chain *Chain
-	src   *rand.PCG
-	tune  bool
+	chain  *Chain
+	src    *rand.PCG
+	tau    float64
+	jitter float64
+	tune   bool
 	// tuning state: trajectories and accepted ones in the current block.
 	block, blockAcc int
 }
 
+// HMCOptions are the options of an HMCUpdate.
+type HMCOptions struct {
+	// Tune adjusts the leapfrog steps during thermalization (blocks of
+	// TuneBlock trajectories, acceptance aimed at [TuneLow, TuneHigh]) and
+	// freezes them at EndThermalization.
+	Tune bool
+	// Jitter draws each trajectory's length uniformly from
+	// [tau (1 - Jitter), tau (1 + Jitter)] at fixed leapfrog steps, which
+	// breaks the resonances of fixed-length trajectories (for the free
+	// field, tau_int of the action falls from about 150 to a few). The
+	// length does not depend on the state, so detailed balance holds.
+	// 0 <= Jitter < 1.
+	Jitter float64
+}
+
 // NewHMCUpdate returns the HMC update of act with trajectory h, drawing
-// from src. It returns the error of h.Validate.
-func NewHMCUpdate(h HMC, act lattice.Action, size int, src *rand.PCG, tune bool) (*HMCUpdate, error) {
+// from src. It returns the error of h.Validate or of a bad Jitter.
+func NewHMCUpdate(h HMC, act lattice.Action, size int, src *rand.PCG, opt HMCOptions) (*HMCUpdate, error) {
 	if err := h.Validate(); err != nil {
 		return nil, err
 	}
-	return &HMCUpdate{chain: NewChain(h, act, make([]float64, size), rand.New(src)), src: src, tune: tune}, nil
+	if !(opt.Jitter >= 0 && opt.Jitter < 1) {
+		return nil, fmt.Errorf("sampler: HMC jitter %g, want 0 <= jitter < 1", opt.Jitter)
+	}
+	return &HMCUpdate{chain: NewChain(h, act, make([]float64, size), rand.New(src)), src: src,
+		tau: h.Tau, jitter: opt.Jitter, tune: opt.Tune}, nil
 }
 
 // Steps returns the current number of leapfrog steps per trajectory.
@@ -45,9 +64,13 @@ func (u *HMCUpdate) Steps() int { return u.chain.HMC.Steps }
 func (u *HMCUpdate) Columns() []string { return []string{ColDeltaH} }
 
 // Step runs one trajectory from x and leaves its end point (or x, if it was
-// rejected) in x.
+// rejected) in x. With jitter it first draws the trajectory length (one
+// uniform number), then the momenta and the accept decision (Chain.Step).
 func (u *HMCUpdate) Step(x []float64) (Step, error) {
 	c := u.chain
+	if u.jitter > 0 {
+		c.HMC.Tau = u.tau * (1 + u.jitter*(2*c.Rng.Float64()-1))
+	}
 	copy(c.X, x)
 	ok, dH := c.Step()
 	copy(x, c.X)

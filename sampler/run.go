@@ -38,6 +38,9 @@ type Run struct {
 	// Therm steps per chain are run first and not measured; N steps per
 	// chain are measured.
 	Therm, N int
+	// Cold starts every chain from the ordered configuration (all links 0,
+	// phi = 0) instead of a random one.
+	Cold bool
 	// NewUpdate returns the update of chain id c, with its random streams
 	// from NewStream(Seed, c, k).
 	NewUpdate func(chain int) (Update, error)
@@ -67,9 +70,9 @@ type Run struct {
 // Hooks lets the caller watch a run.
 type Hooks struct {
 	// Progress, if set, is called with the number of steps done (of
-	// Chains * (Therm + N)); it must be safe for concurrent use. On resume
-	// it is first called with the steps done before.
-	Progress func(steps int64)
+	// Chains * (Therm + N)); Resumed, if set, with the steps a resumed chain
+	// had done before. Both must be safe for concurrent use.
+	Progress, Resumed func(steps int64)
 	// Tracer, if set, records a span per chain for thermalization and
 	// production and one per dataset part.
 	Tracer trace.Tracer
@@ -328,9 +331,13 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 			return cr, fmt.Errorf("sampler: resume: chain %d has %d rows in %s, its checkpoint %d", c, len(cr.Action), r.Out, step)
 		}
 		cr.Resumed = step
-		progress(int64(r.Therm) + step)
+		if r.Hooks.Resumed != nil {
+			r.Hooks.Resumed(int64(r.Therm) + step)
+		}
 	} else {
-		r.Target.StartTo(x, rand.New(NewStream(r.Seed, c, StreamStart)))
+		if !r.Cold {
+			r.Target.StartTo(x, rand.New(NewStream(r.Seed, c, StreamStart)))
+		}
 		_, span := tracer.Start(ctx, "thermalization", trace.WithAttributes(chainAttr, attribute.Int("latflow.steps", r.Therm)))
 		for i := 0; i < r.Therm; i++ {
 			if err := ctx.Err(); err != nil {
@@ -349,9 +356,11 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 	if t, ok := upd.(Thermalizer); ok {
 		t.EndThermalization()
 	}
+	var configs int64 // configurations written by this run
 	pctx, span := tracer.Start(ctx, "production", trace.WithAttributes(chainAttr, attribute.Int64("latflow.steps", int64(r.N))))
 	defer func() {
-		span.SetAttributes(attribute.Int64("latflow.measured", int64(len(cr.Action))), attribute.Int64("latflow.saved", cr.Saved))
+		span.SetAttributes(attribute.Int64("latflow.measured", int64(len(cr.Action))),
+			attribute.Int64("latflow.rows_saved", cr.Saved-cr.Resumed), attribute.Int64("latflow.saved", configs))
 		if err != nil {
 			span.SetStatus(codes.Error, err.Error())
 		}
@@ -426,6 +435,7 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: vals, Labels: []string{st.Kind}}
 			if r.SaveEvery > 0 && step%int64(r.SaveEvery) == 0 {
 				row.Config = x
+				configs++
 			}
 			before := part
 			if err := w.Append(row); err != nil {

@@ -57,7 +57,7 @@ func testRun(kind, out string, n int) *Run {
 		Version: "test",
 	}
 	hmc := func(c int) (*HMCUpdate, error) {
-		return NewHMCUpdate(HMC{Tau: 0.5, Steps: 5}, act, t.Size(), NewStream(r.Seed, c, StreamHMC), true)
+		return NewHMCUpdate(HMC{Tau: 0.5, Steps: 5}, act, t.Size(), NewStream(r.Seed, c, StreamHMC), HMCOptions{Tune: true, Jitter: 0.1})
 	}
 	imh := func(c int) (*IMH, error) {
 		return NewIMH(gaussianProposal{size: t.Size(), sigma: 0.9}, act, 16, 2,
@@ -137,11 +137,12 @@ func bits(xs []float64) []uint64 {
 func cancelAfter(stop int64) (context.Context, Hooks) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var done atomic.Int64
-	return ctx, Hooks{Progress: func(n int64) {
+	count := func(n int64) {
 		if done.Add(n) >= stop {
 			cancel()
 		}
-	}}
+	}
+	return ctx, Hooks{Progress: count, Resumed: count}
 }
 
 // TestRunResume: a run interrupted at various points and resumed writes the

@@ -2,6 +2,8 @@ package sampler
 
 import (
 	"math"
+
+	"latflow/observables"
 	"math/rand/v2"
 )
 
@@ -82,7 +84,7 @@ const (
 	ColLogQ      = "log_q"
 	ColLogP      = "log_p"
 	ColLogWeight = "log_weight"
-	ColDeltaH    = "delta_h"
+	ColDeltaH    = observables.ColDeltaH
 )
 
 // Random streams of a chain. Chain c of a run with seed s draws its start

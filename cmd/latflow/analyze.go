@@ -6,17 +6,21 @@ import (
 	"io"
 
 	"github.com/urfave/cli/v2"
+	"go.opentelemetry.io/otel/attribute"
 
 	"latflow/dataset"
 	"latflow/ensemble"
 	"latflow/observables"
+	"latflow/telemetry"
 )
 
 // analyzeOptions are the flags of latflow analyze.
 type analyzeOptions struct {
-	dirs  []string
-	therm int
-	json  bool
+	dirs      []string
+	therm     int
+	json      bool
+	traceFile string
+	force     bool
 }
 
 func analyzeCommand() *cli.Command {
@@ -30,6 +34,8 @@ func analyzeCommand() *cli.Command {
 			"replicas, with the exact value and the deviation in sigma where one is known.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: flagTherm, Destination: &o.therm, Usage: "drop the first N steps of each chain (>= 0)"},
+			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force"},
+			&cli.BoolFlag{Name: flagForce, Destination: &o.force, Usage: "overwrite an existing --trace-file"},
 			jsonFlag(&o.json),
 		},
 		Action: func(c *cli.Context) error {
@@ -42,13 +48,18 @@ func analyzeCommand() *cli.Command {
 	}
 }
 
-func runAnalyze(_ context.Context, o *analyzeOptions, stdout io.Writer) error {
+func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err error) {
 	if len(o.dirs) == 0 {
 		return usagef("analyze needs at least one dataset directory: latflow analyze DIR [DIR...]")
 	}
 	if o.therm < 0 {
 		return usagef("--%s must be zero or positive, got %d", flagTherm, o.therm)
 	}
+	_, tc, err := startTracing(ctx, o.traceFile, o.force, "analyze", nil)
+	if err != nil {
+		return err
+	}
+	defer func() { err = tc.finish(err) }()
 	ds, err := dataset.Open(o.dirs...)
 	if err != nil {
 		return err
@@ -58,6 +69,8 @@ func runAnalyze(_ context.Context, o *analyzeOptions, stdout io.Writer) error {
 	if err := t.Validate(); err != nil {
 		return fmt.Errorf("analyze: dataset target: %v", err)
 	}
+	tc.Span().SetAttributes(telemetry.RunAttributes(t.Theory, t.L, t.Couplings)...)
+	tc.Span().SetAttributes(attribute.Int("latflow.chains", len(ds.Chains)))
 	want := observables.Columns(t.Theory)
 	s := observables.Series{Obs: map[string][][]float64{}}
 	var accepted, rows int64

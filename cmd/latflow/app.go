@@ -87,6 +87,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) (c
 	app.Metadata = map[string]any{metaArgs: args}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+		// No "help" subcommands: "latflow analyze h" analyses the directory h
+		// (--help still shows the help).
+		c.HideHelpCommand = true
 	}
 	err := app.RunContext(ctx, flagsFirst(args))
 	if err == nil {
@@ -147,7 +150,7 @@ func parsed(c *cli.Context, positional bool) (flagSet, error) {
 
 // valueFlags are the flags of commands with positional arguments that take
 // a value; flagsFirst needs them to move "--flag value" pairs.
-var valueFlags = map[string]bool{flagTherm: true}
+var valueFlags = map[string]bool{flagTherm: true, flagTraceFile: true}
 
 // flagsFirst moves the flags of a command that takes positional arguments
 // (analyze DIR... --json) in front of those arguments, since urfave/cli

@@ -23,7 +23,8 @@ type benchOptions struct {
 	arch                   archOptions
 	batch, repeat, threads int
 	seed                   uint64
-	json                   bool
+	json, force            bool
+	traceFile              string
 	set                    flagSet
 }
 
@@ -38,7 +39,7 @@ func benchCommand() *cli.Command {
 		Description: "Builds a flow (default architecture unless --layers etc. are given) and times one\n" +
 			"Estimate (loss and gradient of one batch) of each objective (reverse, forward) and gradient\n" +
 			"(standard, dropin-path, fast-path): one warm-up call, then --repeat timed calls, and prints\n" +
-			"the median seconds per step, the ratio to the standard estimator of the same objective and\n" +
+			"the median milliseconds per step (seconds in --json), the ratio to the standard estimator of the same objective and\n" +
 			"the drop-in/fast ratio. The forward estimators run on a batch drawn from the flow itself,\n" +
 			"which costs the same as HMC data.",
 		Flags: append(append(o.target.flags(), o.arch.flags()...),
@@ -46,6 +47,8 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: flagRepeat, Value: 5, Destination: &o.repeat, Usage: fmt.Sprintf("timed steps per estimator (1 to %d); the median is reported", maxRepeat)},
 			&cli.Uint64Flag{Name: flagSeed, Value: 1, Destination: &o.seed, Usage: "random seed of the flow and the samples"},
 			&cli.IntFlag{Name: flagThreads, Destination: &o.threads, Usage: "worker goroutines (0: GOMAXPROCS)"},
+			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force"},
+			&cli.BoolFlag{Name: flagForce, Destination: &o.force, Usage: "overwrite an existing --trace-file"},
 			jsonFlag(&o.json),
 		),
 		Action: func(c *cli.Context) (err error) {
@@ -86,7 +89,7 @@ type benchReport struct {
 	Rows        []benchRow `json:"estimators"`
 }
 
-func runBench(ctx context.Context, o *benchOptions, stdout, stderr io.Writer) error {
+func runBench(ctx context.Context, o *benchOptions, stdout, stderr io.Writer) (err error) {
 	t, err := o.target.target()
 	if err != nil {
 		return err
@@ -104,6 +107,9 @@ func runBench(ctx context.Context, o *benchOptions, stdout, stderr io.Writer) er
 	case workers < 0 || workers > maxThreads:
 		return usagef("--%s must be between 0 (GOMAXPROCS) and %d, got %d", flagThreads, maxThreads, workers)
 	}
+	if err := checkMemory(trainMemory(arch, prec, batch, 0)); err != nil {
+		return err
+	}
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -111,6 +117,11 @@ func runBench(ctx context.Context, o *benchOptions, stdout, stderr io.Writer) er
 		Description: t.String(), Theory: t.Theory, L: t.L, Batch: batch, Threads: workers,
 		GOMAXPROCS: runtime.GOMAXPROCS(0), Precision: prec, Repeat: repeat,
 	}
+	ctx, tc, err := startTracing(ctx, o.traceFile, o.force, "bench", &t)
+	if err != nil {
+		return err
+	}
+	defer func() { err = tc.finish(err) }()
 	if prec == precisionFloat32 {
 		err = benchWith[float32](ctx, o, t, arch, &rep, stderr)
 	} else {
@@ -145,6 +156,8 @@ func benchWith[T nn.Float](ctx context.Context, o *benchOptions, t ensemble.Targ
 		data[i] = float64(v)
 	}
 	grad := make([]float64, f.NumParams())
+	prog := newProgress(stderr, "bench", 6*int64(rep.Repeat+1))
+	defer prog.finish()
 	for _, obj := range []flowtrain.Objective{flowtrain.Reverse, flowtrain.Forward} {
 		var std, dropIn float64
 		for _, g := range []flowtrain.GradientType{flowtrain.Standard, flowtrain.DropInPath, flowtrain.FastPath} {
@@ -161,6 +174,7 @@ func benchWith[T nn.Float](ctx context.Context, o *benchOptions, t ensemble.Targ
 				d = data
 			}
 			row := benchRow{Objective: obj.String(), Gradient: g.String()}
+			prog.setStatus(obj.String() + " " + g.String())
 			for i := 0; i <= rep.Repeat; i++ {
 				t0 := time.Now()
 				if _, err := est.Estimate(rng, d, grad); err != nil {
@@ -169,6 +183,7 @@ func benchWith[T nn.Float](ctx context.Context, o *benchOptions, t ensemble.Targ
 				if i > 0 { // the first call is the warm-up
 					row.Seconds = append(row.Seconds, time.Since(t0).Seconds())
 				}
+				prog.add(1)
 			}
 			row.Median = median(row.Seconds)
 			switch g {

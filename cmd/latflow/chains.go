@@ -10,14 +10,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
 
 	"latflow/dataset"
 	"latflow/ensemble"
 	"latflow/observables"
 	"latflow/sampler"
-	"latflow/telemetry"
 )
 
 // chainOptions are the flags of a Monte Carlo run that hmc and sample
@@ -132,28 +129,17 @@ func runChains(ctx context.Context, name string, o *chainOptions, r *sampler.Run
 	if err := r.Prepare(); err != nil {
 		return nil, 0, runError(err)
 	}
-	tel, err := telemetry.Setup(ctx, telemetry.Options{TraceFile: o.traceFile, Overwrite: o.force, Version: Version})
-	if err != nil {
-		return nil, 0, usagef("--%s: %v", flagTraceFile, err)
-	}
-	defer func() {
-		if serr := tel.Shutdown(context.Background()); serr != nil && err == nil {
-			err = fmt.Errorf("flushing traces: %w", serr)
-		}
-	}()
-	tracer := tel.Tracer()
 	t := r.Target
-	sctx, span := tracer.Start(ctx, "run", trace.WithAttributes(telemetry.RunAttributes(t.Theory, t.L, t.Couplings)...))
-	span.SetAttributes(attribute.String("latflow.command", name), attribute.Int("latflow.chains", r.Chains))
-	defer func() {
-		if err != nil {
-			span.SetStatus(codes.Error, err.Error())
-		}
-		span.End()
-	}()
+	sctx, tr, err := startTracing(ctx, o.traceFile, o.force, name, &t)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { err = tr.finish(err) }()
+	tr.Span().SetAttributes(attribute.Int("latflow.chains", r.Chains))
+	tracer := tr.Tracer
 
 	prog := newProgress(stderr, name, int64(r.Chains)*int64(r.Therm+r.N))
-	r.Hooks = sampler.Hooks{Progress: prog.add, Tracer: tracer}
+	r.Hooks = sampler.Hooks{Progress: prog.add, Resumed: prog.resumed, Tracer: tracer}
 	start := time.Now()
 	res, err = r.Start(sctx)
 	prog.finish()

@@ -21,6 +21,8 @@ const (
 	flagTherm       = "therm"
 	flagTau         = "tau"
 	flagMDSteps     = "md-steps"
+	flagTauJitter   = "tau-jitter"
+	flagStart       = "start"
 	flagSeed        = "seed"
 	flagChains      = "chains"
 	flagChainOffset = "chain-offset"

@@ -20,8 +20,16 @@ type hmcOptions struct {
 	chain   chainOptions
 	tau     float64
 	mdSteps int
+	jitter  float64
+	start   string
 	set     flagSet
 }
+
+// Starts of an HMC chain.
+const (
+	startHot  = "hot"
+	startCold = "cold"
+)
 
 func hmcCommand() *cli.Command {
 	o := &hmcOptions{}
@@ -36,6 +44,8 @@ func hmcCommand() *cli.Command {
 		Flags: append(append(o.target.flags(), o.chain.flags(2000, 200, "trajectories")...),
 			&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: "trajectory length (0 < tau <= 1000)"},
 			&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: fmt.Sprintf("leapfrog steps per trajectory (1 to %d; default: tuned during thermalization, starting from 10)", sampler.MaxTuneSteps)},
+			&cli.Float64Flag{Name: flagTauJitter, Value: defaultJitter, Destination: &o.jitter, Usage: "draw each trajectory length uniformly from tau*(1 +- J), which breaks the resonances of fixed-length trajectories (0 <= J < 1; 0: fixed)"},
+			&cli.StringFlag{Name: flagStart, Value: startHot, Destination: &o.start, Usage: "start configuration: hot (random) or cold (u1: all links 0; phi4: phi = 0)"},
 		),
 		Action: func(c *cli.Context) (err error) {
 			if o.set, err = parsed(c, false); err != nil {
@@ -50,27 +60,39 @@ func hmcCommand() *cli.Command {
 	}
 }
 
-// hmcStartSteps are the leapfrog steps the tuning starts from.
-const hmcStartSteps = 10
+// hmcStartSteps are the leapfrog steps the tuning starts from;
+// defaultJitter is the default --tau-jitter.
+const (
+	hmcStartSteps = 10
+	defaultJitter = 0.2
+)
 
 // maxTau bounds --tau.
 const maxTau = 1000
 
-// hmcSetup returns the HMC trajectory of the options and whether its steps
-// are tuned.
-func (o *hmcOptions) hmc() (sampler.HMC, bool, error) {
+// hmc returns the HMC trajectory of the options, its update options and
+// the settings a resumed run must keep.
+func (o *hmcOptions) hmc() (sampler.HMC, sampler.HMCOptions, map[string]string, error) {
 	h := sampler.HMC{Tau: o.tau, Steps: hmcStartSteps}
-	tune := !o.set[flagMDSteps]
-	if !tune {
+	opt := sampler.HMCOptions{Tune: !o.set[flagMDSteps], Jitter: o.jitter}
+	if !opt.Tune {
 		h.Steps = o.mdSteps
 	}
 	switch {
 	case !(o.tau > 0) || o.tau > maxTau:
-		return h, tune, usagef("--%s must be positive and at most %d, got %g", flagTau, maxTau, o.tau)
+		return h, opt, nil, usagef("--%s must be positive and at most %d, got %g", flagTau, maxTau, o.tau)
 	case h.Steps < 1 || h.Steps > sampler.MaxTuneSteps:
-		return h, tune, usagef("--%s must be between 1 and %d, got %d", flagMDSteps, sampler.MaxTuneSteps, h.Steps)
+		return h, opt, nil, usagef("--%s must be between 1 and %d, got %d", flagMDSteps, sampler.MaxTuneSteps, h.Steps)
+	case !(o.jitter >= 0 && o.jitter < 1):
+		return h, opt, nil, usagef("--%s must be at least 0 and below 1, got %g", flagTauJitter, o.jitter)
 	}
-	return h, tune, nil
+	steps := strconv.Itoa(h.Steps)
+	if opt.Tune {
+		steps = "tuned"
+	}
+	settings := map[string]string{flagTau: strconv.FormatFloat(h.Tau, 'g', -1, 64), flagMDSteps: steps,
+		flagTauJitter: strconv.FormatFloat(o.jitter, 'g', -1, 64)}
+	return h, opt, settings, nil
 }
 
 func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error {
@@ -81,20 +103,25 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	if err := o.chain.validate(); err != nil {
 		return err
 	}
-	h, tune, err := o.hmc()
+	h, hopt, settings, err := o.hmc()
 	if err != nil {
 		return err
 	}
-	steps := strconv.Itoa(h.Steps)
-	if tune {
-		steps = "tuned"
+	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t.Theory))+1, memTerm{})); err != nil {
+		return err
 	}
-	r := o.chain.run(t, "hmc", map[string]string{flagTau: strconv.FormatFloat(h.Tau, 'g', -1, 64), flagMDSteps: steps})
+	if o.start != startHot && o.start != startCold {
+		return usagef("--%s must be %s or %s, got %q", flagStart, startHot, startCold, o.start)
+	}
+	settings[flagStart] = o.start
+	tune := hopt.Tune
+	r := o.chain.run(t, "hmc", settings)
+	r.Cold = o.start == startCold
 	r.NewUpdate = func(c int) (sampler.Update, error) {
-		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), tune)
+		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), hopt)
 	}
-	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%g, seed %d\n",
-		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.chain.seed)
+	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%g (jitter %g), %s start, seed %d\n",
+		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.jitter, o.start, o.chain.seed)
 	res, elapsed, err := runChains(ctx, "hmc", &o.chain, r, stderr)
 	if err != nil {
 		return err
@@ -130,7 +157,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	}
 	rep := observables.Report{
 		Target:  t,
-		Sampler: fmt.Sprintf("hmc (tau=%g, leapfrog steps %s)", h.Tau, stepsText), Chains: o.chain.chains,
+		Sampler: fmt.Sprintf("hmc (tau=%g, jitter %g, leapfrog steps %s)", h.Tau, o.jitter, stepsText), Chains: o.chain.chains,
 		Measurements: res.Steps(), Acceptance: float64(acc) / float64(n),
 		PerWhat: "trajectory", Rows: rows, Notes: notes,
 	}

@@ -12,21 +12,31 @@ import (
 )
 
 // progress shows how far a long run has got, on stderr: a live bar on a
-// terminal, a plain line every tenth of the work otherwise (batch logs).
+// terminal; otherwise (batch logs) a plain line with a timestamp, the rate
+// and the estimated time left, every tenth of the work or every
+// progressInterval, whichever comes first.
 type progress struct {
 	name  string
 	total int64
 	w     io.Writer
 	start time.Time
 
-	mu      sync.Mutex
-	done    int64
-	nextPct int64
-	status  string // live status text shown after the counters (setStatus)
+	mu       sync.Mutex
+	done     int64
+	nextPct  int64
+	lastLine time.Time
+	// base is the work done before this run (resumed), not counted in
+	// the rate.
+	base   int64
+	status string // live status text shown after the counters (setStatus)
 
 	pool *mpb.Progress
 	bar  *mpb.Bar
 }
+
+// progressInterval is the longest time between two progress lines off a
+// terminal.
+const progressInterval = 10 * time.Second
 
 // isTerminal reports whether w is a character device such as a terminal.
 func isTerminal(w io.Writer) bool {
@@ -39,7 +49,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func newProgress(w io.Writer, name string, total int64) *progress {
-	p := &progress{name: name, total: total, w: w, start: time.Now(), nextPct: 10}
+	p := &progress{name: name, total: total, w: w, start: time.Now(), nextPct: 10, lastLine: time.Now()}
 	if isTerminal(w) {
 		p.pool = mpb.New(mpb.WithOutput(w), mpb.WithAutoRefresh(), mpb.WithWidth(40))
 		p.bar = p.pool.AddBar(total,
@@ -62,11 +72,32 @@ func (p *progress) add(n int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done += n
+	now := time.Now()
+	due := now.Sub(p.lastLine) >= progressInterval
 	for p.total > 0 && p.done*100 >= p.nextPct*p.total && p.nextPct <= 100 {
-		el := time.Since(p.start).Seconds()
-		fmt.Fprintf(p.w, "%s: %d/%d (%d%%, %.1f/s)%s\n", p.name, p.done, p.total, p.nextPct, float64(p.done)/el, p.statusLocked())
 		p.nextPct += 10
+		due = true
 	}
+	if due {
+		p.lastLine = now
+		el := now.Sub(p.start).Seconds()
+		rate := float64(p.done-p.base) / el
+		eta := "-"
+		if rate > 0 && p.done < p.total {
+			eta = time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second).String()
+		}
+		fmt.Fprintf(p.w, "%s %s: %d/%d (%d%%, %.1f/s, eta %s)%s\n", now.Format(time.DateTime), p.name, p.done, p.total,
+			100*p.done/max(1, p.total), rate, eta, p.statusLocked())
+	}
+}
+
+// resumed records n units done before this run: they count towards the
+// total but not the rate.
+func (p *progress) resumed(n int64) {
+	p.mu.Lock()
+	p.base += n
+	p.mu.Unlock()
+	p.add(n)
 }
 
 // setStatus sets the live status text shown after the counters (e.g. the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"strconv"
@@ -34,6 +35,7 @@ type sampleOptions struct {
 	hmcEvery   int
 	tau        float64
 	mdSteps    int
+	jitter     float64
 	precision  string
 	set        flagSet
 }
@@ -68,6 +70,7 @@ func sampleCommand() *cli.Command {
 			&cli.IntFlag{Name: flagHMCEvery, Destination: &o.hmcEvery, Usage: "one HMC trajectory after every K flow proposals (0: flow only)"},
 			&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: "with --hmc-every: trajectory length (0 < tau <= 1000)"},
 			&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: "with --hmc-every: leapfrog steps per trajectory (default: tuned during thermalization)"},
+			&cli.Float64Flag{Name: flagTauJitter, Value: defaultJitter, Destination: &o.jitter, Usage: "with --hmc-every: trajectory lengths drawn from tau*(1 +- J) (0 <= J < 1)"},
 			&cli.StringFlag{Name: flagPrecision, Value: precisionFloat64, Destination: &o.precision, Usage: "flow arithmetic: float64 or float32"},
 		),
 		Action: func(c *cli.Context) (err error) {
@@ -144,8 +147,8 @@ func (o *sampleOptions) validate(t ensemble.Target) error {
 		return usagef("--%s must be between 1 and %d, got %d", flagBatch, maxBatch, o.batch)
 	case o.hmcEvery < 0 || o.hmcEvery > maxHMCEvery:
 		return usagef("--%s must be zero (flow only) or between 1 and %d, got %d", flagHMCEvery, maxHMCEvery, o.hmcEvery)
-	case o.hmcEvery == 0 && (o.set[flagTau] || o.set[flagMDSteps]):
-		return usagef("--%s and --%s apply with --%s K only", flagTau, flagMDSteps, flagHMCEvery)
+	case o.hmcEvery == 0 && (o.set[flagTau] || o.set[flagMDSteps] || o.set[flagTauJitter]):
+		return usagef("--%s, --%s and --%s apply with --%s K only", flagTau, flagMDSteps, flagTauJitter, flagHMCEvery)
 	case o.precision != precisionFloat64 && o.precision != precisionFloat32:
 		return usagef("--%s must be %s or %s, got %q", flagPrecision, precisionFloat64, precisionFloat32, o.precision)
 	}
@@ -163,8 +166,12 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	if err := o.validate(t); err != nil {
 		return err
 	}
-	hopts := hmcOptions{tau: o.tau, mdSteps: o.mdSteps, set: o.set}
-	h, tune, err := hopts.hmc()
+	batchMem := memTerm{flagBatch, strconv.Itoa(o.batch), float64(4 * 8 * o.batch * t.Size()), "proposal batches"}
+	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t.Theory))+4, batchMem)); err != nil {
+		return err
+	}
+	hopts := hmcOptions{tau: o.tau, mdSteps: o.mdSteps, jitter: o.jitter, set: o.set}
+	h, hopt, hsettings, err := hopts.hmc()
 	if err != nil {
 		return err
 	}
@@ -172,11 +179,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		flagProposal: o.proposal, flagBatch: strconv.Itoa(o.batch), flagHMCEvery: strconv.Itoa(o.hmcEvery),
 	}
 	if o.hmcEvery > 0 {
-		settings[flagTau] = strconv.FormatFloat(h.Tau, 'g', -1, 64)
-		settings[flagMDSteps] = "tuned"
-		if !tune {
-			settings[flagMDSteps] = strconv.Itoa(h.Steps)
-		}
+		maps.Copy(settings, hsettings)
 	}
 	var notes []string
 	var prop func() sampler.Proposal
@@ -228,7 +231,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		if err != nil || o.hmcEvery == 0 {
 			return imh, err
 		}
-		hu, err := sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(seed, c, sampler.StreamHMC), tune)
+		hu, err := sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(seed, c, sampler.StreamHMC), hopt)
 		if err != nil {
 			return nil, err
 		}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"latflow/dataset"
@@ -25,7 +24,6 @@ import (
 	"latflow/flowtrain"
 	"latflow/nn"
 	"latflow/sampler"
-	"latflow/telemetry"
 )
 
 // Files of a training run, derived from --out.
@@ -39,6 +37,9 @@ const (
 	precisionFloat64 = "float64"
 	precisionFloat32 = "float32"
 )
+
+// trainSpanSteps is the number of training steps per "steps" span.
+const trainSpanSteps = 100
 
 // Bounds of the training flags that size a run.
 const (
@@ -251,6 +252,9 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 	case o.resume && o.force:
 		return nil, usagef("--%s and --%s exclude each other: --%s continues the run, --%s starts afresh", flagResume, flagForce, flagResume, flagForce)
 	}
+	if err := checkMemory(trainMemory(arch, prec, o.batch, o.eval)); err != nil {
+		return nil, err
+	}
 	if _, err := flowtrain.ParseSchedule(o.schedule, o.lr, o.steps); err != nil {
 		return nil, usagef("--%s must be one of %s, got %q", flagSchedule, flowtrain.ScheduleNames, o.schedule)
 	}
@@ -371,26 +375,23 @@ func runTrain(ctx context.Context, o *trainOptions, stdout, stderr io.Writer) (e
 				flagResume, cfg.ckpt, name, saved, name, given)
 		}
 	}
-	tel, err := telemetry.Setup(ctx, telemetry.Options{TraceFile: o.traceFile, Overwrite: o.force, Version: Version})
+	ctx, tr, err := startTracing(ctx, o.traceFile, o.force, "train", &cfg.target)
 	if err != nil {
-		return usagef("--%s: %v", flagTraceFile, err)
+		return err
 	}
-	defer func() {
-		if serr := tel.Shutdown(context.Background()); serr != nil && err == nil {
-			err = fmt.Errorf("flushing traces: %w", serr)
-		}
-	}()
+	defer func() { err = tr.finish(err) }()
 	if err := removeStaleCheckpoint(o, cfg); err != nil {
 		return err
 	}
 	if cfg.run.Precision == precisionFloat32 {
-		return trainWith[float32](ctx, o, cfg, ckpt, tel.Tracer(), stdout, stderr)
+		return trainWith[float32](ctx, o, cfg, ckpt, tr, stdout, stderr)
 	}
-	return trainWith[float64](ctx, o, cfg, ckpt, tel.Tracer(), stdout, stderr)
+	return trainWith[float64](ctx, o, cfg, ckpt, tr, stdout, stderr)
 }
 
 // trainWith builds the flow of element type T and trains it.
-func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfig, ckpt *flowtrain.Checkpoint, tracer trace.Tracer, stdout, stderr io.Writer) (err error) {
+func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfig, ckpt *flowtrain.Checkpoint, tc *tracing, stdout, stderr io.Writer) (err error) {
+	tracer := tc.Tracer
 	run := cfg.run
 	t := cfg.target
 	f, err := flow.New[T](run.Config, rand.New(rand.NewPCG(run.Seed, 0)))
@@ -415,15 +416,11 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		}
 	}
 
-	ctx, span := tracer.Start(ctx, "run", trace.WithAttributes(telemetry.RunAttributes(t.Theory, t.L, t.Couplings)...))
-	span.SetAttributes(attribute.String("latflow.command", "train"), attribute.String("latflow.estimator", cfg.estimator),
+	span := tc.Span()
+	span.SetAttributes(attribute.String("latflow.estimator", cfg.estimator),
 		attribute.Int("latflow.batch", run.Batch), attribute.Int("latflow.steps", run.Steps))
-	defer func() {
-		if err != nil {
-			span.SetStatus(codes.Error, err.Error())
-		}
-		span.End()
-	}()
+	// A span per block of trainSpanSteps steps, with its mean loss and ESS.
+	blockStart, blockLoss, blockESS, blockN := time.Now(), 0.0, 0.0, 0
 
 	fmt.Fprintf(stderr, "latflow train: %s; %s; %s, batch %d, lr %g (%s), %d steps, seed %d\n",
 		t, describeArch(run.Config, f.NumParams(), run.Precision), cfg.estimator, run.Batch, run.LR, run.Schedule, run.Steps, run.Seed)
@@ -432,7 +429,7 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	}
 	start := tr.StepsDone()
 	prog := newProgress(stderr, "train", int64(run.Steps))
-	prog.add(int64(start))
+	prog.resumed(int64(start))
 	t0 := time.Now()
 	lastCkpt := -1
 	if ckpt != nil {
@@ -455,6 +452,16 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 			}
 			prog.setStatus(status)
 			prog.add(1)
+			if !r.Skipped {
+				blockLoss, blockESS, blockN = blockLoss+r.Loss, blockESS+r.ESS, blockN+1
+			}
+			if (r.Step+1)%trainSpanSteps == 0 {
+				_, s := tracer.Start(ctx, "steps", trace.WithTimestamp(blockStart), trace.WithAttributes(
+					attribute.Int64("latflow.first_step", r.Step+1-trainSpanSteps), attribute.Int64("latflow.last_step", r.Step),
+					attribute.Float64("latflow.loss", blockLoss/float64(max(1, blockN))), attribute.Float64("latflow.batch_ess", blockESS/float64(max(1, blockN)))))
+				s.End()
+				blockStart, blockLoss, blockESS, blockN = time.Now(), 0, 0, 0
+			}
 		},
 		OnSave: func(step int, d time.Duration) {
 			lastCkpt = step
