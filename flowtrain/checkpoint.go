@@ -54,13 +54,16 @@ type RunParams struct {
 	Data        []string `json:"data,omitempty"`
 	DataConfigs int      `json:"data_configs,omitempty"`
 	DataDigest  string   `json:"data_digest,omitempty"`
+	// InitModel is the SHA-256 of the model file whose parameters the run
+	// started from (latflow train --init), "" for a fresh flow.
+	InitModel string `json:"init_model,omitempty"`
 }
 
 // Mismatch compares the parameters saved in a checkpoint (r) with those of
 // the run resuming from it (o). It returns the name of the first parameter
 // that differs, named as latflow's command-line flags (theory, L, a
 // coupling such as beta or kappa, layers, mixtures, hidden, kernel, base,
-// base-beta, base-mode, init, precision, objective, gradient, batch, lr,
+// base-beta, base-mode, layer-init, precision, objective, gradient, batch, lr,
 // schedule, steps, clip, seed, data), with the two values as text, or
 // name == "" if none differs. An empty base, base mode or init equals its
 // default (flow.Config.Canonical).
@@ -89,6 +92,9 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 	}
 	rc, oc := r.Config.Canonical(), o.Config.Canonical()
 	rest := []field{
+		// The model a run started from decides its architecture, so it
+		// is named before the architecture.
+		{"init", r.InitModel, o.InitModel},
 		{"layers", str(r.Config.Layers), str(o.Config.Layers)},
 		{"mixtures", str(r.Config.Mixtures), str(o.Config.Mixtures)},
 		{"hidden", ints(r.Config.Hidden), ints(o.Config.Hidden)},
@@ -96,7 +102,7 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 		{"base", rc.Base, oc.Base},
 		{"base-beta", num(rc.BaseBeta), num(oc.BaseBeta)},
 		{"base-mode", rc.BaseMode, oc.BaseMode},
-		{"init", rc.Init, oc.Init},
+		{"layer-init", rc.Init, oc.Init},
 		{"precision", r.Precision, o.Precision},
 		{"objective", r.Objective, o.Objective},
 		{"gradient", r.Gradient, o.Gradient},
@@ -283,15 +289,16 @@ func (t *Trainer[T]) Restore(c *Checkpoint) error {
 //	adam:   uint64 length | Adam.MarshalBinary |
 //	rng:    uint64 length | rand.PCG.MarshalBinary |
 //	log:    uint64 rows | per row: step int64, loss, grad_norm, ess,
-//	        std_logw, lr, wall_seconds as float64 bits, skipped uint8 |
+//	        std_logw, lr, wall_seconds as float64 bits, skipped uint8,
+//	        ess_fresh float64 bits (version 2) |
 //	SHA-256 of all preceding bytes (32 bytes)
 //
 // Floats in the header (learning rates, couplings, plateau state) are JSON
 // numbers in Go's shortest round-trip form, so they are restored exactly.
 const (
-	CheckpointFormatVersion = 1
+	CheckpointFormatVersion = 2
 	checkpointMagic         = "LATFLOWC"
-	logRowBytes             = 8 + 6*8 + 1
+	logRowBytes             = 8 + 6*8 + 1 + 8
 )
 
 type checkpointHeader struct {
@@ -338,6 +345,7 @@ func (c *Checkpoint) Encode() ([]byte, error) {
 			s = 1
 		}
 		b = append(b, s)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.ESSFresh))
 	}
 	sum := sha256.Sum256(b)
 	return append(b, sum[:]...), nil
@@ -416,7 +424,7 @@ func DecodeCheckpoint(name string, b []byte) (*Checkpoint, error) {
 		c.Log[i] = LogRow{
 			Step: int64(binary.LittleEndian.Uint64(rest[o:])),
 			Loss: f(o + 8), GradNorm: f(o + 16), ESS: f(o + 24), StdLogW: f(o + 32), LR: f(o + 40), WallSeconds: f(o + 48),
-			Skipped: rest[o+56] != 0,
+			Skipped: rest[o+56] != 0, ESSFresh: f(o + 57),
 		}
 	}
 	return c, nil

@@ -112,7 +112,7 @@ func TestRunParamsMismatch(t *testing.T) {
 		{"base", func(r *flowtrain.RunParams) { r.Config.Base, r.Config.BaseBeta = flow.BasePlaquettes, 3 }},
 		{"base-beta", func(r *flowtrain.RunParams) { r.Config.BaseBeta = 3 }},
 		{"base-mode", func(r *flowtrain.RunParams) { r.Config.BaseMode = flow.BaseModeFixed }},
-		{"init", func(r *flowtrain.RunParams) { r.Config.Init = flow.InitIdentity }},
+		{"layer-init", func(r *flowtrain.RunParams) { r.Config.Init = flow.InitIdentity }},
 		{"precision", func(r *flowtrain.RunParams) { r.Precision = "float32" }},
 		{"objective", func(r *flowtrain.RunParams) { r.Objective = "reverse" }},
 		{"gradient", func(r *flowtrain.RunParams) { r.Gradient = "standard" }},

@@ -11,6 +11,7 @@ import (
 	"latflow/flow"
 	"latflow/lattice"
 	"latflow/nn"
+	"latflow/observables"
 )
 
 // DefaultMaxSkips is the number of skipped steps in a row (non-finite loss
@@ -109,6 +110,8 @@ type StepResult struct {
 // A Trainer is not safe for concurrent use.
 type Trainer[T nn.Float] struct {
 	flow      *flow.Flow[T]
+	target    lattice.Action
+	workers   int
 	est       *Estimator[T]
 	adam      *Adam
 	sched     Schedule
@@ -187,7 +190,7 @@ func NewTrainer[T nn.Float](f *flow.Flow[T], target lattice.Action, src *rand.PC
 	}
 	n := f.NumParams()
 	t := &Trainer[T]{
-		flow: f, est: est, adam: NewAdam(n), sched: opt.Schedule, clip: opt.Clip, maxSkips: opt.MaxSkips,
+		flow: f, target: target, workers: opt.Workers, est: est, adam: NewAdam(n), sched: opt.Schedule, clip: opt.Clip, maxSkips: opt.MaxSkips,
 		objective: opt.Objective, gradient: opt.Gradient, batch: opt.Batch, data: opt.Data, source: opt.Source,
 		src: src, rng: rand.New(src),
 		params: make([]float64, n), paramsT: make([]T, n), grad: make([]float64, n),
@@ -209,6 +212,30 @@ func NewTrainer[T nn.Float](f *flow.Flow[T], target lattice.Action, src *rand.PC
 		t.batchData = make([]float64, opt.Batch*f.Size)
 	}
 	return t, nil
+}
+
+// FreshESS returns ESS_q/N of n fresh samples of the flow, drawn from rng
+// in batches of the training batch size: the quality a sampler sees, which
+// the per-batch ESS of a heavy-tailed flow overestimates.
+func (t *Trainer[T]) FreshESS(n int, rng *rand.Rand) float64 {
+	if n < 1 {
+		return math.NaN()
+	}
+	b := min(n, max(t.batch, 256))
+	x := make([]T, b*t.flow.Size)
+	x64 := make([]float64, t.flow.Size)
+	logq := make([]float64, b)
+	logw := make([]float64, 0, n)
+	for len(logw) < n {
+		t.flow.Sample(rng, x, logq, t.workers)
+		for i := 0; i < b && len(logw) < n; i++ {
+			for j, v := range x[i*t.flow.Size : (i+1)*t.flow.Size] {
+				x64[j] = float64(v)
+			}
+			logw = append(logw, -t.target.Action(x64)-logq[i])
+		}
+	}
+	return observables.ReverseESS(logw)
 }
 
 // Flow returns the flow being trained.
@@ -406,6 +433,13 @@ type TrainOptions struct {
 	// Until, if not zero, ends the run normally after the first step that
 	// finishes past it (a wall-time budget); Steps still bounds the run.
 	Until time.Time
+	// FreshEvery, if > 0, measures the ESS of FreshSamples fresh samples of
+	// the flow after every FreshEvery-th step into the log's ess_fresh
+	// column (and StepResult.ESSFresh). The samples of step s come from
+	// the PCG stream (FreshSeed, s), not from the training stream, so a
+	// resumed run stays bit-identical.
+	FreshEvery, FreshSamples int
+	FreshSeed                uint64
 }
 
 // Train runs steps until opt.Steps are done. On cancellation of ctx it
@@ -445,6 +479,10 @@ func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 			return fmt.Errorf("flowtrain: interrupted after step %d: %w", t.step, err)
 		}
 		r, err := t.Step()
+		if err == nil && opt.FreshEvery > 0 && t.step%opt.FreshEvery == 0 {
+			r.ESSFresh = t.FreshESS(opt.FreshSamples, rand.New(rand.NewPCG(opt.FreshSeed, uint64(t.step))))
+			t.log[len(t.log)-1].ESSFresh = r.ESSFresh
+		}
 		if opt.OnStep != nil {
 			opt.OnStep(r)
 		}

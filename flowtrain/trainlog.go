@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -35,6 +36,12 @@ type LogRow struct {
 	// Skipped tells that the step made no update (non-finite loss or
 	// gradient, or a failed estimator).
 	Skipped bool
+	// ESSFresh is ESS_q/N of a large fresh sample of the flow after the
+	// step (TrainOptions.FreshEvery); 0 on the other steps (an ESS is
+	// never 0), written as NaN in the log file. Unlike ESS,
+	// which a batch of heavy-tailed weights overestimates, it is what a
+	// sampler will see.
+	ESSFresh float64
 }
 
 // Column names of the training log, in column order.
@@ -47,6 +54,7 @@ const (
 	LogColLR          = "lr"
 	LogColWallSeconds = "wall_seconds"
 	LogColSkipped     = "skipped"
+	LogColESSFresh    = "ess_fresh"
 )
 
 // logSchema is the schema of the training log with metadata md.
@@ -61,6 +69,7 @@ func logSchema(md map[string]string) *arrow.Schema {
 		{Name: LogColLR, Type: f64},
 		{Name: LogColWallSeconds, Type: f64},
 		{Name: LogColSkipped, Type: arrow.FixedWidthTypes.Boolean},
+		{Name: LogColESSFresh, Type: f64},
 	}
 	meta := arrow.MetadataFrom(md)
 	return arrow.NewSchema(fields, &meta)
@@ -70,7 +79,8 @@ func logSchema(md map[string]string) *arrow.Schema {
 // IPC file (the random-access file format, readable by pyarrow, Polars
 // and pandas), one record batch, with md as schema metadata (for example
 // RunParams.LogMetadata). The columns are step int64, loss, grad_norm,
-// ess, std_logw, lr, wall_seconds float64 and skipped bool, without nulls
+// ess, std_logw, lr, wall_seconds float64, skipped bool and ess_fresh
+// float64, without nulls
 // (a quantity a skipped step does not have is NaN). The file is rewritten
 // whole and atomically (a temporary file renamed over path), so a reader
 // never sees a partial log.
@@ -86,12 +96,18 @@ func WriteLog(path string, rows []LogRow, md map[string]string) error {
 		fs[i] = b.Field(1 + i).(*array.Float64Builder)
 	}
 	skipped := b.Field(7).(*array.BooleanBuilder)
+	fresh := b.Field(8).(*array.Float64Builder)
 	for _, r := range rows {
 		step.Append(r.Step)
 		for i, v := range [...]float64{r.Loss, r.GradNorm, r.ESS, r.StdLogW, r.LR, r.WallSeconds} {
 			fs[i].Append(v)
 		}
 		skipped.Append(r.Skipped)
+		if r.ESSFresh == 0 {
+			fresh.Append(math.NaN())
+		} else {
+			fresh.Append(r.ESSFresh)
+		}
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
@@ -132,10 +148,12 @@ func ReadLog(path string) ([]LogRow, map[string]string, error) {
 	defer r.Close()
 	want := logSchema(nil)
 	sc := r.Schema()
-	if sc.NumFields() != want.NumFields() {
+	// Logs written before ess_fresh have one column less.
+	hasFresh := sc.NumFields() == want.NumFields()
+	if !hasFresh && sc.NumFields() != want.NumFields()-1 {
 		return fail("%d columns, want %d", sc.NumFields(), want.NumFields())
 	}
-	for i, fw := range want.Fields() {
+	for i, fw := range want.Fields()[:sc.NumFields()] {
 		if fg := sc.Field(i); fg.Name != fw.Name || !arrow.TypeEqual(fg.Type, fw.Type) {
 			return fail("column %d is %s %s, want %s %s", i, fg.Name, fg.Type, fw.Name, fw.Type)
 		}
@@ -153,9 +171,17 @@ func ReadLog(path string) ([]LogRow, map[string]string, error) {
 			fs[k] = rec.Column(1 + k).(*array.Float64).Float64Values()
 		}
 		sk := rec.Column(7).(*array.Boolean)
+		var fresh []float64
+		if hasFresh {
+			fresh = rec.Column(8).(*array.Float64).Float64Values()
+		}
 		for j := range step {
-			rows = append(rows, LogRow{Step: step[j], Loss: fs[0][j], GradNorm: fs[1][j], ESS: fs[2][j],
-				StdLogW: fs[3][j], LR: fs[4][j], WallSeconds: fs[5][j], Skipped: sk.Value(j)})
+			row := LogRow{Step: step[j], Loss: fs[0][j], GradNorm: fs[1][j], ESS: fs[2][j],
+				StdLogW: fs[3][j], LR: fs[4][j], WallSeconds: fs[5][j], Skipped: sk.Value(j)}
+			if fresh != nil && !math.IsNaN(fresh[j]) {
+				row.ESSFresh = fresh[j]
+			}
+			rows = append(rows, row)
 		}
 		rec.Release()
 	}

@@ -46,6 +46,7 @@ func TestTrainLogColumns(t *testing.T) {
 		{"lr", arrow.PrimitiveTypes.Float64},
 		{"wall_seconds", arrow.PrimitiveTypes.Float64},
 		{"skipped", arrow.FixedWidthTypes.Boolean},
+		{"ess_fresh", arrow.PrimitiveTypes.Float64},
 	}
 	sc := r.Schema()
 	if sc.NumFields() != len(want) {
@@ -128,5 +129,39 @@ func TestTrainLogRoundTrip(t *testing.T) {
 	}
 	if _, _, err := flowtrain.ReadLog(bad); err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), bad) {
 		t.Errorf("not an Arrow file: got %v, want a one-line error naming the file", err)
+	}
+}
+
+// TestFreshESSColumn: with FreshEvery, every FreshEvery-th step of the log
+// has a fresh-sample ESS in (0, 1] and the others none; the values do not
+// depend on the number of workers, and the training itself is unchanged
+// by the measurement (it draws from its own stream).
+func TestFreshESSColumn(t *testing.T) {
+	run := func(fresh, workers int) []flowtrain.LogRow {
+		s := setup{obj: flowtrain.Reverse, grad: flowtrain.FastPath, schedule: "constant", steps: 6, workers: workers}
+		tr := newTrainer[float64](t, s)
+		path := filepath.Join(t.TempDir(), "log.arrow")
+		if err := tr.Train(context.Background(), flowtrain.TrainOptions{Steps: 6, Run: s.run(), Log: path,
+			FreshEvery: fresh, FreshSamples: 300, FreshSeed: 9}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _, err := flowtrain.ReadLog(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	a, b, plain := run(3, 1), run(3, 3), run(0, 1)
+	for i, r := range a {
+		measured := (i+1)%3 == 0
+		if measured != (r.ESSFresh > 0) || r.ESSFresh > 1 {
+			t.Errorf("step %d: got ess_fresh %v, want one in (0, 1] on every third step only", r.Step, r.ESSFresh)
+		}
+		if b[i].ESSFresh != r.ESSFresh {
+			t.Errorf("step %d: ess_fresh %v with 1 worker, %v with 3", r.Step, r.ESSFresh, b[i].ESSFresh)
+		}
+		if plain[i].Loss != r.Loss {
+			t.Errorf("step %d: the measurement changed the training (loss %v vs %v)", r.Step, r.Loss, plain[i].Loss)
+		}
 	}
 }

@@ -65,6 +65,12 @@ const (
 	flagCheckpointEvery = "checkpoint-every"
 	flagMaxSkips        = "max-skips"
 	flagRepeat          = "repeat"
+	flagBase            = "base"
+	flagBaseBeta        = "base-beta"
+	flagBaseMode        = "base-mode"
+	flagLayerInit       = "layer-init"
+	flagInit            = "init"
+	flagEvalEvery       = "eval-every"
 )
 
 // Theories known to latflow.

@@ -93,8 +93,9 @@ type loadedModel struct {
 	sha256 string
 }
 
-// loadModel reads the --model file, or the shipped model of theory.
-func loadModel(path, theory string) (*loadedModel, error) {
+// loadModel reads the model file given by flag, or the shipped model of
+// theory if path is empty.
+func loadModel(path, theory, flag string) (*loadedModel, error) {
 	var name string
 	var b []byte
 	if path == "" {
@@ -106,13 +107,13 @@ func loadModel(path, theory string) (*loadedModel, error) {
 	} else {
 		var err error
 		if b, err = os.ReadFile(path); err != nil {
-			return nil, usagef("--%s: %v", flagModel, err)
+			return nil, usagef("--%s: %v", flag, err)
 		}
 		name = path
 	}
 	m, err := flow.Decode(name, b)
 	if err != nil {
-		return nil, usagef("--%s: %v", flagModel, err)
+		return nil, usagef("--%s: %v", flag, err)
 	}
 	sum := sha256.Sum256(b)
 	return &loadedModel{Model: m, name: name, sha256: hex.EncodeToString(sum[:])}, nil
@@ -200,7 +201,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		settings[flagConstraint] = o.constraint
 		source = fmt.Sprintf("independent plaquettes, %s constraint", mode)
 	default:
-		m, err := loadModel(o.model, t.Theory)
+		m, err := loadModel(o.model, t.Theory, flagModel)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +39,18 @@ const (
 	precisionFloat32 = "float32"
 )
 
-// trainSpanSteps is the number of training steps per "steps" span.
-const trainSpanSteps = 100
+// trainSpanSteps is the number of training steps per "steps" span;
+// freshSamples the fresh samples of an ess_fresh measurement every
+// defaultEvalEvery steps.
+const (
+	trainSpanSteps   = 100
+	freshSamples     = 4096
+	defaultEvalEvery = 500
+)
+
+// freshSeedOffset separates the seed of the ess_fresh samples from the
+// training's.
+const freshSeedOffset = 0x5eed
 
 // Bounds of the training flags that size a run.
 const (
@@ -53,9 +64,11 @@ const (
 // archOptions are the flow architecture flags; unset ones take
 // flow.DefaultConfig.
 type archOptions struct {
-	layers, mixtures, kernel int
-	hidden, precision        string
-	set                      flagSet
+	layers, mixtures, kernel  int
+	hidden, precision         string
+	base, baseMode, layerInit string
+	baseBeta                  float64
+	set                       flagSet
 }
 
 func (o *archOptions) flags() []cli.Flag {
@@ -65,6 +78,10 @@ func (o *archOptions) flags() []cli.Flag {
 		&cli.StringFlag{Name: flagHidden, Value: "8,8", Destination: &o.hidden, Usage: "hidden channels of each conditioner CNN, comma-separated (\"\": none)"},
 		&cli.IntFlag{Name: flagKernel, Value: 3, Destination: &o.kernel, Usage: "odd convolution kernel size, at most L"},
 		&cli.StringFlag{Name: flagPrecision, Value: precisionFloat64, Destination: &o.precision, Usage: "flow arithmetic: float64 or float32 (parameters are kept in float64)"},
+		&cli.StringFlag{Name: flagBase, Usage: "base distribution: u1: uniform or plaquettes (independent plaquettes, see latflow sample --proposal plaquettes); phi4: normal (default: uniform for u1)", Destination: &o.base},
+		&cli.Float64Flag{Name: flagBaseBeta, Destination: &o.baseBeta, Usage: "with --base plaquettes: the beta of the base (default: the target's --beta)"},
+		&cli.StringFlag{Name: flagBaseMode, Destination: &o.baseMode, Usage: "with --base plaquettes: the constrained plaquette, random (default) or fixed"},
+		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (default, the PyTorch initialization) or identity (the flow starts as its base)"},
 	}
 }
 
@@ -94,6 +111,21 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 	cfg.Kernel = o.kernel
 	if cfg.Kernel < 1 || cfg.Kernel%2 == 0 || cfg.Kernel > t.L {
 		return cfg, "", usagef("--%s must be odd with 1 <= kernel <= L=%d, got %d", flagKernel, t.L, cfg.Kernel)
+	}
+	switch {
+	case o.set[flagBaseBeta] && o.base != flow.BasePlaquettes:
+		return cfg, "", usagef("--%s applies to --%s %s only", flagBaseBeta, flagBase, flow.BasePlaquettes)
+	case o.set[flagBaseMode] && o.base != flow.BasePlaquettes:
+		return cfg, "", usagef("--%s applies to --%s %s only", flagBaseMode, flagBase, flow.BasePlaquettes)
+	case o.base == flow.BasePlaquettes && t.Theory != theoryU1:
+		return cfg, "", usagef("--%s %s is a base for --%s %s only", flagBase, flow.BasePlaquettes, flagTheory, theoryU1)
+	}
+	cfg.Base, cfg.BaseMode, cfg.Init = o.base, o.baseMode, o.layerInit
+	if o.base == flow.BasePlaquettes {
+		cfg.BaseBeta = t.Couplings[ensemble.Beta]
+		if o.set[flagBaseBeta] {
+			cfg.BaseBeta = o.baseBeta
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, "", usagef("flow architecture: %v", err)
@@ -134,6 +166,8 @@ type trainOptions struct {
 	resume, force, json           bool
 	seed                          uint64
 	maxTime                       time.Duration
+	initModel                     string
+	evalEvery                     int
 	command                       string // the command line, for the model's provenance
 	set                           flagSet
 }
@@ -149,13 +183,16 @@ func trainCommand() *cli.Command {
 			"Files: --out OUT is the model; OUT.ckpt is the checkpoint, written every --checkpoint-every\n" +
 			"steps and on SIGINT/SIGTERM (a finished run keeps the one of the last multiple); OUT.log.arrow\n" +
 			"is the training log (Arrow IPC: step, loss, grad_norm, ess, std_logw, lr, wall_seconds,\n" +
-			"skipped), rewritten whole with each checkpoint and at the end. An existing OUT, OUT.ckpt or\n" +
+			"skipped, ess_fresh), rewritten whole with each checkpoint and at the end. An existing OUT, OUT.ckpt or\n" +
 			"OUT.log.arrow is not overwritten unless --force (which starts afresh) or --resume (which\n" +
 			"continues from OUT.ckpt and needs the same parameters; the result equals an uninterrupted\n" +
 			"run bit for bit; --threads, --checkpoint-every and --max-skips may change).\n\n" +
 			"The per-batch ESS of the log and the progress line is optimistic: with heavy-tailed weights a\n" +
 			"batch rarely holds the rare large weights. --eval N measures ESS and independence-Metropolis\n" +
-			"acceptance on N fresh samples, which is what latflow sample will see.\n\n" +
+			"acceptance on N fresh samples, which is what latflow sample will see; --eval-every K writes\n" +
+			"the ESS of 4096 fresh samples into the log's ess_fresh column every K steps.\n\n" +
+			"--init FILE starts from a trained model's parameters (architecture and base included), e.g.\n" +
+			"a flow trained at a smaller L or another beta; the model's provenance keeps both runs.\n\n" +
 			"A step whose loss or gradient is not finite is skipped (reported on stderr, counted in the\n" +
 			"log); --max-skips in a row stop the run and keep the last checkpoint. The forward objective\n" +
 			"draws each batch uniformly at random, with replacement, from all saved configurations.\n" +
@@ -178,6 +215,8 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: flagThreads, Destination: &o.threads, Usage: "worker goroutines (0: GOMAXPROCS); results do not depend on it"},
 			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
 			&cli.DurationFlag{Name: flagMaxTime, Destination: &o.maxTime, Usage: "stop training normally after this wall time (e.g. 10m; 0: no limit); the model records the steps done"},
+			&cli.StringFlag{Name: flagInit, Destination: &o.initModel, Usage: "start from the parameters of model `FILE` (its architecture and base; a flow trained at another L or beta transfers), recorded in the provenance"},
+			&cli.IntFlag{Name: flagEvalEvery, Value: defaultEvalEvery, Destination: &o.evalEvery, Usage: fmt.Sprintf("every K steps, measure the ESS of %d fresh flow samples into the log's ess_fresh column (0: never); the per-batch ess is optimistic", freshSamples)},
 			&cli.IntFlag{Name: flagEval, Destination: &o.eval, Usage: fmt.Sprintf("after training, draw N fresh samples from the flow and report ESS and independence-Metropolis acceptance (0: none; at most %d)", maxEval)},
 			jsonFlag(&o.json),
 		),
@@ -195,6 +234,7 @@ func trainCommand() *cli.Command {
 // trainConfig is a validated train run.
 type trainConfig struct {
 	target    ensemble.Target
+	init      *loadedModel // --init, or nil
 	run       flowtrain.RunParams
 	obj       flowtrain.Objective
 	grad      flowtrain.GradientType
@@ -214,6 +254,25 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 	arch, prec, err := o.arch.config(t)
 	if err != nil {
 		return nil, err
+	}
+	var init *loadedModel
+	if o.initModel != "" {
+		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit} {
+			if o.set[f] {
+				return nil, usagef("--%s and --%s exclude each other: the architecture comes from the model", f, flagInit)
+			}
+		}
+		if init, err = loadModel(o.initModel, t.Theory, flagInit); err != nil {
+			return nil, err
+		}
+		if init.Target.Theory != t.Theory {
+			return nil, usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagInit, o.initModel, flagTheory, init.Target.Theory, flagTheory, t.Theory)
+		}
+		arch = init.Config
+		arch.L = t.L
+		if err := arch.Validate(); err != nil {
+			return nil, usagef("--%s %s cannot serve --%s %d: %v", flagInit, o.initModel, flagL, t.L, err)
+		}
 	}
 	obj, err := flowtrain.ParseObjective(o.objective)
 	if err != nil {
@@ -241,6 +300,8 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		return nil, usagef("--%s must be between 0 (GOMAXPROCS) and %d, got %d", flagThreads, maxThreads, o.threads)
 	case o.every < 0:
 		return nil, usagef("--%s must be zero (only on interrupt) or positive, got %d", flagCheckpointEvery, o.every)
+	case o.evalEvery < 0:
+		return nil, usagef("--%s must be zero (never) or positive, got %d", flagEvalEvery, o.evalEvery)
 	case o.maxSkips < 1:
 		return nil, usagef("--%s must be at least 1, got %d", flagMaxSkips, o.maxSkips)
 	case obj == flowtrain.Forward && len(dataDirs) == 0:
@@ -259,7 +320,7 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		return nil, usagef("--%s must be one of %s, got %q", flagSchedule, flowtrain.ScheduleNames, o.schedule)
 	}
 	cfg := &trainConfig{
-		target: t, obj: obj, grad: grad, workers: o.threads,
+		target: t, init: init, obj: obj, grad: grad, workers: o.threads,
 		ckpt: o.out + checkpointSuffix, logPath: o.out + trainLogSuffix,
 		estimator: obj.String() + " " + grad.String(),
 	}
@@ -270,6 +331,9 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		Version: Version, Target: t.Clone(),
 		Config: arch, Precision: prec, Objective: obj.String(), Gradient: grad.String(),
 		Batch: o.batch, LR: o.lr, Schedule: o.schedule, Steps: o.steps, Clip: o.clip, Seed: o.seed,
+	}
+	if init != nil {
+		cfg.run.InitModel = init.sha256
 	}
 	return cfg, nil
 }
@@ -394,7 +458,12 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	tracer := tc.Tracer
 	run := cfg.run
 	t := cfg.target
-	f, err := flow.New[T](run.Config, rand.New(rand.NewPCG(run.Seed, 0)))
+	var f *flow.Flow[T]
+	if cfg.init != nil {
+		f, err = flow.BuildAt[T](cfg.init.Model, t.L)
+	} else {
+		f, err = flow.New[T](run.Config, rand.New(rand.NewPCG(run.Seed, 0)))
+	}
 	if err != nil {
 		return usagef("flow architecture: %v", err)
 	}
@@ -421,6 +490,7 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		attribute.Int("latflow.batch", run.Batch), attribute.Int("latflow.steps", run.Steps))
 	// A span per block of trainSpanSteps steps, with its mean loss and ESS.
 	blockStart, blockLoss, blockESS, blockN := time.Now(), 0.0, 0.0, 0
+	lastFresh := math.NaN()
 
 	fmt.Fprintf(stderr, "latflow train: %s; %s; %s, batch %d, lr %g (%s), %d steps, seed %d\n",
 		t, describeArch(run.Config, f.NumParams(), run.Precision), cfg.estimator, run.Batch, run.LR, run.Schedule, run.Steps, run.Seed)
@@ -441,12 +511,16 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	}
 	err = tr.Train(ctx, flowtrain.TrainOptions{
 		Until: until, Steps: run.Steps, Run: run, Checkpoint: cfg.ckpt, CheckpointEvery: o.every, Log: cfg.logPath,
+		FreshEvery: o.evalEvery, FreshSamples: freshSamples, FreshSeed: run.Seed + freshSeedOffset,
 		OnStep: func(r flowtrain.StepResult) {
 			if r.Skipped {
 				prog.printf("latflow train: step %d skipped (%d in a row, %d in all): %s\n", r.Step, r.SkipRun, tr.Skipped(), r.Reason)
 			}
 			rate := float64(tr.StepsDone()-start) / time.Since(t0).Seconds()
-			status := fmt.Sprintf("loss %.4g  std(log w) %.3g  batch ESS %.3f  %.1f steps/s", r.Loss, r.StdLogW, r.ESS, rate)
+			if r.ESSFresh > 0 {
+				lastFresh = r.ESSFresh
+			}
+			status := fmt.Sprintf("loss %.4g  std(log w) %.3g  batch ESS %.3f  fresh ESS %.3f  %.1f steps/s", r.Loss, r.StdLogW, r.ESS, lastFresh, rate)
 			if n := tr.Skipped(); n > 0 {
 				status += fmt.Sprintf("  skipped %d", n)
 			}
@@ -498,6 +572,12 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	m.Target = t.Clone()
 	m.Provenance = flow.Provenance{Version: Version, Steps: tr.StepsDone(), Estimator: cfg.estimator, Seed: run.Seed,
 		Date: time.Now().UTC(), Commands: []string{o.command}, WallSeconds: rep.WallSeconds}
+	if p := cfg.init; p != nil {
+		// A continuation: the model's history comes first.
+		m.Provenance.Commands = append(slices.Clone(p.Provenance.Commands), o.command)
+		m.Provenance.Steps += p.Provenance.Steps
+		m.Provenance.WallSeconds += p.Provenance.WallSeconds
+	}
 	if o.eval > 0 {
 		prop := &sampler.FlowProposal[T]{Flow: f, Workers: cfg.workers}
 		ev, err := sampler.Evaluate(ctx, prop, act, o.eval, run.Batch, cfg.workers, rand.NewPCG(run.Seed, 2), rand.NewPCG(run.Seed, 3))
@@ -528,6 +608,18 @@ func describeArch(a flow.Config, params int, precision string) string {
 		s += fmt.Sprintf(", %d mixtures", a.Mixtures)
 	}
 	s += fmt.Sprintf(", hidden [%s], kernel %d", strings.Join(hidden, ","), a.Kernel)
+	if b := a.BaseName(); b == flow.BasePlaquettes {
+		mode := a.BaseMode
+		if mode == "" {
+			mode = flow.BaseModeRandom
+		}
+		s += fmt.Sprintf(", base plaquettes (beta %g, %s)", a.BaseBeta, mode)
+	} else {
+		s += ", base " + b
+	}
+	if a.Init == flow.InitIdentity {
+		s += ", identity init"
+	}
 	if params >= 0 {
 		s += fmt.Sprintf(", %d parameters", params)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"latflow/ensemble"
 	"latflow/flow"
 	"latflow/flowtrain"
 )
@@ -302,5 +303,57 @@ func TestTrainRuns(t *testing.T) {
 				t.Errorf("log: %d rows, theory %q, error %v; want %d rows of %s", len(rows), md["latflow.theory"], err, r.Steps, r.Theory)
 			}
 		})
+	}
+}
+
+// TestTrainInit: --init continues from a model's parameters at another L;
+// the provenance keeps both commands and adds the steps; architecture
+// flags and a model of the other theory are refused; a resume must name
+// the same --init.
+func TestTrainInit(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.flow")
+	if code, _, errs := runCLI(t, trainArgs(small, "--steps", "3")...); code != exitOK {
+		t.Fatalf("first run: %s", errs)
+	}
+	big := filepath.Join(dir, "big.flow")
+	args := []string{"train", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "2",
+		"--init", small, "--out", big, "--checkpoint-every", "1", "--eval-every", "1"}
+	if code, _, errs := runCLI(t, args...); code != exitOK {
+		t.Fatalf("continuation: %s", errs)
+	}
+	m, err := flow.Load(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.Provenance
+	if len(p.Commands) != 2 || !strings.Contains(p.Commands[1], "--init") || p.Steps != 5 || m.Config.L != 8 || m.Config.Layers != 2 {
+		t.Errorf("got commands %q, steps %d, L %d, layers %d; want both commands, 5 steps, L=8 and the small model's 2 layers",
+			p.Commands, p.Steps, m.Config.L, m.Config.Layers)
+	}
+	rows, _, err := flowtrain.ReadLog(big + trainLogSuffix)
+	if err != nil || len(rows) != 2 || !(rows[0].ESSFresh > 0) {
+		t.Errorf("log: got %+v (%v), want 2 rows with ess_fresh", rows, err)
+	}
+	u1 := filepath.Join(dir, "u1.flow")
+	writeModel(t, u1, flow.Config{Theory: "u1", L: 8, Layers: 2, Mixtures: 2, Hidden: []int{4}, Kernel: 3}, ensemble.NewU1(8, 3))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--init", small, "--layers", "3"}, "--layers"},
+		{[]string{"--init", u1}, "--init"},
+		{[]string{"--init", filepath.Join(dir, "none.flow")}, "--init"},
+	} {
+		code, _, errs := runCLI(t, trainArgs(filepath.Join(dir, "x.flow"), c.args...)...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q: want exit %d naming %s", c.args, code, errs, exitUsage, c.want)
+		}
+	}
+	// Resuming the continuation without --init is refused.
+	resume := []string{"train", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "4",
+		"--out", big, "--resume"}
+	if code, _, errs := runCLI(t, resume...); code != exitUsage || !strings.Contains(errs, "--init") {
+		t.Errorf("resume without --init: exit %d, stderr %q", code, errs)
 	}
 }
