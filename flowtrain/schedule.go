@@ -26,13 +26,15 @@ var (
 )
 
 // ScheduleNames lists the names ParseSchedule accepts.
-const ScheduleNames = "constant, cosine, plateau"
+const ScheduleNames = "constant, cosine, warmup-cosine, plateau"
 
 // ParseSchedule returns the schedule called name for the base learning
 // rate lr and a run of steps steps:
 //
 //   - "constant": Constant{LR0: lr}.
 //   - "cosine": Cosine{LR0: lr, Min: 0, Steps: steps, Warmup: 0}.
+//   - "warmup-cosine": the same after a linear warm-up over the first
+//     twentieth of the steps (Warmup = max(1, steps/20)).
 //   - "plateau": ReduceOnPlateau{LR0: lr, Factor: 0.5, Patience:
 //     max(10, steps/20), Threshold: 1e-4, Min: lr/100}; the patience
 //     scales with the run because the metric is one noisy batch estimate
@@ -52,6 +54,11 @@ func ParseSchedule(name string, lr float64, steps int) (Schedule, error) {
 		return Constant{LR0: lr}, nil
 	case "cosine":
 		return Cosine{LR0: lr, Steps: steps}, nil
+	case "warmup-cosine":
+		if steps < 2 {
+			return nil, fmt.Errorf("flowtrain: warmup-cosine over %d steps, want >= 2", steps)
+		}
+		return Cosine{LR0: lr, Steps: steps, Warmup: max(1, steps/20)}, nil
 	case "plateau":
 		return &ReduceOnPlateau{LR0: lr, Factor: 0.5, Patience: max(10, steps/20), Threshold: 1e-4, Min: lr / 100}, nil
 	}
@@ -75,13 +82,16 @@ func (c Constant) LR(step int) float64 {
 }
 
 // Cosine is a linear warm-up from LR0/Warmup at step 1 to LR0 at step
-// Warmup, then a cosine decay from LR0 to Min at step Steps, and Min
-// after it:
+// Warmup, then a cosine decay from LR0 that would reach Min at step
+// Steps+1, and Min after Steps:
 //
 //	LR(s) = LR0 s/Warmup                                  s <= Warmup
 //	LR(s) = Min + (LR0 - Min) (1 + cos(pi p))/2,          Warmup < s <= Steps,
-//	        p = (s - Warmup)/(Steps - Warmup)
+//	        p = (s - Warmup)/(Steps - Warmup + 1)
 //	LR(s) = Min                                           s > Steps
+//
+// so that the last of Steps steps still updates (a decay to Min = 0 at
+// step Steps would waste it).
 //
 // Warmup = 0 means no warm-up. It needs 0 <= Warmup < Steps and
 // 0 <= Min <= LR0.
@@ -99,10 +109,10 @@ func (c Cosine) LR(step int) float64 {
 	switch {
 	case step <= c.Warmup:
 		return c.LR0 * float64(step) / float64(c.Warmup)
-	case step >= c.Steps:
+	case step > c.Steps:
 		return c.Min
 	}
-	p := float64(step-c.Warmup) / float64(c.Steps-c.Warmup)
+	p := float64(step-c.Warmup) / float64(c.Steps-c.Warmup+1)
 	return c.Min + (c.LR0-c.Min)*(1+math.Cos(math.Pi*p))/2
 }
 

@@ -28,7 +28,8 @@ func TestConstant(t *testing.T) {
 // has a closed form: cos(pi/4) = sqrt(2)/2, cos(pi/2) = 0, cos(3pi/4).
 func TestCosine(t *testing.T) {
 	const lr0, lmin = 1e-3, 1e-5
-	c := flowtrain.Cosine{LR0: lr0, Min: lmin, Steps: 100, Warmup: 20}
+	// Steps = 99: the decay would reach Min at step 100.
+	c := flowtrain.Cosine{LR0: lr0, Min: lmin, Steps: 99, Warmup: 20}
 	r2 := math.Sqrt2
 	cases := []struct {
 		step int
@@ -40,7 +41,8 @@ func TestCosine(t *testing.T) {
 		{40, lmin + (lr0-lmin)*(2+r2)/4}, // p = 1/4
 		{60, (lr0 + lmin) / 2},           // p = 1/2
 		{80, lmin + (lr0-lmin)*(2-r2)/4}, // p = 3/4
-		{100, lmin},                      // end of decay
+		{99, lmin + (lr0-lmin)*(1+math.Cos(math.Pi*79/80))/2}, // last step: above Min
+		{100, lmin}, // end of decay
 		{101, lmin},
 		{1 << 40, lmin},
 	}
@@ -58,12 +60,15 @@ func TestCosine(t *testing.T) {
 		prev = lr
 	}
 
-	c0 := flowtrain.Cosine{LR0: lr0, Steps: 10}
+	c0 := flowtrain.Cosine{LR0: lr0, Steps: 9}
 	if got := c0.LR(5); !closeRel(got, lr0/2) {
 		t.Errorf("Warmup=0/step=5: got %g, want %g", got, lr0/2)
 	}
 	if got := c0.LR(1); !(got < lr0 && got > 0.9*lr0) {
 		t.Errorf("Warmup=0/step=1: got %g, want in (%g, %g)", got, 0.9*lr0, lr0)
+	}
+	if got := c0.LR(9); !(got > 0) {
+		t.Errorf("Warmup=0/step=9 (the last): got %g, want > 0 (the last step must update)", got)
 	}
 	if got := c0.LR(10); got != 0 {
 		t.Errorf("Warmup=0/step=10: got %g, want 0", got)
@@ -151,7 +156,7 @@ func TestReduceOnPlateauMin(t *testing.T) {
 
 func TestParseSchedule(t *testing.T) {
 	const lr, steps = 1e-3, 1000
-	for _, name := range []string{"constant", "cosine", "plateau"} {
+	for _, name := range []string{"constant", "cosine", "warmup-cosine", "plateau"} {
 		s, err := flowtrain.ParseSchedule(name, lr, steps)
 		if err != nil {
 			t.Errorf("%s: got error %v, want nil", name, err)
@@ -161,17 +166,20 @@ func TestParseSchedule(t *testing.T) {
 		switch name {
 		case "constant":
 			_, ok = s.(flowtrain.Constant)
-		case "cosine":
+		case "cosine", "warmup-cosine":
 			var c flowtrain.Cosine
 			c, ok = s.(flowtrain.Cosine)
-			ok = ok && c.Steps == steps && c.LR(steps) == c.Min
+			ok = ok && c.Steps == steps && c.LR(steps) > c.Min && c.LR(steps+1) == c.Min
+			if name == "warmup-cosine" {
+				ok = ok && c.Warmup == steps/20 && c.LR(c.Warmup) == lr
+			}
 		case "plateau":
 			_, ok = s.(flowtrain.Observer)
 		}
 		if !ok {
 			t.Errorf("%s: got %T %+v, want the schedule of that name", name, s, s)
 		}
-		if got := s.LR(1); !(got <= lr && got > 0.99*lr) {
+		if got := s.LR(1); name != "warmup-cosine" && !(got <= lr && got > 0.99*lr) {
 			t.Errorf("%s: LR(1) got %g, want about %g", name, got, lr)
 		}
 	}
@@ -188,6 +196,7 @@ func TestParseSchedule(t *testing.T) {
 		{"constant", math.NaN(), steps, "learning rate"},
 		{"constant", math.Inf(1), steps, "learning rate"},
 		{"cosine", lr, 0, "steps"},
+		{"warmup-cosine", lr, 1, "steps"},
 	}
 	for _, b := range bad {
 		_, err := flowtrain.ParseSchedule(b.name, b.lr, b.steps)
