@@ -16,13 +16,44 @@ import (
 
 // hmcOptions are the flags of latflow hmc.
 type hmcOptions struct {
-	target  targetOptions
-	chain   chainOptions
+	target targetOptions
+	chain  chainOptions
+	traj   trajectoryOptions
+	start  string
+	set    flagSet
+}
+
+// trajectoryOptions are the flags of an HMC trajectory, in hmc and (with
+// --hmc-every) in sample.
+type trajectoryOptions struct {
 	tau     float64
 	mdSteps int
 	jitter  float64
-	start   string
-	set     flagSet
+}
+
+// flags returns the trajectory flags; prefix starts their usage texts.
+func (o *trajectoryOptions) flags(prefix string) []cli.Flag {
+	return []cli.Flag{
+		&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: prefix + fmt.Sprintf("trajectory length (0 < tau <= %d)", maxTau)},
+		&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: prefix + fmt.Sprintf("leapfrog steps per trajectory (1 to %d; default: tuned during thermalization, starting from %d)", sampler.MaxTuneSteps, hmcStartSteps)},
+		&cli.Float64Flag{Name: flagTauJitter, Value: defaultJitter, Destination: &o.jitter, Usage: prefix + "draw each trajectory length uniformly from tau*(1 +- J), which breaks the resonances of fixed-length trajectories (0 <= J < 1; 0: fixed)"},
+	}
+}
+
+// chainAction is the Action of hmc and sample: it finishes the flag
+// parsing (stray arguments, the flags given, the Slurm task) into the
+// options and calls run.
+func chainAction(set *flagSet, target *targetOptions, chain *chainOptions, run func(ctx context.Context, stdout, stderr io.Writer) error) cli.ActionFunc {
+	return func(c *cli.Context) (err error) {
+		if *set, err = parsed(c, false); err != nil {
+			return err
+		}
+		target.set = *set
+		if err := chain.readEnv(os.Getenv); err != nil {
+			return err
+		}
+		return run(c.Context, c.App.Writer, c.App.ErrWriter)
+	}
 }
 
 // Starts of an HMC chain.
@@ -41,22 +72,12 @@ func hmcCommand() *cli.Command {
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
 			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9.\n\n" +
 			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).",
-		Flags: append(append(o.target.flags(), o.chain.flags(2000, 200, "trajectories")...),
-			&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: "trajectory length (0 < tau <= 1000)"},
-			&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: fmt.Sprintf("leapfrog steps per trajectory (1 to %d; default: tuned during thermalization, starting from 10)", sampler.MaxTuneSteps)},
-			&cli.Float64Flag{Name: flagTauJitter, Value: defaultJitter, Destination: &o.jitter, Usage: "draw each trajectory length uniformly from tau*(1 +- J), which breaks the resonances of fixed-length trajectories (0 <= J < 1; 0: fixed)"},
+		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, 200, "trajectories")...), o.traj.flags("")...),
 			&cli.StringFlag{Name: flagStart, Value: startHot, Destination: &o.start, Usage: "start configuration: hot (random) or cold (u1: all links 0; phi4: phi = 0)"},
 		),
-		Action: func(c *cli.Context) (err error) {
-			if o.set, err = parsed(c, false); err != nil {
-				return err
-			}
-			o.target.set = o.set
-			if err := o.chain.readEnv(os.Getenv); err != nil {
-				return err
-			}
-			return runHMC(c.Context, o, c.App.Writer, c.App.ErrWriter)
-		},
+		Action: chainAction(&o.set, &o.target, &o.chain, func(ctx context.Context, stdout, stderr io.Writer) error {
+			return runHMC(ctx, o, stdout, stderr)
+		}),
 	}
 }
 
@@ -71,10 +92,10 @@ const (
 const maxTau = 1000
 
 // hmc returns the HMC trajectory of the options, its update options and
-// the settings a resumed run must keep.
-func (o *hmcOptions) hmc() (sampler.HMC, sampler.HMCOptions, map[string]string, error) {
+// the settings a resumed run must keep; set are the flags given.
+func (o *trajectoryOptions) hmc(set flagSet) (sampler.HMC, sampler.HMCOptions, map[string]string, error) {
 	h := sampler.HMC{Tau: o.tau, Steps: hmcStartSteps}
-	opt := sampler.HMCOptions{Tune: !o.set[flagMDSteps], Jitter: o.jitter}
+	opt := sampler.HMCOptions{Tune: !set[flagMDSteps], Jitter: o.jitter}
 	if !opt.Tune {
 		h.Steps = o.mdSteps
 	}
@@ -103,7 +124,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	if err := o.chain.validate(); err != nil {
 		return err
 	}
-	h, hopt, settings, err := o.hmc()
+	h, hopt, settings, err := o.traj.hmc(o.set)
 	if err != nil {
 		return err
 	}
@@ -121,7 +142,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), hopt)
 	}
 	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%g (jitter %g), %s start, seed %d\n",
-		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.jitter, o.start, o.chain.seed)
+		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.traj.jitter, o.start, o.chain.seed)
 	res, elapsed, err := runChains(ctx, "hmc", &o.chain, r, stderr)
 	if err != nil {
 		return err
@@ -157,7 +178,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	}
 	rep := observables.Report{
 		Target:  t,
-		Sampler: fmt.Sprintf("hmc (tau=%g, jitter %g, leapfrog steps %s)", h.Tau, o.jitter, stepsText), Chains: o.chain.chains,
+		Sampler: fmt.Sprintf("hmc (tau=%g, jitter %g, leapfrog steps %s)", h.Tau, o.traj.jitter, stepsText), Chains: o.chain.chains,
 		Measurements: res.Steps(), Acceptance: float64(acc) / float64(n),
 		PerWhat: "trajectory", Rows: rows, Notes: notes,
 	}

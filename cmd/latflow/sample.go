@@ -33,9 +33,7 @@ type sampleOptions struct {
 	exact      bool
 	batch      int
 	hmcEvery   int
-	tau        float64
-	mdSteps    int
-	jitter     float64
+	traj       trajectoryOptions
 	precision  string
 	set        flagSet
 }
@@ -61,28 +59,18 @@ func sampleCommand() *cli.Command {
 			"it reaches there. Prints the Gamma-method table, the acceptance, the longest run of\n" +
 			"rejections, ESS/N of the proposals and the importance-sampling estimate of log Z (for U(1)\n" +
 			"with the exact value in the flat-measure convention of the flows).",
-		Flags: append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...),
+		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ")...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
 			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
 			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintRandom.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: the plaquette fixed by sum P = 0 mod 2pi, random (each sample) or fixed (always the last)"},
 			&cli.BoolFlag{Name: flagExact, Destination: &o.exact, Usage: "with --proposal plaquettes: write independent exact samples (rejection on the constrained plaquette) instead of a Markov chain, e.g. as training data"},
 			&cli.IntFlag{Name: flagBatch, Value: 256, Destination: &o.batch, Usage: fmt.Sprintf("proposals drawn per batch, in parallel (1 to %d)", maxBatch)},
 			&cli.IntFlag{Name: flagHMCEvery, Destination: &o.hmcEvery, Usage: "one HMC trajectory after every K flow proposals (0: flow only)"},
-			&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: "with --hmc-every: trajectory length (0 < tau <= 1000)"},
-			&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: "with --hmc-every: leapfrog steps per trajectory (default: tuned during thermalization)"},
-			&cli.Float64Flag{Name: flagTauJitter, Value: defaultJitter, Destination: &o.jitter, Usage: "with --hmc-every: trajectory lengths drawn from tau*(1 +- J) (0 <= J < 1)"},
 			&cli.StringFlag{Name: flagPrecision, Value: precisionFloat64, Destination: &o.precision, Usage: "flow arithmetic: float64 or float32"},
 		),
-		Action: func(c *cli.Context) (err error) {
-			if o.set, err = parsed(c, false); err != nil {
-				return err
-			}
-			o.target.set = o.set
-			if err := o.chain.readEnv(os.Getenv); err != nil {
-				return err
-			}
-			return runSample(c.Context, o, c.App.Writer, c.App.ErrWriter)
-		},
+		Action: chainAction(&o.set, &o.target, &o.chain, func(ctx context.Context, stdout, stderr io.Writer) error {
+			return runSample(ctx, o, stdout, stderr)
+		}),
 	}
 }
 
@@ -171,8 +159,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t.Theory))+4, batchMem)); err != nil {
 		return err
 	}
-	hopts := hmcOptions{tau: o.tau, mdSteps: o.mdSteps, jitter: o.jitter, set: o.set}
-	h, hopt, hsettings, err := hopts.hmc()
+	h, hopt, hsettings, err := o.traj.hmc(o.set)
 	if err != nil {
 		return err
 	}
