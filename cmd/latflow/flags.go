@@ -71,6 +71,8 @@ const (
 	flagLayerInit       = "layer-init"
 	flagInit            = "init"
 	flagEvalEvery       = "eval-every"
+	flagVariance        = "variance"
+	flagSamples         = "samples"
 )
 
 // Theories known to latflow.
