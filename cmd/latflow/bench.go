@@ -651,9 +651,12 @@ func varianceWith[T nn.Float](ctx context.Context, o *benchOptions, t ensemble.T
 				Objective: v.Objective.String(), Gradient: v.Gradient.String(),
 				Trace: finite(v.Trace), TraceErr: finite(v.TraceErr), MeanNorm: finite(v.MeanNorm),
 			}
-			r := std.Trace / v.Trace
-			row.StandardOver = finite(r)
-			row.StandardOverErr = finite(r * math.Hypot(std.TraceErr/std.Trace, v.TraceErr/v.Trace))
+			r, rErr := 1.0, 0.0 // the standard row's ratio is 1 exactly
+			if v.Gradient != flowtrain.Standard {
+				r = std.Trace / v.Trace
+				rErr = r * math.Hypot(std.TraceErr/std.Trace, v.TraceErr/v.Trace)
+			}
+			row.StandardOver, row.StandardOverErr = finite(r), finite(rErr)
 			rep.Variance = append(rep.Variance, row)
 		}
 	}

@@ -178,6 +178,9 @@ func TestBenchVariance(t *testing.T) {
 				if got, want := *row.StandardOver, tr[row.Objective+" standard"]/tr[row.Objective+" "+row.Gradient]; got != want {
 					t.Errorf("%s %s: standard/this got %g, want %g", row.Objective, row.Gradient, got, want)
 				}
+				if isStd := row.Gradient == "standard"; row.StandardOverErr == nil || (*row.StandardOverErr == 0) != isStd {
+					t.Errorf("%s %s: standard/this error %v, want 0 on the standard row only", row.Objective, row.Gradient, row.StandardOverErr)
+				}
 			}
 
 			code, out, errs := runCLI(t, append([]string{"bench", "--variance"}, c.args...)...)
