@@ -68,7 +68,7 @@ func (s *ExactSampler) SampleTo(dst []float64, rng *rand.Rand) (tries int) {
 		tries++
 		sum := 0.0
 		for n := range V - 1 {
-			x, _ := s.vm.draw(rng)
+			x, _, _ := s.vm.draw(rng)
 			plaq[n] = x
 			sum += x
 		}

@@ -27,7 +27,7 @@ const (
 	scoreFDTol = 1e-6
 )
 
-var modes = []ConstraintMode{ConstraintRandom, ConstraintFixed}
+var modes = []ConstraintMode{ConstraintRandom, ConstraintFixed, ConstraintSpread}
 
 func mustProposal(tb testing.TB, L int, beta float64, mode ConstraintMode) *PlaquetteProposal {
 	tb.Helper()
@@ -46,7 +46,7 @@ func TestNewPlaquetteProposalErrors(t *testing.T) {
 	}{
 		{1, 2, ConstraintRandom}, {0, 2, ConstraintRandom}, {-3, 2, ConstraintFixed}, {maxProposalL + 1, 2, ConstraintRandom},
 		{4, 0, ConstraintRandom}, {4, -1, ConstraintFixed}, {4, math.NaN(), ConstraintRandom}, {4, math.Inf(1), ConstraintRandom},
-		{4, 2, ConstraintMode(2)}, {4, 2, ConstraintMode(-1)},
+		{4, 2, ConstraintMode(3)}, {4, 2, ConstraintMode(-1)},
 	} {
 		t.Run(fmt.Sprintf("L=%d/beta=%g/mode=%v", c.L, c.beta, c.mode), func(t *testing.T) {
 			_, err := NewPlaquetteProposal(c.L, c.beta, c.mode)
@@ -114,17 +114,36 @@ func TestPlaquetteProposalDraws(t *testing.T) {
 			}
 			replay := rand.New(rand.NewPCG(9, 9))
 			k := V - 1
-			if mode == ConstraintRandom {
+			switch mode {
+			case ConstraintRandom:
 				k = replay.IntN(V)
+			case ConstraintSpread:
+				k = -1 // all V drawn
 			}
 			plaq := make([]float64, V)
 			PlaquettesTo(plaq, g, links)
+			draws := make([]float64, V)
+			sum := 0.0
+			for n := range V {
+				if n != k {
+					draws[n] = VonMises(replay, beta)
+					sum += draws[n]
+				}
+			}
+			shift := 0.0
+			if mode == ConstraintSpread {
+				// The shift spreads the sum modulo 2pi evenly.
+				shift = spreadShift(sum, V)
+				if s := shift * float64(V); math.Abs(wrapPi(s-sum)) > treeTol || s < -math.Pi || s >= math.Pi {
+					t.Errorf("shift: got V c = %.15g, want the sum %.15g modulo 2pi in [-pi, pi)", s, sum)
+				}
+			}
 			for n := range V {
 				if n == k {
 					continue
 				}
-				if want := VonMises(replay, beta); math.Abs(wrapPi(plaq[n]-want)) > treeTol {
-					t.Errorf("P(%d): got %g, want draw %g", n, plaq[n], want)
+				if want := draws[n] - shift; math.Abs(wrapPi(plaq[n]-want)) > treeTol {
+					t.Errorf("P(%d): got %g, want draw - shift %g", n, plaq[n], want)
 				}
 			}
 			w0, w1 := PolyakovLoops(g, links)
@@ -232,8 +251,13 @@ func TestPlaquetteProposalNormalization(t *testing.T) {
 		n = 4000
 	}
 	for _, mode := range modes {
+		betas := []float64{0.7, 2, 5}
+		if mode == ConstraintSpread {
+			// Where the integral over the shift is sharply peaked.
+			betas = append(betas, 30, 300)
+		}
 		for _, L := range []int{2, 3, 4} {
-			for _, beta := range []float64{0.7, 2, 5} {
+			for _, beta := range betas {
 				t.Run(fmt.Sprintf("mode=%v/L=%d/beta=%g", mode, L, beta), func(t *testing.T) {
 					p := mustProposal(t, L, beta, mode)
 					g := p.Geometry()
@@ -383,7 +407,10 @@ func TestPlaquetteProposalIMH(t *testing.T) {
 		mode ConstraintMode
 		L    int
 		beta float64
-	}{{ConstraintRandom, 4, 2}, {ConstraintRandom, 4, 4}, {ConstraintFixed, 4, 2}, {ConstraintRandom, 3, 3}} {
+	}{
+		{ConstraintRandom, 4, 2}, {ConstraintRandom, 4, 4}, {ConstraintFixed, 4, 2}, {ConstraintRandom, 3, 3},
+		{ConstraintSpread, 4, 2}, {ConstraintSpread, 4, 4}, {ConstraintSpread, 3, 3},
+	} {
 		t.Run(fmt.Sprintf("mode=%v/L=%d/beta=%g", c.mode, c.L, c.beta), func(t *testing.T) {
 			p := mustProposal(t, c.L, c.beta, c.mode)
 			e, err := ExactTorus(c.beta, c.L)
@@ -440,7 +467,12 @@ func TestPlaquetteProposalAllocs(t *testing.T) {
 // TestPlaquetteProposalConcurrent evaluates one proposal from several
 // goroutines (run with -race to check the claim of concurrent safety).
 func TestPlaquetteProposalConcurrent(t *testing.T) {
-	p := mustProposal(t, 6, 3, ConstraintRandom)
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) { testProposalConcurrent(t, mustProposal(t, 6, 3, mode)) })
+	}
+}
+
+func testProposalConcurrent(t *testing.T, p *PlaquetteProposal) {
 	g := p.Geometry()
 	links := randomLinks(g, 15)
 	want := p.LogDensity(links)
@@ -494,12 +526,21 @@ func BenchmarkPlaquetteProposalSample(b *testing.B) {
 	}
 }
 
+// proposalSample returns a draw of p, where the benchmarks evaluate it: the
+// cost of ConstraintSpread depends on the configuration (through the
+// peak of its integral).
+func proposalSample(p *PlaquetteProposal) []float64 {
+	links := make([]float64, 2*p.Geometry().V)
+	p.SampleTo(links, rand.New(rand.NewPCG(1, 3)))
+	return links
+}
+
 func BenchmarkPlaquetteProposalLogDensity(b *testing.B) {
 	for _, mode := range modes {
 		const L = 16
 		b.Run(fmt.Sprintf("mode=%v/L=%d", mode, L), func(b *testing.B) {
 			p := mustProposal(b, L, 3, mode)
-			links := randomLinks(p.Geometry(), 1)
+			links := proposalSample(p)
 			s := 0.0
 			b.ReportAllocs()
 			for b.Loop() {
@@ -517,7 +558,7 @@ func BenchmarkPlaquetteProposalScore(b *testing.B) {
 		const L = 16
 		b.Run(fmt.Sprintf("mode=%v/L=%d", mode, L), func(b *testing.B) {
 			p := mustProposal(b, L, 3, mode)
-			links := randomLinks(p.Geometry(), 1)
+			links := proposalSample(p)
 			score := make([]float64, len(links))
 			b.ReportAllocs()
 			for b.Loop() {

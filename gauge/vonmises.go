@@ -27,7 +27,7 @@ func VonMises(rng *rand.Rand, kappa float64) float64 {
 	if rng == nil {
 		panic("gauge: VonMises: nil *rand.Rand")
 	}
-	x, _ := newVonMises(kappa).draw(rng)
+	x, _, _ := newVonMises(kappa).draw(rng)
 	return x
 }
 
@@ -77,9 +77,9 @@ func newVonMises(kappa float64) vonMises {
 	}
 }
 
-// draw returns a von Mises angle x in [-pi, pi) and cos x. It consumes two
-// rng.Float64 per try, as documented on VonMises.
-func (v vonMises) draw(rng *rand.Rand) (x, cosX float64) {
+// draw returns a von Mises angle x in [-pi, pi), cos x and sin x. It
+// consumes two rng.Float64 per try, as documented on VonMises.
+func (v vonMises) draw(rng *rand.Rand) (x, cosX, sinX float64) {
 	for {
 		u1 := 2*rng.Float64() - 1
 		u2 := rng.Float64()
@@ -93,7 +93,7 @@ func (v vonMises) draw(rng *rand.Rand) (x, cosX float64) {
 				// tan(pi u1/2) so large that atan rounded to pi/2.
 				x = -math.Pi
 			}
-			return x, (1 - t2) / (1 + t2)
+			return x, (1 - t2) / (1 + t2), 2 * t / (1 + t2)
 		}
 	}
 }

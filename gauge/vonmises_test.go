@@ -192,6 +192,24 @@ func TestLogI0(t *testing.T) {
 	}
 }
 
+// TestVonMisesDrawSinCos checks the cosine and sine that draw returns with
+// the angle against math.Cos and math.Sin.
+func TestVonMisesDrawSinCos(t *testing.T) {
+	// sinCosTol is absolute: the half-angle forms are accurate to a few
+	// rounding units, and so is math.Cos of the rounded angle.
+	const draws, sinCosTol = 2000, 1e-15
+	for _, kappa := range []float64{0, 0.5, 3, 1e4} {
+		v := newVonMises(kappa)
+		rng := rand.New(rand.NewPCG(43, 1))
+		for range draws {
+			x, c, s := v.draw(rng)
+			if math.Abs(c-math.Cos(x)) > sinCosTol || math.Abs(s-math.Sin(x)) > sinCosTol {
+				t.Fatalf("kappa=%g: x=%.17g: got cos %.17g, sin %.17g, want %.17g, %.17g", kappa, x, c, s, math.Cos(x), math.Sin(x))
+			}
+		}
+	}
+}
+
 func BenchmarkVonMises(b *testing.B) {
 	for _, kappa := range []float64{0.1, 3, 1e4} {
 		b.Run(fmt.Sprintf("kappa=%g", kappa), func(b *testing.B) {
@@ -200,7 +218,7 @@ func BenchmarkVonMises(b *testing.B) {
 			s := 0.0
 			b.ReportAllocs()
 			for b.Loop() {
-				x, _ := v.draw(rng)
+				x, _, _ := v.draw(rng)
 				s += x
 			}
 			if math.IsNaN(s) {
