@@ -112,8 +112,9 @@ func (NormalBase) angles() bool { return false }
 
 // PlaquetteBase is the independent-plaquette proposal of package gauge
 // (gauge.PlaquetteProposal: von Mises plaquettes at its beta, one
-// plaquette constrained, uniform Polyakov loops and gauge) as the base of
-// the U(1) flow, on the flat measure of [0, 2pi)^(2V) like UniformBase.
+// plaquette constrained or the constraint's defect spread over all,
+// uniform Polyakov loops and gauge) as the base of the U(1) flow, on the
+// flat measure of [0, 2pi)^(2V) like UniformBase.
 // The coupling layers act on top of it unchanged; with identity couplings
 // the flow is the proposal. Proposal must not be nil.
 type PlaquetteBase struct {
@@ -165,8 +166,11 @@ func NewBase(cfg Config) (Base, error) {
 		return NormalBase{}, nil
 	}
 	mode := gauge.ConstraintRandom
-	if cfg.BaseMode == BaseModeFixed {
+	switch cfg.BaseMode {
+	case BaseModeFixed:
 		mode = gauge.ConstraintFixed
+	case BaseModeSpread:
+		mode = gauge.ConstraintSpread
 	}
 	b, err := NewPlaquetteBase(cfg.L, cfg.BaseBeta, mode)
 	if err != nil {

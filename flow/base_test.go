@@ -52,7 +52,7 @@ func TestBaseDensities(t *testing.T) {
 		t.Errorf("normal score in place: got %v, want [-1 2]", s)
 	}
 
-	for _, mode := range []gauge.ConstraintMode{gauge.ConstraintRandom, gauge.ConstraintFixed} {
+	for _, mode := range []gauge.ConstraintMode{gauge.ConstraintRandom, gauge.ConstraintFixed, gauge.ConstraintSpread} {
 		t.Run("plaquettes/"+mode.String(), func(t *testing.T) {
 			const L, beta = 4, 2.5
 			b, err := NewPlaquetteBase(L, beta, mode)
@@ -107,6 +107,9 @@ func TestBaseDensities(t *testing.T) {
 	}
 }
 
+// baseModes are the constraint modes of the plaquette base.
+var baseModes = []string{BaseModeRandom, BaseModeFixed, BaseModeSpread}
+
 // plaquetteConfig returns the config of a small U(1) flow with the
 // plaquette base at beta.
 func plaquetteConfig(L, layers, K int, beta float64, mode string) Config {
@@ -124,7 +127,7 @@ func plaquetteConfig(L, layers, K int, beta float64, mode string) Config {
 // baseNormSigmas standard errors.
 func TestPlaquetteBaseNormalized(t *testing.T) {
 	const L, beta, B, batches = 4, 2.0, 500, 16
-	for _, mode := range []string{BaseModeRandom, BaseModeFixed} {
+	for _, mode := range baseModes {
 		t.Run("L=4/beta=2/"+mode, func(t *testing.T) {
 			f, err := New[float64](plaquetteConfig(L, 4, 2, 1.5, mode), rand.New(rand.NewPCG(27, 1)))
 			if err != nil {
@@ -175,6 +178,7 @@ func identityCases() []struct {
 		{"u1/uniform", u1},
 		{"u1/plaquettes/random", plaquetteConfig(8, 8, 3, 3, BaseModeRandom)},
 		{"u1/plaquettes/fixed", plaquetteConfig(8, 8, 3, 3, BaseModeFixed)},
+		{"u1/plaquettes/spread", plaquetteConfig(8, 8, 3, 3, BaseModeSpread)},
 		{"phi4/normal", phi4},
 	}
 	for i := range cases {
@@ -297,13 +301,15 @@ func TestIdentityInitGradient(t *testing.T) {
 	}
 }
 
-// TestPlaquetteBaseWorkers checks that a flow with the plaquette base
-// gives bit-identical samples, scores, log q and base scores for any
-// number of workers, in float64 and float32.
+// TestPlaquetteBaseWorkers checks that a flow with the plaquette base, in
+// each constraint mode, gives bit-identical samples, scores, log q and base
+// scores for any number of workers, in float64 and float32.
 func TestPlaquetteBaseWorkers(t *testing.T) {
-	cfg := plaquetteConfig(8, 4, 2, 3, BaseModeRandom)
-	t.Run("float64", func(t *testing.T) { testBaseWorkers[float64](t, cfg) })
-	t.Run("float32", func(t *testing.T) { testBaseWorkers[float32](t, cfg) })
+	for _, mode := range baseModes {
+		cfg := plaquetteConfig(8, 4, 2, 3, mode)
+		t.Run(mode+"/float64", func(t *testing.T) { testBaseWorkers[float64](t, cfg) })
+		t.Run(mode+"/float32", func(t *testing.T) { testBaseWorkers[float32](t, cfg) })
+	}
 }
 
 func testBaseWorkers[T nn.Float](t *testing.T, cfg Config) {
@@ -335,11 +341,14 @@ func testBaseWorkers[T nn.Float](t *testing.T, cfg Config) {
 }
 
 // TestPlaquetteBaseNoAlloc checks that the flow calls that evaluate the
-// base allocate nothing with one worker, in float64 and float32.
+// plaquette base, in each constraint mode, allocate nothing with one
+// worker, in float64 and float32.
 func TestPlaquetteBaseNoAlloc(t *testing.T) {
-	cfg := plaquetteConfig(4, 2, 2, 3, BaseModeRandom)
-	t.Run("float64", func(t *testing.T) { testBaseNoAlloc[float64](t, cfg) })
-	t.Run("float32", func(t *testing.T) { testBaseNoAlloc[float32](t, cfg) })
+	for _, mode := range baseModes {
+		cfg := plaquetteConfig(4, 2, 2, 3, mode)
+		t.Run(mode+"/float64", func(t *testing.T) { testBaseNoAlloc[float64](t, cfg) })
+		t.Run(mode+"/float32", func(t *testing.T) { testBaseNoAlloc[float32](t, cfg) })
+	}
 }
 
 func testBaseNoAlloc[T nn.Float](t *testing.T, cfg Config) {

@@ -25,6 +25,9 @@ const (
 	// BaseModeFixed always constrains the last plaquette
 	// (gauge.ConstraintFixed).
 	BaseModeFixed = "fixed"
+	// BaseModeSpread draws every plaquette and spreads the defect of the
+	// constraint evenly over them (gauge.ConstraintSpread).
+	BaseModeSpread = "spread"
 )
 
 // Initializations accepted in Config.Init.
@@ -71,8 +74,8 @@ type Config struct {
 	// another beta.
 	BaseBeta float64 `json:"base_beta,omitempty"`
 	// BaseMode is the constraint mode of the plaquette base, BaseModeRandom
-	// (also the meaning of empty) or BaseModeFixed; only with
-	// BasePlaquettes.
+	// (also the meaning of empty), BaseModeFixed or BaseModeSpread; only
+	// with BasePlaquettes.
 	BaseMode string `json:"base_mode,omitempty"`
 	// Init is how New initializes the parameters: InitRandom (also the
 	// meaning of empty) or InitIdentity. Build overwrites them with those
@@ -159,9 +162,10 @@ func (c Config) validateBase() error {
 		return fmt.Errorf("flow: config: base_beta=%g, want a finite base_beta > 0 for base %q", c.BaseBeta, BasePlaquettes)
 	}
 	switch c.BaseMode {
-	case "", BaseModeRandom, BaseModeFixed:
+	case "", BaseModeRandom, BaseModeFixed, BaseModeSpread:
 	default:
-		return fmt.Errorf("flow: config: base_mode %q, want %q or %q for base %q", c.BaseMode, BaseModeRandom, BaseModeFixed, BasePlaquettes)
+		return fmt.Errorf("flow: config: base_mode %q, want %q, %q or %q for base %q",
+			c.BaseMode, BaseModeRandom, BaseModeFixed, BaseModeSpread, BasePlaquettes)
 	}
 	return nil
 }

@@ -25,7 +25,9 @@
 //     independent-plaquette proposal of package gauge (PlaquetteBase,
 //     Config.Base = "plaquettes" at Config.BaseBeta, constraint mode
 //     Config.BaseMode): von Mises plaquettes, one plaquette fixed by the
-//     constraint, uniform Polyakov loops and gauge, so that an untrained
+//     constraint (mode "random" or "fixed") or the constraint's defect
+//     spread evenly over all of them (mode "spread", the highest
+//     acceptance), uniform Polyakov loops and gauge, so that an untrained
 //     flow already proposes with the proposal's independence-Metropolis
 //     acceptance and the layers only learn what it gets wrong. All base
 //     densities are on the flat measure (for U(1) of [0, 2pi)^(2V)), so

@@ -52,9 +52,9 @@ func (b u1TestBase) String() string {
 }
 
 // u1TestBases returns the bases the U(1) flow's derivative and precision
-// tests run with: uniform, and the plaquette base in both modes.
+// tests run with: uniform, and the plaquette base in every mode.
 func u1TestBases() []u1TestBase {
-	return []u1TestBase{{}, {BasePlaquettes, BaseModeRandom, 2}, {BasePlaquettes, BaseModeFixed, 2}}
+	return []u1TestBase{{}, {BasePlaquettes, BaseModeRandom, 2}, {BasePlaquettes, BaseModeFixed, 2}, {BasePlaquettes, BaseModeSpread, 2}}
 }
 
 // newU1TestFlowBase is newU1TestFlow with the base b.
