@@ -62,7 +62,7 @@ func sampleCommand() *cli.Command {
 		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ")...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
 			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
-			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintRandom.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: the plaquette fixed by sum P = 0 mod 2pi, random (each sample) or fixed (always the last)"},
+			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintRandom.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: how the plaquettes meet sum P = 0 mod 2pi: random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (all drawn, each shifted by the same amount; the highest acceptance)"},
 			&cli.BoolFlag{Name: flagExact, Destination: &o.exact, Usage: "with --proposal plaquettes: write independent exact samples (rejection on the constrained plaquette) instead of a Markov chain, e.g. as training data"},
 			&cli.IntFlag{Name: flagBatch, Value: 256, Destination: &o.batch, Usage: fmt.Sprintf("proposals drawn per batch, in parallel (1 to %d)", maxBatch)},
 			&cli.IntFlag{Name: flagHMCEvery, Destination: &o.hmcEvery, Usage: "one HMC trajectory after every K flow proposals (0: flow only)"},
@@ -124,8 +124,8 @@ func (o *sampleOptions) validate(t ensemble.Target) error {
 		return usagef("--%s and --%s %s exclude each other (the plaquette proposal is not trained)", flagModel, flagProposal, proposalPlaquettes)
 	case !plaq && (o.set[flagConstraint] || o.exact):
 		return usagef("--%s and --%s apply with --%s %s only", flagConstraint, flagExact, flagProposal, proposalPlaquettes)
-	case o.constraint != gauge.ConstraintRandom.String() && o.constraint != gauge.ConstraintFixed.String():
-		return usagef("--%s must be %s or %s, got %q", flagConstraint, gauge.ConstraintRandom, gauge.ConstraintFixed, o.constraint)
+	case o.constraint != gauge.ConstraintRandom.String() && o.constraint != gauge.ConstraintFixed.String() && o.constraint != gauge.ConstraintSpread.String():
+		return usagef("--%s must be %s, %s or %s, got %q", flagConstraint, gauge.ConstraintRandom, gauge.ConstraintFixed, gauge.ConstraintSpread, o.constraint)
 	case o.exact && o.hmcEvery > 0:
 		return usagef("--%s and --%s exclude each other: exact samples are independent already", flagExact, flagHMCEvery)
 	case o.exact && o.set[flagConstraint]:
@@ -177,8 +177,11 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		return runExactSamples(ctx, o, t, stdout, stderr)
 	case o.proposal == proposalPlaquettes:
 		mode := gauge.ConstraintRandom
-		if o.constraint == gauge.ConstraintFixed.String() {
+		switch o.constraint {
+		case gauge.ConstraintFixed.String():
 			mode = gauge.ConstraintFixed
+		case gauge.ConstraintSpread.String():
+			mode = gauge.ConstraintSpread
 		}
 		p, err := gauge.NewPlaquetteProposal(t.L, t.Couplings[ensemble.Beta], mode)
 		if err != nil {
