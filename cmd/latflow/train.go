@@ -80,7 +80,7 @@ func (o *archOptions) flags() []cli.Flag {
 		&cli.StringFlag{Name: flagPrecision, Value: precisionFloat64, Destination: &o.precision, Usage: "flow arithmetic: float64 or float32 (parameters are kept in float64)"},
 		&cli.StringFlag{Name: flagBase, Usage: "base distribution: u1: uniform or plaquettes (independent plaquettes, see latflow sample --proposal plaquettes); phi4: normal (default: uniform for u1)", Destination: &o.base},
 		&cli.Float64Flag{Name: flagBaseBeta, Destination: &o.baseBeta, Usage: "with --base plaquettes: the beta of the base (default: the target's --beta)"},
-		&cli.StringFlag{Name: flagBaseMode, Destination: &o.baseMode, Usage: "with --base plaquettes: how the plaquettes meet sum P = 0 mod 2pi, random (default: one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (all drawn, each shifted by the same amount; the highest acceptance)"},
+		&cli.StringFlag{Name: flagBaseMode, Destination: &o.baseMode, Usage: "with --base plaquettes: how the plaquettes meet sum P = 0 mod 2pi, random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (the default: all drawn, each shifted by the same amount; the highest acceptance)"},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (default, the PyTorch initialization) or identity (the flow starts as its base)"},
 	}
 }
@@ -122,6 +122,9 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 	}
 	cfg.Base, cfg.BaseMode, cfg.Init = o.base, o.baseMode, o.layerInit
 	if o.base == flow.BasePlaquettes {
+		if !o.set[flagBaseMode] {
+			cfg.BaseMode = flow.BaseModeSpread
+		}
 		cfg.BaseBeta = t.Couplings[ensemble.Beta]
 		if o.set[flagBaseBeta] {
 			cfg.BaseBeta = o.baseBeta
