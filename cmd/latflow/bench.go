@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"latflow/ensemble"
 	"latflow/flow"
 	"latflow/flowtrain"
-	"latflow/gauge"
 	"latflow/nn"
 	"latflow/sampler"
 )
@@ -53,13 +51,6 @@ const (
 	defaultVarianceSamples = 256
 	minVarianceSamples     = 256
 	maxVarianceSamples     = 1 << 16
-	// varianceTherm and varianceSpacing shape the HMC chain that gives the
-	// phi^4 forward samples: thermalization trajectories (with the
-	// leapfrog steps tuned), then one configuration every varianceSpacing
-	// trajectories; varianceTau is the trajectory length.
-	varianceTherm   = 200
-	varianceSpacing = 10
-	varianceTau     = 1.0
 )
 
 // The PCG streams (--seed, k) of latflow bench: the flow's initial
@@ -389,60 +380,33 @@ func benchWith[T nn.Float](ctx context.Context, o *benchOptions, c benchConfig, 
 	for i, v := range xs {
 		data[i] = float64(v)
 	}
-	grad := make([]float64, f.NumParams())
-	for _, obj := range []flowtrain.Objective{flowtrain.Reverse, flowtrain.Forward} {
-		var std, dropIn float64
-		for _, g := range []flowtrain.GradientType{flowtrain.Standard, flowtrain.DropInPath, flowtrain.FastPath} {
-			if err := ctx.Err(); err != nil {
-				return &interruptedError{msg: "bench: interrupted"}
-			}
-			est, err := flowtrain.NewEstimator(f, t.Action(t.Geometry()), obj, g, B, workers)
-			if err != nil {
-				return fmt.Errorf("bench: %v %v: %w", obj, g, err)
-			}
-			rng := rand.New(rand.NewPCG(seed, streamBenchDraws))
-			var d []float64
-			if obj == flowtrain.Forward {
-				d = data
-			}
-			row := benchRow{Objective: obj.String(), Gradient: g.String()}
+	timings, err := flowtrain.TimeEstimators(ctx, f, t.Action(t.Geometry()), data, B, workers, rep.Repeat,
+		func() *rand.Rand { return rand.New(rand.NewPCG(seed, streamBenchDraws)) },
+		func(obj flowtrain.Objective, g flowtrain.GradientType) {
 			prog.setStatus(fmt.Sprintf("L=%d layers=%d %v %v", t.L, c.arch.Layers, obj, g))
-			for i := 0; i <= rep.Repeat; i++ {
-				t0 := time.Now()
-				if _, err := est.Estimate(rng, d, grad); err != nil {
-					return fmt.Errorf("bench: %v %v: %w", obj, g, err)
-				}
-				if i > 0 { // the first call is the warm-up
-					row.Seconds = append(row.Seconds, time.Since(t0).Seconds())
-				}
-				prog.add(1)
-			}
-			row.Median = median(row.Seconds)
-			switch g {
-			case flowtrain.Standard:
-				std = row.Median
-			case flowtrain.DropInPath:
-				dropIn = row.Median
-			case flowtrain.FastPath:
-				row.DropInOverFast = dropIn / row.Median
-			}
-			row.VsStandard = row.Median / std
-			rep.Rows = append(rep.Rows, row)
+			prog.add(1)
+		})
+	if ctx.Err() != nil {
+		return &interruptedError{msg: "bench: interrupted"}
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	var std, dropIn float64
+	for _, tm := range timings {
+		row := benchRow{Objective: tm.Objective.String(), Gradient: tm.Gradient.String(), Seconds: tm.Seconds, Median: tm.Median}
+		switch tm.Gradient {
+		case flowtrain.Standard:
+			std = row.Median
+		case flowtrain.DropInPath:
+			dropIn = row.Median
+		case flowtrain.FastPath:
+			row.DropInOverFast = dropIn / row.Median
 		}
+		row.VsStandard = row.Median / std
+		rep.Rows = append(rep.Rows, row)
 	}
 	return nil
-}
-
-// median returns the median of xs (the mean of the two middle values for
-// an even count).
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func (r benchReport) write(w io.Writer) error {
@@ -630,9 +594,14 @@ func varianceWith[T nn.Float](ctx context.Context, o *benchOptions, t ensemble.T
 
 	prog.setStatus("forward samples")
 	data := make([]float64, n*f.Size)
-	if rep.ForwardData, err = targetSamples(ctx, t, data, o.seed, prog); err != nil {
-		return err
+	src := rand.NewPCG(o.seed, streamBenchTarget)
+	if rep.ForwardData, err = sampler.TargetSamples(ctx, t, data, src, func() { prog.add(1) }); err != nil {
+		if ctx.Err() != nil {
+			return &interruptedError{msg: "bench: interrupted"}
+		}
+		return fmt.Errorf("bench: %w", err)
 	}
+	rep.ForwardData += fmt.Sprintf(" (seed %d)", o.seed)
 	if err := interrupted(); err != nil {
 		return err
 	}
@@ -661,62 +630,6 @@ func varianceWith[T nn.Float](ctx context.Context, o *benchOptions, t ensemble.T
 		}
 	}
 	return nil
-}
-
-// targetSamples fills data with len(data)/t.Size() samples of the target
-// for the forward estimators, drawn from the PCG stream (seed,
-// streamBenchTarget), and describes them: exact samples for U(1)
-// (gauge.ExactSampler), configurations of one HMC chain for phi^4 (a cold
-// start, varianceTherm trajectories with the leapfrog steps tuned, then
-// one configuration every varianceSpacing trajectories).
-func targetSamples(ctx context.Context, t ensemble.Target, data []float64, seed uint64, prog *progress) (string, error) {
-	size := t.Size()
-	n := len(data) / size
-	src := rand.NewPCG(seed, streamBenchTarget)
-	if t.Theory == theoryU1 {
-		es, err := gauge.NewExactSampler(t.L, t.Couplings[ensemble.Beta])
-		if err != nil {
-			return "", fmt.Errorf("bench: %w", err)
-		}
-		rng := rand.New(src)
-		for i := range n {
-			es.SampleTo(data[i*size:(i+1)*size], rng)
-			prog.add(1)
-		}
-		return fmt.Sprintf("%d exact samples of the target (independent plaquettes with rejection, gauge.ExactSampler; seed %d)", n, seed), nil
-	}
-	h := sampler.HMC{Tau: varianceTau, Steps: hmcStartSteps}
-	u, err := sampler.NewHMCUpdate(h, t.Action(t.Geometry()), size, src, sampler.HMCOptions{Tune: true, Jitter: defaultJitter})
-	if err != nil {
-		return "", fmt.Errorf("bench: %w", err)
-	}
-	x := make([]float64, size)
-	for range varianceTherm {
-		if _, err := u.Step(x); err != nil {
-			return "", fmt.Errorf("bench: HMC: %w", err)
-		}
-	}
-	u.EndThermalization()
-	acc := 0
-	for i := range n {
-		if ctx.Err() != nil {
-			return "", &interruptedError{msg: "bench: interrupted"}
-		}
-		for range varianceSpacing {
-			st, err := u.Step(x)
-			if err != nil {
-				return "", fmt.Errorf("bench: HMC: %w", err)
-			}
-			if st.Accepted {
-				acc++
-			}
-		}
-		copy(data[i*size:(i+1)*size], x)
-		prog.add(1)
-	}
-	return fmt.Sprintf("%d configurations of one HMC chain, every %dth trajectory after %d of thermalization "+
-		"(cold start, tau %g, jitter %g, %d leapfrog steps tuned, acceptance %.2f; seed %d)",
-		n, varianceSpacing, varianceTherm, varianceTau, defaultJitter, u.Steps(), float64(acc)/float64(n*varianceSpacing), seed), nil
 }
 
 func (r varianceReport) write(w io.Writer) error {
