@@ -187,3 +187,32 @@ func ReadLog(path string) ([]LogRow, map[string]string, error) {
 	}
 	return rows, md, nil
 }
+
+// Tail is the mean of the last tenth (at least one) of a training log's
+// steps, over the steps that updated with finite values.
+type Tail struct {
+	Steps              int
+	Loss, StdLogW, ESS float64
+}
+
+// TailMeans returns the means of the last tenth of log, with ok false if
+// none of those steps has finite values.
+func TailMeans(log []LogRow) (t Tail, ok bool) {
+	if len(log) == 0 {
+		return t, false
+	}
+	for _, row := range log[len(log)-max(1, len(log)/10):] {
+		s := row.Loss + row.StdLogW + row.ESS
+		if row.Skipped || math.IsNaN(s) || math.IsInf(s, 0) {
+			continue
+		}
+		t.Steps++
+		t.Loss, t.StdLogW, t.ESS = t.Loss+row.Loss, t.StdLogW+row.StdLogW, t.ESS+row.ESS
+	}
+	if t.Steps == 0 {
+		return t, false
+	}
+	n := float64(t.Steps)
+	t.Loss, t.StdLogW, t.ESS = t.Loss/n, t.StdLogW/n, t.ESS/n
+	return t, true
+}

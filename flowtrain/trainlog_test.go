@@ -165,3 +165,18 @@ func TestFreshESSColumn(t *testing.T) {
 		}
 	}
 }
+
+func TestTailMeans(t *testing.T) {
+	var log []flowtrain.LogRow
+	for i := 1; i <= 20; i++ {
+		log = append(log, flowtrain.LogRow{Step: int64(i), Loss: float64(i), StdLogW: 1, ESS: 0.5})
+	}
+	log[19].Skipped = true
+	tm, ok := flowtrain.TailMeans(log)
+	if !ok || tm.Steps != 1 || tm.Loss != 19 {
+		t.Errorf("got %+v (%v), want the one unskipped step of the last two: loss 19", tm, ok)
+	}
+	if _, ok := flowtrain.TailMeans(nil); ok {
+		t.Errorf("empty log: got ok")
+	}
+}

@@ -674,18 +674,8 @@ func newTrainReport(cfg *trainConfig, o *trainOptions, log []flowtrain.LogRow, p
 	if len(log) > 0 {
 		r.WallSeconds = log[len(log)-1].WallSeconds
 	}
-	tail := log[len(log)-max(1, len(log)/10):]
-	var loss, std, ess float64
-	for _, row := range tail {
-		if row.Skipped || math.IsNaN(row.Loss+row.StdLogW+row.ESS) || math.IsInf(row.Loss+row.StdLogW+row.ESS, 0) {
-			continue
-		}
-		r.FinalSteps++
-		loss, std, ess = loss+row.Loss, std+row.StdLogW, ess+row.ESS
-	}
-	if n := float64(r.FinalSteps); n > 0 {
-		loss, std, ess = loss/n, std/n, ess/n
-		r.FinalLoss, r.FinalStdLogW, r.FinalESS = &loss, &std, &ess
+	if t, ok := flowtrain.TailMeans(log); ok {
+		r.FinalSteps, r.FinalLoss, r.FinalStdLogW, r.FinalESS = t.Steps, &t.Loss, &t.StdLogW, &t.ESS
 	}
 	return r
 }
