@@ -52,6 +52,9 @@ type Run struct {
 	Out       string
 	SaveEvery int
 	PartRows  int
+	// ConfigFloat32 stores the saved configurations as float32 (half the
+	// bytes; relative rounding at most 2^-24, see package dataset).
+	ConfigFloat32 bool
 	// Sampler names the sampler in the dataset metadata ("hmc", "imh");
 	// Settings are the parameters that determine the chains (flag name ->
 	// value), stored in the metadata and the checkpoints, and compared on
@@ -504,7 +507,7 @@ func (r *Run) spec(c int, mcols, ucols []string) dataset.Spec {
 		Labels:      []string{ColUpdate},
 	}
 	if r.SaveEvery > 0 {
-		sp.ConfigName, sp.ConfigSize = r.Target.ConfigName(), r.Target.Size()
+		sp.ConfigName, sp.ConfigSize, sp.ConfigFloat32 = r.Target.ConfigName(), r.Target.Size(), r.ConfigFloat32
 	}
 	return sp
 }

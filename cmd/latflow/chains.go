@@ -26,6 +26,7 @@ type chainOptions struct {
 	out                          string
 	saveEvery, partRows          int
 	resume, force, json          bool
+	saveFloat32                  bool
 	traceFile                    string
 	// slurmTask is the Slurm array task id (SLURM_ARRAY_TASK_ID), or -1
 	// outside an array job.
@@ -73,6 +74,7 @@ func (o *chainOptions) flags(n, therm int, unit string) []cli.Flag {
 		&cli.IntFlag{Name: flagThreads, Destination: &o.threads, Usage: "worker goroutines (0: GOMAXPROCS); results do not depend on it"},
 		&cli.StringFlag{Name: flagOut, Destination: &o.out, Usage: "write the chains as an Arrow dataset into directory `DIR`, with a checkpoint per chain"},
 		&cli.IntFlag{Name: flagSaveEvery, Destination: &o.saveEvery, Usage: "with --out, save the configuration every K steps (0 = never)"},
+		&cli.BoolFlag{Name: flagSaveFloat32, Destination: &o.saveFloat32, Usage: "with --save-every, store the configurations as float32: half the bytes, values rounded to 2^-24 relative (angles to 2.4e-7)"},
 		&cli.IntFlag{Name: flagPartRows, Value: dataset.DefaultRowsPerPart, Destination: &o.partRows, Usage: "with --out, rows per Arrow part file (and per checkpoint)"},
 		&cli.BoolFlag{Name: flagResume, Destination: &o.resume, Usage: "continue the chains in --out DIR from their checkpoints (after an interruption, a crash, or with a larger --n); other flags must be as before"},
 		&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
@@ -104,6 +106,8 @@ func (o *chainOptions) validate() error {
 		return usagef("--%s must be between 1 and %d, got %d", flagPartRows, maxPartRows, o.partRows)
 	case o.out == "" && o.saveEvery > 0:
 		return usagef("--%s needs --%s DIR", flagSaveEvery, flagOut)
+	case o.saveFloat32 && o.saveEvery == 0:
+		return usagef("--%s needs --%s K", flagSaveFloat32, flagSaveEvery)
 	case o.out == "" && o.resume:
 		return usagef("--%s needs --%s DIR, the dataset of the run to continue", flagResume, flagOut)
 	}
@@ -114,10 +118,11 @@ func (o *chainOptions) validate() error {
 func (o *chainOptions) run(t ensemble.Target, samplerName string, settings map[string]string) *sampler.Run {
 	settings[flagTherm] = strconv.Itoa(o.therm)
 	settings[flagSaveEvery] = strconv.Itoa(o.saveEvery)
+	settings[flagSaveFloat32] = strconv.FormatBool(o.saveFloat32)
 	return &sampler.Run{
 		Target: t, Seed: o.seed, FirstChain: o.firstChain(), Chains: o.chains,
 		Therm: o.therm, N: o.n,
-		Out: o.out, SaveEvery: o.saveEvery, PartRows: o.partRows,
+		Out: o.out, SaveEvery: o.saveEvery, PartRows: o.partRows, ConfigFloat32: o.saveFloat32,
 		Sampler: samplerName, Settings: settings, Resume: o.resume, Version: Version,
 	}
 }

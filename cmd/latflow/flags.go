@@ -29,6 +29,7 @@ const (
 	flagJSON        = "json"
 	flagOut         = "out"
 	flagSaveEvery   = "save-every"
+	flagSaveFloat32 = "save-float32"
 	flagTraceFile   = "trace-file"
 	flagThreads     = "threads"
 	flagPartRows    = "part-rows"

@@ -161,3 +161,34 @@ func TestTrainMaxTimeBeforeFirstStep(t *testing.T) {
 		t.Errorf("a model was written after zero steps")
 	}
 }
+
+// TestSaveFloat32: --save-float32 halves the configuration bytes and is
+// refused without --save-every.
+func TestSaveFloat32(t *testing.T) {
+	dir := t.TempDir()
+	size := func(name string, extra ...string) int64 {
+		out := filepath.Join(dir, name)
+		args := append([]string{"hmc", "--L", "8", "--n", "200", "--therm", "5", "--save-every", "1", "--out", out}, extra...)
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%v: %s", args, errs)
+		}
+		parts, _ := filepath.Glob(filepath.Join(out, "part-*.arrow"))
+		var n int64
+		for _, p := range parts {
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += st.Size()
+		}
+		return n
+	}
+	f64, f32 := size("f64"), size("f32", "--save-float32")
+	if !(float64(f32) < 0.6*float64(f64)) {
+		t.Errorf("float32 configurations: %d bytes against %d, want about half", f32, f64)
+	}
+	code, _, errs := runCLI(t, "hmc", "--L", "8", "--n", "20", "--save-float32", "--out", filepath.Join(dir, "x"))
+	if code != exitUsage || !strings.Contains(errs, "--save-float32") {
+		t.Errorf("without --save-every: exit %d, stderr %q", code, errs)
+	}
+}
