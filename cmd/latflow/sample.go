@@ -66,7 +66,7 @@ func sampleCommand() *cli.Command {
 			&cli.BoolFlag{Name: flagExact, Destination: &o.exact, Usage: "with --proposal plaquettes: write independent exact samples (rejection on the constrained plaquette) instead of a Markov chain, e.g. as training data"},
 			&cli.IntFlag{Name: flagBatch, Value: 256, Destination: &o.batch, Usage: fmt.Sprintf("proposals drawn per batch, in parallel (1 to %d)", maxBatch)},
 			&cli.IntFlag{Name: flagHMCEvery, Destination: &o.hmcEvery, Usage: "one HMC trajectory after every K flow proposals (0: flow only)"},
-			&cli.StringFlag{Name: flagPrecision, Value: precisionFloat64, Destination: &o.precision, Usage: "flow arithmetic: float64 or float32"},
+			&cli.StringFlag{Name: flagPrecision, Value: precisionFloat32, Destination: &o.precision, Usage: "flow arithmetic: float32 (the default: half the time, the same table to the printed digits) or float64; log q is accumulated in float64 either way"},
 		),
 		Action: chainAction(&o.set, &o.target, &o.chain, func(ctx context.Context, stdout, stderr io.Writer) error {
 			return runSample(ctx, o, stdout, stderr)
