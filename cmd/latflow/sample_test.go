@@ -120,6 +120,8 @@ func TestSampleBadInput(t *testing.T) {
 		{"missing model", []string{"--model", filepath.Join(dir, "none.flow")}, "--model"},
 		{"plaquettes for phi4", []string{"--theory", "phi4", "--proposal", "plaquettes"}, "--proposal"},
 		{"unknown proposal", []string{"--proposal", "magic"}, "--proposal"},
+		{"unknown constraint", []string{"--proposal", "plaquettes", "--constraint", "bogus"}, "--constraint"},
+		{"constraint without plaquettes", []string{"--constraint", "fixed"}, "--constraint"},
 		{"exact without plaquettes", []string{"--exact"}, "--exact"},
 		{"plaquettes with a model", []string{"--proposal", "plaquettes", "--model", wide}, "--model"},
 		{"tau without hmc-every", []string{"--tau", "0.5"}, "--tau"},

@@ -96,6 +96,12 @@ func TestTrainBadInput(t *testing.T) {
 		{"steps zero", []string{"--steps", "0"}, "--steps", ""},
 		{"steps negative", []string{"--steps", "-1"}, "--steps", ""},
 		{"lr zero", []string{"--lr", "0"}, "--lr", ""},
+		{"unknown base", []string{"--base", "gaussian"}, "base", ""},
+		{"plaquette base for phi4", []string{"--base", "plaquettes"}, "--base", ""},
+		{"base-beta without plaquettes", []string{"--base-beta", "2"}, "--base-beta", ""},
+		{"base-mode without plaquettes", []string{"--base-mode", "spread"}, "--base-mode", ""},
+		{"unknown layer-init", []string{"--layer-init", "zeros"}, "init", ""},
+		{"eval-every negative", []string{"--eval-every", "-1"}, "--eval-every", ""},
 		{"lr negative", []string{"--lr", "-1e-3"}, "--lr", ""},
 		{"unknown objective", []string{"--objective", "sideways"}, "--objective", ""},
 		{"unknown gradient", []string{"--gradient", "fastest"}, "--gradient", ""},
@@ -355,5 +361,34 @@ func TestTrainInit(t *testing.T) {
 		"--out", big, "--resume"}
 	if code, _, errs := runCLI(t, resume...); code != exitUsage || !strings.Contains(errs, "--init") {
 		t.Errorf("resume without --init: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestTrainPlaquetteBase: a U(1) flow on the plaquette base (spread by
+// default) with identity layers starts as its base: a high acceptance after
+// two steps, and the model file records the base.
+func TestTrainPlaquetteBase(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "u1.flow")
+	code, stdout, errs := runCLI(t, "train", "--theory", "u1", "--L", "8", "--beta", "3", "--layers", "2", "--mixtures", "2", "--hidden", "4",
+		"--base", "plaquettes", "--layer-init", "identity", "--batch", "16", "--lr", "1e-5", "--steps", "2", "--eval", "2000", "--out", out, "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r struct {
+		Eval struct{ Acceptance float64 } `json:"evaluation"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	// The spread base alone accepts 0.96 at L=8, beta=3.
+	if r.Eval.Acceptance < 0.9 {
+		t.Errorf("acceptance %v, want the base's (about 0.96)", r.Eval.Acceptance)
+	}
+	m, err := flow.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.Base != flow.BasePlaquettes || m.Config.BaseMode != flow.BaseModeSpread || m.Config.BaseBeta != 3 || m.Config.Init != flow.InitIdentity {
+		t.Errorf("model config %+v, want the spread plaquette base at beta 3 with identity init", m.Config)
 	}
 }
