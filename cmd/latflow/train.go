@@ -78,10 +78,10 @@ func (o *archOptions) flags() []cli.Flag {
 		&cli.StringFlag{Name: flagHidden, Value: "8,8", Destination: &o.hidden, Usage: "hidden channels of each conditioner CNN, comma-separated (\"\": none)"},
 		&cli.IntFlag{Name: flagKernel, Value: 3, Destination: &o.kernel, Usage: "odd convolution kernel size, at most L"},
 		&cli.StringFlag{Name: flagPrecision, Value: precisionFloat32, Destination: &o.precision, Usage: "flow arithmetic: float32 (the default: about twice as fast, the same ESS at equal steps) or float64 (parameters and Adam are kept in float64)"},
-		&cli.StringFlag{Name: flagBase, Usage: "base distribution: u1: uniform or plaquettes (independent plaquettes, see latflow sample --proposal plaquettes); phi4: normal (default: uniform for u1)", Destination: &o.base},
+		&cli.StringFlag{Name: flagBase, Usage: "base distribution: u1: uniform or plaquettes (independent plaquettes, see latflow sample --proposal plaquettes); phi4: normal (default: plaquettes for u1)", Destination: &o.base},
 		&cli.Float64Flag{Name: flagBaseBeta, Destination: &o.baseBeta, Usage: "with --base plaquettes: the beta of the base (default: the target's --beta)"},
 		&cli.StringFlag{Name: flagBaseMode, Destination: &o.baseMode, Usage: "with --base plaquettes: how the plaquettes meet sum P = 0 mod 2pi, random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (the default: all drawn, each shifted by the same amount; the highest acceptance)"},
-		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (default, the PyTorch initialization) or identity (the flow starts as its base)"},
+		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
 }
 
@@ -112,16 +112,26 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 	if cfg.Kernel < 1 || cfg.Kernel%2 == 0 || cfg.Kernel > t.L {
 		return cfg, "", usagef("--%s must be odd with 1 <= kernel <= L=%d, got %d", flagKernel, t.L, cfg.Kernel)
 	}
+	// U(1) flows start from the independent-plaquette base, as identity
+	// maps of it, unless told otherwise: at equal training time it wins by
+	// orders of magnitude (README, "Training").
+	base, layerInit := o.base, o.layerInit
+	if !o.set[flagBase] && t.Theory == theoryU1 {
+		base = flow.BasePlaquettes
+	}
+	if !o.set[flagLayerInit] && base == flow.BasePlaquettes {
+		layerInit = flow.InitIdentity
+	}
 	switch {
-	case o.set[flagBaseBeta] && o.base != flow.BasePlaquettes:
+	case o.set[flagBaseBeta] && base != flow.BasePlaquettes:
 		return cfg, "", usagef("--%s applies to --%s %s only", flagBaseBeta, flagBase, flow.BasePlaquettes)
-	case o.set[flagBaseMode] && o.base != flow.BasePlaquettes:
+	case o.set[flagBaseMode] && base != flow.BasePlaquettes:
 		return cfg, "", usagef("--%s applies to --%s %s only", flagBaseMode, flagBase, flow.BasePlaquettes)
-	case o.base == flow.BasePlaquettes && t.Theory != theoryU1:
+	case base == flow.BasePlaquettes && t.Theory != theoryU1:
 		return cfg, "", usagef("--%s %s is a base for --%s %s only", flagBase, flow.BasePlaquettes, flagTheory, theoryU1)
 	}
-	cfg.Base, cfg.BaseMode, cfg.Init = o.base, o.baseMode, o.layerInit
-	if o.base == flow.BasePlaquettes {
+	cfg.Base, cfg.BaseMode, cfg.Init = base, o.baseMode, layerInit
+	if base == flow.BasePlaquettes {
 		if !o.set[flagBaseMode] {
 			cfg.BaseMode = flow.BaseModeSpread
 		}

@@ -392,3 +392,40 @@ func TestTrainPlaquetteBase(t *testing.T) {
 		t.Errorf("model config %+v, want the spread plaquette base at beta 3 with identity init", m.Config)
 	}
 }
+
+// TestArchDefaultBase: U(1) flows default to the spread plaquette base with
+// identity layers; an explicit --base uniform keeps random layers, and
+// phi^4 keeps its normal base.
+func TestArchDefaultBase(t *testing.T) {
+	cases := []struct {
+		name               string
+		theory             string
+		set                flagSet
+		base, layerInit    string
+		wantBase, wantInit string
+		wantMode           string
+	}{
+		{"u1 default", theoryU1, flagSet{}, "", "", flow.BasePlaquettes, flow.InitIdentity, flow.BaseModeSpread},
+		{"u1 uniform", theoryU1, flagSet{flagBase: true}, flow.BaseUniform, "", flow.BaseUniform, "", ""},
+		{"u1 plaquettes random layers", theoryU1, flagSet{flagLayerInit: true}, "", flow.InitRandom, flow.BasePlaquettes, flow.InitRandom, flow.BaseModeSpread},
+		{"phi4 default", theoryPhi4, flagSet{}, "", "", "", "", ""},
+	}
+	for _, c := range cases {
+		o := archOptions{hidden: "8,8", kernel: 3, precision: precisionFloat32, base: c.base, layerInit: c.layerInit, set: c.set}
+		target := ensemble.Target{Theory: c.theory, L: 8, Couplings: map[string]float64{ensemble.Beta: 3}}
+		if c.theory == theoryPhi4 {
+			target.Couplings = map[string]float64{ensemble.M2: -4, ensemble.Lambda: 8}
+		}
+		cfg, _, err := o.config(target)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if cfg.Base != c.wantBase || cfg.Init != c.wantInit || cfg.BaseMode != c.wantMode {
+			t.Errorf("%s: base %q init %q mode %q, want %q %q %q", c.name, cfg.Base, cfg.Init, cfg.BaseMode, c.wantBase, c.wantInit, c.wantMode)
+		}
+		if c.wantBase == flow.BasePlaquettes && cfg.BaseBeta != 3 {
+			t.Errorf("%s: base beta %v, want the target's 3", c.name, cfg.BaseBeta)
+		}
+	}
+}
