@@ -8,6 +8,10 @@ import (
 	"latflow/models"
 )
 
+// minEvalSamples is the least number of fresh proposals a shipped model's
+// ESS and acceptance are measured on.
+const minEvalSamples = 100000
+
 func TestShippedModels(t *testing.T) {
 	list, err := models.List()
 	if err != nil {
@@ -26,6 +30,15 @@ func TestShippedModels(t *testing.T) {
 		}
 		if m.Default {
 			defaults[m.Target.Theory]++
+		}
+		// Provenance: how it was trained, and its quality measured on at
+		// least 100k fresh proposals.
+		p := m.Provenance
+		if len(p.Commands) == 0 || p.Steps < 1 || !(p.WallSeconds > 0) {
+			t.Errorf("%s: provenance %+v lacks the training commands, steps or wall time", m.Name, p)
+		}
+		if e := p.Eval; e == nil || e.Samples < minEvalSamples || !(e.ESS > 0 && e.ESS <= 1) || !(e.Acceptance > 0 && e.Acceptance <= 1) {
+			t.Errorf("%s: evaluation %+v, want ESS and acceptance on at least %d fresh proposals", m.Name, e, minEvalSamples)
 		}
 	}
 	for _, theory := range []string{ensemble.U1, ensemble.Phi4} {
