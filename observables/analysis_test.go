@@ -236,3 +236,42 @@ func TestTableAnticorrelated(t *testing.T) {
 		t.Errorf("got notes %q, want one about anticorrelated data", notes)
 	}
 }
+
+// TestTableShortForTau: data only a few tens of tau_int long (a slowly
+// moving chain, as an independence Metropolis chain at acceptance 0.001
+// gives) get a note that the error is not reliable; independent data of the
+// same length get none.
+func TestTableShortForTau(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 1))
+	n := 4000
+	slow := make([][]float64, 1) // AR(1) with rho = 0.99: tau_int about 100
+	v := 0.0
+	for i := 0; i < n; i++ {
+		v = 0.99*v + math.Sqrt(1-0.99*0.99)*rng.NormFloat64()
+		slow[0] = append(slow[0], 0.8+0.01*v)
+	}
+	s := observables.Series{
+		Action: gaussianSeries(rng, 1, n, -100, 1),
+		Obs: map[string][][]float64{
+			observables.ColPlaquette: slow,
+			observables.ColCharge:    gaussianSeries(rng, 1, n, 0, 1),
+		},
+	}
+	rows, notes, err := observables.Table(ensemble.NewU1(16, 3), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rowByName(t, rows, "plaquette <cos P>")
+	if float64(n) >= observables.MinTauLengths*r.Est.TauInt {
+		t.Fatalf("plaquette tau_int %v: the series is not slow enough for the test", r.Est.TauInt)
+	}
+	var short []string
+	for _, note := range notes {
+		if strings.Contains(note, "tau_int") && strings.Contains(note, "not reliable") {
+			short = append(short, note)
+		}
+	}
+	if len(short) != 1 || !strings.HasPrefix(short[0], "plaquette") {
+		t.Errorf("got notes %q, want exactly one, for the plaquette, saying the error is not reliable", notes)
+	}
+}

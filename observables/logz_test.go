@@ -81,3 +81,29 @@ func TestLogZHeavyTail(t *testing.T) {
 		t.Errorf("got %v +- %v, want %v with a large finite error", v, e, want)
 	}
 }
+
+// TestIMHSummaryNotes: weights dominated by a few proposals get a note that
+// the log Z error is not reliable; equal-ish weights get none.
+func TestIMHSummaryNotes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	n := 2000
+	for _, c := range []struct {
+		sd   float64 // of the log weights
+		note bool
+	}{{0.1, false}, {12, true}} {
+		lw := make([]float64, n)
+		acc := make([]bool, n)
+		for i := range lw {
+			lw[i] = c.sd * rng.NormFloat64()
+			acc[i] = i%2 == 0
+		}
+		s, err := observables.SummarizeIMH([][]float64{lw}, [][]bool{acc}, math.NaN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		eff := s.ESS * float64(s.Proposals)
+		if got := len(s.Notes()) == 1; got != c.note || (c.note != (eff < observables.MinEffectiveSamples)) {
+			t.Errorf("log weights of sd %v (%.3g effective samples): notes %q, want a note: %v", c.sd, eff, s.Notes(), c.note)
+		}
+	}
+}

@@ -263,7 +263,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	}
 	rep := observables.Report{
 		Target: t, Sampler: desc, Chains: o.chain.chains, Measurements: res.Steps(),
-		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(notes, tnotes...),
+		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(append(notes, tnotes...), sum.Notes()...),
 		PerWhat: "proposal",
 	}
 	if ran > 0 {
