@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -165,12 +166,9 @@ func NewBase(cfg Config) (Base, error) {
 	case BaseNormal:
 		return NormalBase{}, nil
 	}
-	mode := gauge.ConstraintRandom
-	switch cfg.BaseMode {
-	case BaseModeFixed:
-		mode = gauge.ConstraintFixed
-	case BaseModeSpread:
-		mode = gauge.ConstraintSpread
+	mode, err := gauge.ParseConstraintMode(cmp.Or(cfg.BaseMode, BaseModeRandom))
+	if err != nil {
+		return nil, fmt.Errorf("flow: config: base %q: %w", BasePlaquettes, err)
 	}
 	b, err := NewPlaquetteBase(cfg.L, cfg.BaseBeta, mode)
 	if err != nil {

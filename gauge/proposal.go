@@ -43,6 +43,17 @@ func (m ConstraintMode) String() string {
 	return fmt.Sprintf("ConstraintMode(%d)", int(m))
 }
 
+// ParseConstraintMode returns the mode named name, as String writes it:
+// "random", "fixed" or "spread".
+func ParseConstraintMode(name string) (ConstraintMode, error) {
+	for _, m := range []ConstraintMode{ConstraintRandom, ConstraintFixed, ConstraintSpread} {
+		if name == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("gauge: constraint mode %q, want %q, %q or %q", name, ConstraintRandom, ConstraintFixed, ConstraintSpread)
+}
+
 // PlaquetteProposal is the independent-plaquette proposal for the Wilson
 // action of 2D U(1) on the periodic L x L torus: every plaquette but one is
 // drawn from its von Mises marginal exp(beta cos P) / (2pi I0(beta)), the

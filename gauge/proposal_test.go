@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -594,6 +595,21 @@ func BenchmarkPlaquetteProposalIMH(b *testing.B) {
 					b.ReportMetric(float64(accepted)/float64(b.N), "acceptance")
 				})
 			}
+		}
+	}
+}
+
+// TestParseConstraintMode: every mode parses from its String, and other
+// names are errors naming the three modes.
+func TestParseConstraintMode(t *testing.T) {
+	for _, m := range []ConstraintMode{ConstraintRandom, ConstraintFixed, ConstraintSpread} {
+		if got, err := ParseConstraintMode(m.String()); err != nil || got != m {
+			t.Errorf("ParseConstraintMode(%q) = %v, %v; want %v", m.String(), got, err, m)
+		}
+	}
+	for _, name := range []string{"", "Random", "last", "spread "} {
+		if _, err := ParseConstraintMode(name); err == nil || !strings.Contains(err.Error(), `"spread"`) {
+			t.Errorf("ParseConstraintMode(%q): error %v, want one naming the modes", name, err)
 		}
 	}
 }

@@ -113,6 +113,12 @@ const (
 	proposalPlaquettes = "plaquettes"
 )
 
+// validConstraint reports whether name is a constraint mode of package gauge.
+func validConstraint(name string) bool {
+	_, err := gauge.ParseConstraintMode(name)
+	return err == nil
+}
+
 func (o *sampleOptions) validate(t ensemble.Target) error {
 	plaq := o.proposal == proposalPlaquettes
 	switch {
@@ -124,7 +130,7 @@ func (o *sampleOptions) validate(t ensemble.Target) error {
 		return usagef("--%s and --%s %s exclude each other (the plaquette proposal is not trained)", flagModel, flagProposal, proposalPlaquettes)
 	case !plaq && (o.set[flagConstraint] || o.exact):
 		return usagef("--%s and --%s apply with --%s %s only", flagConstraint, flagExact, flagProposal, proposalPlaquettes)
-	case o.constraint != gauge.ConstraintRandom.String() && o.constraint != gauge.ConstraintFixed.String() && o.constraint != gauge.ConstraintSpread.String():
+	case !validConstraint(o.constraint):
 		return usagef("--%s must be %s, %s or %s, got %q", flagConstraint, gauge.ConstraintRandom, gauge.ConstraintFixed, gauge.ConstraintSpread, o.constraint)
 	case o.exact && o.hmcEvery > 0:
 		return usagef("--%s and --%s exclude each other: exact samples are independent already", flagExact, flagHMCEvery)
@@ -176,12 +182,9 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	case o.exact:
 		return runExactSamples(ctx, o, t, stdout, stderr)
 	case o.proposal == proposalPlaquettes:
-		mode := gauge.ConstraintRandom
-		switch o.constraint {
-		case gauge.ConstraintFixed.String():
-			mode = gauge.ConstraintFixed
-		case gauge.ConstraintSpread.String():
-			mode = gauge.ConstraintSpread
+		mode, err := gauge.ParseConstraintMode(o.constraint)
+		if err != nil {
+			return err
 		}
 		p, err := gauge.NewPlaquetteProposal(t.L, t.Couplings[ensemble.Beta], mode)
 		if err != nil {
