@@ -44,6 +44,11 @@ type HMCOptions struct {
 	Jitter float64
 }
 
+// DefaultJitter is the jitter latflow's HMC runs use unless told otherwise:
+// it breaks the resonances of fixed-length trajectories (tau_int of the
+// free-field action 166 at 0, 8.8 at 0.2).
+const DefaultJitter = 0.2
+
 // NewHMCUpdate returns the HMC update of act with trajectory h, drawing
 // from src. It returns the error of h.Validate or of a bad Jitter.
 func NewHMCUpdate(h HMC, act lattice.Action, size int, src *rand.PCG, opt HMCOptions) (*HMCUpdate, error) {

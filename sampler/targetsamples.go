@@ -14,7 +14,6 @@ const (
 	targetTherm   = 200
 	targetSpacing = 10
 	targetTau     = 1.0
-	targetJitter  = 0.2
 	targetSteps   = 10
 )
 
@@ -46,7 +45,7 @@ func TargetSamples(ctx context.Context, t ensemble.Target, data []float64, src *
 		return fmt.Sprintf("%d exact samples of the target (independent plaquettes with rejection)", n), nil
 	}
 	h := HMC{Tau: targetTau, Steps: targetSteps}
-	u, err := NewHMCUpdate(h, t.Action(t.Geometry()), size, src, HMCOptions{Tune: true, Jitter: targetJitter})
+	u, err := NewHMCUpdate(h, t.Action(t.Geometry()), size, src, HMCOptions{Tune: true, Jitter: DefaultJitter})
 	if err != nil {
 		return "", err
 	}
@@ -78,5 +77,5 @@ func TargetSamples(ctx context.Context, t ensemble.Target, data []float64, src *
 	}
 	return fmt.Sprintf("%d configurations of one HMC chain, every %dth trajectory after %d of thermalization "+
 		"(cold start, tau %g, jitter %g, %d leapfrog steps tuned, acceptance %.2f)",
-		n, targetSpacing, targetTherm, targetTau, targetJitter, u.Steps(), float64(acc)/float64(n*targetSpacing)), nil
+		n, targetSpacing, targetTherm, targetTau, DefaultJitter, u.Steps(), float64(acc)/float64(n*targetSpacing)), nil
 }
