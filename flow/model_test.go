@@ -150,3 +150,70 @@ func TestModelSize(t *testing.T) {
 		}
 	}
 }
+
+// endless is a reader of prefix followed by zeros without end; it counts
+// the bytes read and fails after far more than any bound.
+type endless struct {
+	prefix []byte
+	n      int64
+	max    int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.n > e.max {
+		return 0, fmt.Errorf("endless: read %d bytes, more than the %d allowed", e.n, e.max)
+	}
+	k := 0
+	for k < len(p) && e.n < int64(len(e.prefix)) {
+		p[k] = e.prefix[e.n]
+		k++
+		e.n++
+	}
+	clear(p[k:])
+	e.n += int64(len(p) - k)
+	return len(p), nil
+}
+
+// TestReadBytesBounded: a model reader stops at the magic of a stream
+// that is not a model (as /dev/zero) and at the size bound of one that
+// does not end; a regular file above MaxModelBytes is refused unread.
+func TestReadBytesBounded(t *testing.T) {
+	const limit = 1 << 16
+	zeros := &endless{max: 4 * limit}
+	if _, err := readBytes("zeros", zeros, limit); err == nil || !strings.Contains(err.Error(), "flow: model file zeros: not a latflow model file (bad magic)") {
+		t.Errorf("endless zeros: got error %v, want bad magic", err)
+	}
+	if zeros.n > 4096 {
+		t.Errorf("endless zeros: read %d bytes, want the magic only", zeros.n)
+	}
+	long := &endless{prefix: []byte(modelMagic), max: 4 * limit}
+	if _, err := readBytes("long", long, limit); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d bytes", limit)) {
+		t.Errorf("endless model: got error %v, want one naming the bound %d", err, limit)
+	}
+	if long.n > 2*limit {
+		t.Errorf("endless model: read %d bytes, want at most about %d", long.n, limit)
+	}
+	m, _ := testModel(t)
+	good, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadBytes("good", bytes.NewReader(good)); err != nil || !bytes.Equal(b, good) {
+		t.Errorf("ReadBytes of a model file: got %d bytes, error %v; want the %d bytes of the file", len(b), err, len(good))
+	}
+	huge := filepath.Join(t.TempDir(), "huge.flow")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(good[:len(modelMagic)]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxModelBytes + 1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := Load(huge); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than the %d", MaxModelBytes)) {
+		t.Errorf("Load of a file of %d bytes: got error %v, want the size bound", MaxModelBytes+1, err)
+	}
+}

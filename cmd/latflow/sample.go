@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -94,7 +93,7 @@ func loadModel(path, theory, flag string) (*loadedModel, error) {
 		name, b = "shipped:"+info.Name, data
 	} else {
 		var err error
-		if b, err = os.ReadFile(path); err != nil {
+		if b, err = flow.ReadFile(path); err != nil {
 			return nil, usagef("--%s: %v", flag, err)
 		}
 		name = path
