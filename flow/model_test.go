@@ -217,3 +217,45 @@ func TestReadBytesBounded(t *testing.T) {
 		t.Errorf("Load of a file of %d bytes: got error %v, want the size bound", MaxModelBytes+1, err)
 	}
 }
+
+// TestModelForTarget: a U(1) model on the plaquette base sampled at
+// another beta gets its base at that beta; at its training beta (at any L),
+// on another base, or for phi^4 it is unchanged.
+func TestModelForTarget(t *testing.T) {
+	plaq := Model{
+		Config: Config{Theory: "u1", L: 8, Layers: 2, Mixtures: 2, Hidden: []int{4}, Kernel: 3, Base: BasePlaquettes, BaseBeta: 2.5, BaseMode: BaseModeSpread},
+		Target: ensemble.NewU1(8, 3),
+	}
+	uniform := plaq
+	uniform.Config.Base, uniform.Config.BaseBeta, uniform.Config.BaseMode = BaseUniform, 0, ""
+	phi4, _ := testModel(t)
+	for _, c := range []struct {
+		name string
+		m    Model
+		t    ensemble.Target
+		want float64 // BaseBeta of the result
+	}{
+		{"plaquettes/beta=6", plaq, ensemble.NewU1(8, 6), 6},
+		{"plaquettes/L=32/beta=2", plaq, ensemble.NewU1(32, 2), 2},
+		{"plaquettes/training beta", plaq, ensemble.NewU1(16, 3), 2.5},
+		{"uniform/beta=6", uniform, ensemble.NewU1(8, 6), 0},
+		{"phi4", phi4, ensemble.NewPhi4Standard(8, -3, 8), phi4.Config.BaseBeta},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := c.m.Config
+			got := c.m.ForTarget(c.t)
+			if got.Config.BaseBeta != c.want {
+				t.Errorf("base_beta: got %v, want %v", got.Config.BaseBeta, c.want)
+			}
+			if got.Config.BaseBeta = before.BaseBeta; !reflect.DeepEqual(got.Config, before) || !reflect.DeepEqual(got.Target, c.m.Target) {
+				t.Errorf("got config %+v target %v, want %+v and %v but for base_beta", got.Config, got.Target, before, c.m.Target)
+			}
+			if c.m.Config.BaseBeta != before.BaseBeta {
+				t.Errorf("the model itself changed: base_beta %v, was %v", c.m.Config.BaseBeta, before.BaseBeta)
+			}
+			if err := got.Config.Validate(); err != nil {
+				t.Errorf("result does not validate: %v", err)
+			}
+		})
+	}
+}

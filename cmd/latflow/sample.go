@@ -200,6 +200,15 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		if m.Target.Theory != t.Theory {
 			return usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagModel, m.name, flagTheory, m.Target.Theory, flagTheory, t.Theory)
 		}
+		var baseNote string
+		if m.Config.Base == flow.BasePlaquettes {
+			from := m.Config.BaseBeta
+			m.Model = m.Model.ForTarget(t)
+			if m.Config.BaseBeta != from {
+				baseNote = fmt.Sprintf(", with its plaquette base at beta=%g (trained on beta=%g)", m.Config.BaseBeta, from)
+			}
+			settings["model_base_beta"] = strconv.FormatFloat(m.Config.BaseBeta, 'g', -1, 64)
+		}
 		if o.precision == precisionFloat32 {
 			prop, err = flowProposal[float32](m, t, o.chain.threads)
 		} else {
@@ -211,7 +220,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		settings[flagModel], settings[flagPrecision], settings["model_target"] = m.sha256, o.precision, m.Target.String()
 		source = "model " + m.name
 		if !m.Target.Equal(t) {
-			note := fmt.Sprintf("the model was trained for %s; sampling %s (exact for any proposal; see the acceptance)", m.Target, t)
+			note := fmt.Sprintf("the model was trained for %s; sampling %s%s (exact for any proposal; see the acceptance)", m.Target, t, baseNote)
 			fmt.Fprintf(stderr, "latflow sample: %s\n", note)
 			notes = append(notes, note)
 		}
@@ -241,9 +250,10 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	var logw [][]float64
-	var acc [][]bool
+	var acc, moved [][]bool
 	var ran int64
 	for _, c := range res.Chains {
+		moved = append(moved, c.Accepted)
 		var lw []float64
 		var a []bool
 		for i, k := range c.Kind {
@@ -266,7 +276,14 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	rep := observables.Report{
 		Target: t, Sampler: desc, Chains: o.chain.chains, Measurements: res.Steps(),
 		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(append(notes, tnotes...), sum.Notes()...),
-		PerWhat: "proposal",
+		PerWhat: "proposal", Unreliable: observables.Stuck(moved),
+	}
+	if rep.Unreliable != "" {
+		advice := "a model trained for this target or more proposals"
+		if t.Theory == theoryU1 {
+			advice = "--proposal plaquettes, " + advice
+		}
+		rep.Notes = append(rep.Notes, "to move the chains: "+advice)
 	}
 	if ran > 0 {
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
