@@ -55,9 +55,12 @@ func sampleCommand() *cli.Command {
 			"trajectory follows every K proposals (still exact; it helps where the acceptance is low).\n\n" +
 			"Without --model, the model shipped for the theory is used (latflow models lists them); a\n" +
 			"flow applies to any L its masks allow and to any couplings of its theory, at the acceptance\n" +
-			"it reaches there. Prints the Gamma-method table, the acceptance, the longest run of\n" +
-			"rejections, ESS/N of the proposals and the importance-sampling estimate of log Z (for U(1)\n" +
-			"with the exact value in the flat-measure convention of the flows).",
+			"it reaches there; a U(1) flow on the plaquette base draws from its base at the target's beta.\n" +
+			"Prints the Gamma-method table, the acceptance, the longest run of rejections, ESS/N of the\n" +
+			"proposals and the importance-sampling estimate of log Z (for U(1) with the exact value in\n" +
+			"the flat-measure convention of the flows). If the chains accepted fewer than 100 proposals,\n" +
+			"or one stood still for more than 1% of its steps, every row is marked unreliable and no\n" +
+			"deviation (dev/sigma = (mean - exact) / error) is shown.",
 		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ")...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
 			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
