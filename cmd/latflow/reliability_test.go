@@ -105,6 +105,14 @@ func TestSampleUnreliable(t *testing.T) {
 					t.Errorf("%s: deviation_sigma %v in an unreliable table", o.Name, *o.Sigma)
 				}
 			}
+			// analyze of the dataset judges it as sample did.
+			dir := filepath.Join(t.TempDir(), "ds")
+			if code, _, errs := runCLI(t, append(args, "--out", dir)...); code != exitOK {
+				t.Fatalf("--out: exit %d: %s", code, errs)
+			}
+			if a := runReliability(t, "analyze", dir); a.Unreliable != r.Unreliable {
+				t.Errorf("analyze: unreliable %q, sample %q", a.Unreliable, r.Unreliable)
+			}
 			code, out, errs := runCLI(t, args...)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errs)

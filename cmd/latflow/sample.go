@@ -109,6 +109,10 @@ func loadModel(path, theory, flag string) (*loadedModel, error) {
 	return &loadedModel{Model: m, name: name, sha256: hex.EncodeToString(sum[:])}, nil
 }
 
+// samplerIMH names the independence-Metropolis chains of sample in the
+// dataset metadata.
+const samplerIMH = "imh"
+
 // Proposals of latflow sample.
 const (
 	proposalFlow       = "flow"
@@ -228,7 +232,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 			notes = append(notes, note)
 		}
 	}
-	r := o.chain.run(t, "imh", settings)
+	r := o.chain.run(t, samplerIMH, settings)
 	seed := o.chain.seed
 	r.NewUpdate = func(c int) (sampler.Update, error) {
 		imh, err := sampler.NewIMH(prop(), t.Action(t.Geometry()), o.batch, o.chain.threads,
