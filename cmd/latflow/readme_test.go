@@ -30,6 +30,7 @@ func TestREADMEDatasetKeys(t *testing.T) {
 	for i, args := range [][]string{
 		{"hmc", "-L", "8", "--n", "20", "--therm", "5", "--save-every", "10"},
 		{"sample", "-L", "8", "--n", "20", "--save-every", "10", "--hmc-every", "5"},
+		{"sample", "-L", "8", "--beta", "4", "--n", "20"},
 		{"sample", "-L", "8", "--n", "20", "--proposal", "plaquettes"},
 		{"sample", "-L", "8", "--n", "20", "--proposal", "plaquettes", "--exact"},
 		{"sample", "--theory", "phi4", "-L", "8", "--n", "20"},

@@ -213,8 +213,9 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 			m.Model = m.Model.ForTarget(t)
 			if m.Config.BaseBeta != from {
 				baseNote = fmt.Sprintf(", with its plaquette base at beta=%g (trained on beta=%g)", m.Config.BaseBeta, from)
+				// Only then: datasets of models at their own beta resume as before.
+				settings["model_base_beta"] = strconv.FormatFloat(m.Config.BaseBeta, 'g', -1, 64)
 			}
-			settings["model_base_beta"] = strconv.FormatFloat(m.Config.BaseBeta, 'g', -1, 64)
 		}
 		if o.precision == precisionFloat32 {
 			prop, err = flowProposal[float32](m, t, o.chain.threads)
