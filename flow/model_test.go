@@ -150,3 +150,112 @@ func TestModelSize(t *testing.T) {
 		}
 	}
 }
+
+// endless is a reader of prefix followed by zeros without end; it counts
+// the bytes read and fails after far more than any bound.
+type endless struct {
+	prefix []byte
+	n      int64
+	max    int64
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.n > e.max {
+		return 0, fmt.Errorf("endless: read %d bytes, more than the %d allowed", e.n, e.max)
+	}
+	k := 0
+	for k < len(p) && e.n < int64(len(e.prefix)) {
+		p[k] = e.prefix[e.n]
+		k++
+		e.n++
+	}
+	clear(p[k:])
+	e.n += int64(len(p) - k)
+	return len(p), nil
+}
+
+// TestReadBytesBounded: a model reader stops at the magic of a stream
+// that is not a model (as /dev/zero) and at the size bound of one that
+// does not end; a regular file above MaxModelBytes is refused unread.
+func TestReadBytesBounded(t *testing.T) {
+	const limit = 1 << 16
+	zeros := &endless{max: 4 * limit}
+	if _, err := readBytes("zeros", zeros, limit); err == nil || !strings.Contains(err.Error(), "flow: model file zeros: not a latflow model file (bad magic)") {
+		t.Errorf("endless zeros: got error %v, want bad magic", err)
+	}
+	if zeros.n > 4096 {
+		t.Errorf("endless zeros: read %d bytes, want the magic only", zeros.n)
+	}
+	long := &endless{prefix: []byte(modelMagic), max: 4 * limit}
+	if _, err := readBytes("long", long, limit); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than %d bytes", limit)) {
+		t.Errorf("endless model: got error %v, want one naming the bound %d", err, limit)
+	}
+	if long.n > 2*limit {
+		t.Errorf("endless model: read %d bytes, want at most about %d", long.n, limit)
+	}
+	m, _ := testModel(t)
+	good, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadBytes("good", bytes.NewReader(good)); err != nil || !bytes.Equal(b, good) {
+		t.Errorf("ReadBytes of a model file: got %d bytes, error %v; want the %d bytes of the file", len(b), err, len(good))
+	}
+	huge := filepath.Join(t.TempDir(), "huge.flow")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(good[:len(modelMagic)]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxModelBytes + 1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := Load(huge); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than the %d", MaxModelBytes)) {
+		t.Errorf("Load of a file of %d bytes: got error %v, want the size bound", MaxModelBytes+1, err)
+	}
+}
+
+// TestModelForTarget: a U(1) model on the plaquette base sampled at
+// another beta gets its base at that beta; at its training beta (at any L),
+// on another base, or for phi^4 it is unchanged.
+func TestModelForTarget(t *testing.T) {
+	plaq := Model{
+		Config: Config{Theory: "u1", L: 8, Layers: 2, Mixtures: 2, Hidden: []int{4}, Kernel: 3, Base: BasePlaquettes, BaseBeta: 2.5, BaseMode: BaseModeSpread},
+		Target: ensemble.NewU1(8, 3),
+	}
+	uniform := plaq
+	uniform.Config.Base, uniform.Config.BaseBeta, uniform.Config.BaseMode = BaseUniform, 0, ""
+	phi4, _ := testModel(t)
+	for _, c := range []struct {
+		name string
+		m    Model
+		t    ensemble.Target
+		want float64 // BaseBeta of the result
+	}{
+		{"plaquettes/beta=6", plaq, ensemble.NewU1(8, 6), 6},
+		{"plaquettes/L=32/beta=2", plaq, ensemble.NewU1(32, 2), 2},
+		{"plaquettes/training beta", plaq, ensemble.NewU1(16, 3), 2.5},
+		{"uniform/beta=6", uniform, ensemble.NewU1(8, 6), 0},
+		{"phi4", phi4, ensemble.NewPhi4Standard(8, -3, 8), phi4.Config.BaseBeta},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := c.m.Config
+			got := c.m.ForTarget(c.t)
+			if got.Config.BaseBeta != c.want {
+				t.Errorf("base_beta: got %v, want %v", got.Config.BaseBeta, c.want)
+			}
+			if got.Config.BaseBeta = before.BaseBeta; !reflect.DeepEqual(got.Config, before) || !reflect.DeepEqual(got.Target, c.m.Target) {
+				t.Errorf("got config %+v target %v, want %+v and %v but for base_beta", got.Config, got.Target, before, c.m.Target)
+			}
+			if c.m.Config.BaseBeta != before.BaseBeta {
+				t.Errorf("the model itself changed: base_beta %v, was %v", c.m.Config.BaseBeta, before.BaseBeta)
+			}
+			if err := got.Config.Validate(); err != nil {
+				t.Errorf("result does not validate: %v", err)
+			}
+		})
+	}
+}

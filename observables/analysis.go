@@ -108,16 +108,22 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 		}
 		return est, nil
 	}
+	// estimate runs the analysis gamma with the default windowing and, on
+	// data so anticorrelated that it fails, again with W = 0, noting it.
+	estimate := func(name string, data [][]float64, gamma func(GammaOptions) (Estimate, error)) (Estimate, error) {
+		est, err := gamma(GammaOptions{})
+		if errors.Is(err, ErrAnticorrelated) {
+			notes = append(notes, fmt.Sprintf("%s: anticorrelated data (the windowed autocorrelation sum is not positive); the error shown assumes none (W=0) and is an upper bound", name))
+			est, err = gamma(GammaOptions{STau: -1})
+		}
+		return checked(name, data, est, err)
+	}
 	add := func(name string, data [][]float64, exact float64, hasExact bool) error {
 		if data == nil {
 			return fmt.Errorf("observables: no series for %s", name)
 		}
-		est, err := GammaPrimary(data, GammaOptions{})
-		if errors.Is(err, ErrAnticorrelated) {
-			notes = append(notes, fmt.Sprintf("%s: anticorrelated data (the windowed autocorrelation sum is not positive); the error shown assumes none (W=0) and is an upper bound", name))
-			est, err = GammaPrimary(data, GammaOptions{STau: -1})
-		}
-		if est, err = checked(name, data, est, err); err != nil {
+		est, err := estimate(name, data, func(opt GammaOptions) (Estimate, error) { return GammaPrimary(data, opt) })
+		if err != nil {
 			return err
 		}
 		rows = append(rows, Row{Name: name, Est: est, Exact: exact, HasExact: hasExact && !math.IsNaN(exact)})
@@ -147,8 +153,8 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 		if err := add("Q^2", squares(q), ex.Q2, hasExact); err != nil {
 			return nil, nil, err
 		}
-		chi, err := Susceptibility(q, t.V())
-		if chi, err = checked("chi_t", nil, chi, err); err != nil {
+		chi, err := estimate("chi_t", nil, func(opt GammaOptions) (Estimate, error) { return susceptibility(q, t.V(), opt) })
+		if err != nil {
 			return nil, nil, err
 		}
 		rows = append(rows, Row{Name: "chi_t = <Q^2>/V", Est: chi, Exact: ex.ChiT, HasExact: hasExact && !math.IsNaN(ex.ChiT)})
@@ -172,13 +178,13 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 				return nil, nil, err
 			}
 		}
-		chi2, err := Chi2Phi4(m, int(V))
-		if chi2, err = checked("chi_2", nil, chi2, err); err != nil {
+		chi2, err := estimate("chi_2", nil, func(opt GammaOptions) (Estimate, error) { return chi2Phi4(m, int(V), opt) })
+		if err != nil {
 			return nil, nil, err
 		}
 		rows = append(rows, Row{Name: "chi_2 = V <m^2>", Est: chi2, Exact: free.Chi2, HasExact: hasExact})
-		binder, err := Binder(m)
-		if binder, err = checked("U_4", nil, binder, err); err != nil {
+		binder, err := estimate("U_4", nil, func(opt GammaOptions) (Estimate, error) { return binder(m, opt) })
+		if err != nil {
 			return nil, nil, err
 		}
 		// For a free field m is Gaussian and U_4 = 0 exactly.
@@ -187,20 +193,20 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 		return nil, nil, fmt.Errorf("observables: unknown theory %q", t.Theory)
 	}
 	if dH, ok := s.Obs[ColDeltaH]; ok {
-		if row, ok, err := expDeltaH(dH); err != nil {
-			return nil, nil, err
-		} else if ok {
-			rows = append(rows, row)
+		// For any reversible, area-preserving integrator <exp(-dH)> = 1.
+		if reps := expDeltaH(dH); reps != nil {
+			if err := add("<exp(-dH)>", reps, 1, true); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	return rows, notes, nil
 }
 
-// expDeltaH returns the row of <exp(-dH)> over the HMC trajectories of the
-// replicas (the non-NaN values of dH), whose exact value is 1 for any
-// reversible, area-preserving integrator: a check of the integrator and of
-// the force. ok is false if a replica has fewer than two trajectories.
-func expDeltaH(dH [][]float64) (row Row, ok bool, err error) {
+// expDeltaH returns the replicas of exp(-dH) over the HMC trajectories
+// (the non-NaN values of dH), whose mean is a check of the integrator and
+// of the force, or nil if a replica has fewer than two trajectories.
+func expDeltaH(dH [][]float64) [][]float64 {
 	reps := make([][]float64, 0, len(dH))
 	for _, d := range dH {
 		var r []float64
@@ -210,15 +216,11 @@ func expDeltaH(dH [][]float64) (row Row, ok bool, err error) {
 			}
 		}
 		if len(r) < 2 {
-			return Row{}, false, nil
+			return nil
 		}
 		reps = append(reps, r)
 	}
-	est, err := GammaPrimary(reps, GammaOptions{})
-	if err != nil && !errors.Is(err, ErrNoWindow) {
-		return Row{}, false, fmt.Errorf("observables: analysis of <exp(-dH)>: %w", err)
-	}
-	return Row{Name: "<exp(-dH)>", Est: est, Exact: 1, HasExact: true}, true, nil
+	return reps
 }
 
 // freeField returns the exact free-field values of a phi^4 target with

@@ -275,3 +275,53 @@ func TestTableShortForTau(t *testing.T) {
 		t.Errorf("got notes %q, want exactly one, for the plaquette, saying the error is not reliable", notes)
 	}
 }
+
+// TestTableAnticorrelatedDerived: data so anticorrelated that the windowed
+// variance is not positive, in m^2 (so in chi_2 and U_4) and in exp(-dH),
+// keep their rows with the W=0 error and a note each; the table does not
+// fail (latflow hmc --theory phi4 -L 8 -n 50 --therm 30 --lambda 0.02
+// --kappa 0 lost its table to <exp(-dH)>).
+func TestTableAnticorrelatedDerived(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 7))
+	n := 2000
+	m, dH := make([][]float64, 1), make([][]float64, 1)
+	for i := 0; i < n; i++ {
+		mag, d := 0.1, -0.5
+		if i%2 == 0 {
+			mag, d = 0.3, 0.5
+		}
+		sign := 1.0
+		if rng.IntN(2) == 0 {
+			sign = -1
+		}
+		m[0] = append(m[0], sign*(mag+0.001*rng.NormFloat64()))
+		dH[0] = append(dH[0], d+0.01*rng.NormFloat64())
+	}
+	s := observables.Series{
+		Action: gaussianSeries(rng, 1, n, 8, 2),
+		Obs: map[string][][]float64{
+			observables.ColM: m, observables.ColAbsM: gaussianSeries(rng, 1, n, 0.2, 0.01),
+			observables.ColPhi2: gaussianSeries(rng, 1, n, 0.2, 0.05), observables.ColDeltaH: dH,
+		},
+	}
+	rows, notes, err := observables.Table(ensemble.NewPhi4Standard(4, 1, 0.5), s)
+	if err != nil {
+		t.Fatalf("got error %v, want the table with notes", err)
+	}
+	for _, c := range []struct{ row, note string }{
+		{"chi_2 = V <m^2>", "chi_2: anticorrelated"},
+		{"U_4 (Binder)", "U_4: anticorrelated"},
+		{"<exp(-dH)>", "<exp(-dH)>: anticorrelated"},
+	} {
+		if r := rowByName(t, rows, c.row); r.Est.Window != 0 || !(r.Est.Err > 0) {
+			t.Errorf("%s: got %+v, want the W=0 estimate", c.row, r.Est)
+		}
+		found := false
+		for _, n := range notes {
+			found = found || strings.HasPrefix(n, c.note)
+		}
+		if !found {
+			t.Errorf("got notes %q, want one starting %q", notes, c.note)
+		}
+	}
+}

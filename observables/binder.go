@@ -5,7 +5,12 @@ package observables
 // <m^4> with the default GammaOptions. U_4 is 0 for a Gaussian m and 2/3 for
 // m = +-c.
 func Binder(m [][]float64) (Estimate, error) {
-	return GammaDerived([][][]float64{powers(m, 2), powers(m, 4)}, binderU4, binderGrad, GammaOptions{})
+	return binder(m, GammaOptions{})
+}
+
+// binder is Binder with the options opt.
+func binder(m [][]float64, opt GammaOptions) (Estimate, error) {
+	return GammaDerived([][][]float64{powers(m, 2), powers(m, 4)}, binderU4, binderGrad, opt)
 }
 
 // binderU4 is U_4 as a function of means = (<m^2>, <m^4>).

@@ -36,6 +36,10 @@ type Report struct {
 	// Notes qualify the table (errors that are not error bars, missing
 	// exact values, a model trained for another target).
 	Notes []string
+	// Unreliable, if not empty, says why no row of the table is reliable
+	// (see Stuck): every row is marked so, in the text and the JSON, and
+	// no deviation from an exact value is shown.
+	Unreliable string
 }
 
 // IMHSummary describes the proposals of independence-Metropolis chains.
@@ -102,36 +106,58 @@ func SummarizeIMH(logw [][]float64, accepted [][]bool, exact float64) (IMHSummar
 // errors from the exact value).
 const MinEffectiveSamples = 100
 
-// Notes returns what the reader of s must know: that the error of log Z
-// is not reliable when the weights have fewer than MinEffectiveSamples
-// effective samples.
+// Notes returns what the reader of s must know: that log Z or its error
+// is not finite, or that its error is not reliable when the weights have
+// fewer than MinEffectiveSamples effective samples.
 func (s IMHSummary) Notes() []string {
+	if lz := s.LogZ; !finite(lz.Value) || !finite(lz.Error) {
+		return []string{fmt.Sprintf("log Z: the estimate %g +- %g is not finite (the log weights of the proposals overflow); it is no estimate and has no deviation from the exact value", lz.Value, lz.Error)}
+	}
 	if eff := s.ESS * float64(s.Proposals); eff < MinEffectiveSamples {
 		return []string{fmt.Sprintf("log Z: the importance weights are worth %.3g of %d proposals (ESS/N %.2g); its error is not reliable below %d effective samples", eff, s.Proposals, s.ESS, MinEffectiveSamples)}
 	}
 	return nil
 }
 
-// Deviation returns (Value - Exact) / Error, or NaN without an exact value.
+// Deviation returns (Value - Exact) / Error, or NaN without an exact value,
+// with a zero error, or where the value or the error is not finite.
 func (l LogZEstimate) Deviation() float64 {
-	if l.Exact == nil || l.Error == 0 {
+	if l.Exact == nil || !finite(l.Value) || !finite(l.Error) || l.Error == 0 {
 		return math.NaN()
 	}
 	return (l.Value - *l.Exact) / l.Error
 }
 
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// jsonNumber is a float64 written as a JSON number, or as null where it is
+// not finite (JSON has no NaN or infinity).
+type jsonNumber float64
+
+// MarshalJSON writes v as encoding/json writes a float64, or null.
+func (v jsonNumber) MarshalJSON() ([]byte, error) {
+	if !finite(float64(v)) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(v))
+}
+
 // jsonRow is one observable in the JSON output; absent values are omitted
 // (JSON has no NaN).
+// Non-finite values are null; deviation_sigma is left out of a row that is
+// not reliable.
 type jsonRow struct {
-	Name      string   `json:"name"`
-	Mean      float64  `json:"mean"`
-	Error     float64  `json:"error"`
-	TauInt    float64  `json:"tau_int"`
-	TauIntErr float64  `json:"tau_int_error"`
-	Window    int      `json:"window"`
-	N         int      `json:"n"`
-	Exact     *float64 `json:"exact,omitempty"`
-	Sigma     *float64 `json:"deviation_sigma,omitempty"`
+	Name      string     `json:"name"`
+	Mean      jsonNumber `json:"mean"`
+	Error     jsonNumber `json:"error"`
+	TauInt    jsonNumber `json:"tau_int"`
+	TauIntErr jsonNumber `json:"tau_int_error"`
+	Window    int        `json:"window"`
+	N         int        `json:"n"`
+	Exact     *float64   `json:"exact,omitempty"`
+	Sigma     *float64   `json:"deviation_sigma,omitempty"`
+	Reliable  bool       `json:"reliable"`
 }
 
 type jsonReport struct {
@@ -143,18 +169,52 @@ type jsonReport struct {
 	Sampler         string             `json:"sampler"`
 	Chains          int                `json:"chains"`
 	Measurements    int64              `json:"measurements"`
-	Acceptance      float64            `json:"acceptance"`
-	SecondsPer      float64            `json:"seconds_per_step,omitempty"`
+	Acceptance      jsonNumber         `json:"acceptance"`
+	SecondsPer      jsonNumber         `json:"seconds_per_step,omitempty"`
 	Observables     []jsonRow          `json:"observables"`
-	*IMHSummary
+	Unreliable      string             `json:"unreliable,omitempty"`
+	*jsonIMH
 	Notes []string `json:"notes,omitempty"`
 }
 
+// jsonIMH is IMHSummary in the JSON report, beside its acceptance.
+type jsonIMH struct {
+	Proposals           int64      `json:"proposals"`
+	LongestRejectionRun int        `json:"longest_rejection_run"`
+	ESS                 jsonNumber `json:"ess"`
+	LogZ                struct {
+		Value jsonNumber `json:"value"`
+		Error jsonNumber `json:"error"`
+		Exact *float64   `json:"exact,omitempty"`
+	} `json:"log_z"`
+}
+
 func finitePtr(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	if !finite(v) {
 		return nil
 	}
 	return &v
+}
+
+// rows returns the rows of r, each marked unreliable if r is.
+func (r Report) rows() []Row {
+	if r.Unreliable == "" {
+		return r.Rows
+	}
+	rows := slices.Clone(r.Rows)
+	for i := range rows {
+		rows[i].Unreliable = true
+	}
+	return rows
+}
+
+// notes returns the notes of r, first the reason why its rows are
+// unreliable, if they are.
+func (r Report) notes() []string {
+	if r.Unreliable == "" {
+		return r.Notes
+	}
+	return append([]string{fmt.Sprintf("every row is unreliable: %s; no error is an error bar, so no deviation from an exact value is shown", r.Unreliable)}, r.Notes...)
 }
 
 // WriteJSON writes r as indented JSON.
@@ -163,15 +223,22 @@ func (r Report) WriteJSON(w io.Writer) error {
 	jr := jsonReport{
 		Description: t.String(), Theory: t.Theory, L: t.L, Couplings: t.Couplings,
 		Parametrization: t.Parametrization, Sampler: r.Sampler, Chains: r.Chains,
-		Measurements: r.Measurements, Acceptance: r.Acceptance, SecondsPer: r.SecondsPer,
-		IMHSummary: r.IMH, Notes: r.Notes,
+		Measurements: r.Measurements, Acceptance: jsonNumber(r.Acceptance), SecondsPer: jsonNumber(r.SecondsPer),
+		Unreliable: r.Unreliable, Notes: r.notes(),
 	}
-	for _, row := range r.Rows {
+	if s := r.IMH; s != nil {
+		jr.jsonIMH = &jsonIMH{Proposals: s.Proposals, LongestRejectionRun: s.LongestRejectionRun, ESS: jsonNumber(s.ESS)}
+		jr.LogZ.Value, jr.LogZ.Error, jr.LogZ.Exact = jsonNumber(s.LogZ.Value), jsonNumber(s.LogZ.Error), s.LogZ.Exact
+	}
+	for _, row := range r.rows() {
 		e := row.Est
-		jrow := jsonRow{Name: row.Name, Mean: e.Mean, Error: e.Err, TauInt: e.TauInt, TauIntErr: e.TauIntErr, Window: e.Window, N: e.N}
+		jrow := jsonRow{Name: row.Name, Mean: jsonNumber(e.Mean), Error: jsonNumber(e.Err), TauInt: jsonNumber(e.TauInt),
+			TauIntErr: jsonNumber(e.TauIntErr), Window: e.Window, N: e.N, Reliable: !row.Unreliable}
 		if row.HasExact {
 			jrow.Exact = finitePtr(row.Exact)
-			jrow.Sigma = finitePtr(row.Sigma())
+			if !row.Unreliable {
+				jrow.Sigma = finitePtr(row.Sigma())
+			}
 		}
 		jr.Observables = append(jr.Observables, jrow)
 	}
@@ -190,7 +257,7 @@ func (r Report) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "%s\n", t)
 	fmt.Fprintf(w, "sampler %s, %d chain(s), %d measurements in all (%s)\n\n", r.Sampler, r.Chains, r.Measurements, strings.Join(cs, " "))
-	if err := WriteTable(w, r.Rows); err != nil {
+	if err := WriteTable(w, r.rows()); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nacceptance            %.4f\n", r.Acceptance)
@@ -199,15 +266,17 @@ func (r Report) Write(w io.Writer) error {
 		fmt.Fprintf(w, "ESS/N of proposals    %.4f\n", s.ESS)
 		lz := s.LogZ
 		fmt.Fprintf(w, "log Z                 %s", FormatMeanErr(lz.Value, lz.Error))
-		if lz.Exact != nil {
-			fmt.Fprintf(w, "  (exact %.8g, %+.2f sigma)", *lz.Exact, lz.Deviation())
+		if dev := lz.Deviation(); lz.Exact != nil && !math.IsNaN(dev) {
+			fmt.Fprintf(w, "  (exact %.8g, %+.2f sigma)", *lz.Exact, dev)
+		} else if lz.Exact != nil {
+			fmt.Fprintf(w, "  (exact %.8g)", *lz.Exact)
 		}
 		fmt.Fprintln(w)
 	}
 	if r.SecondsPer > 0 {
 		fmt.Fprintf(w, "time per %-12s %.3g ms (one chain)\n", r.PerWhat, 1e3*r.SecondsPer)
 	}
-	for _, n := range r.Notes {
+	for _, n := range r.notes() {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil

@@ -11,10 +11,15 @@ import (
 // chi_t = <Q^2> / V; with x = sum_x phi(x) the phi^4 two-point
 // susceptibility chi_2. It panics if V < 1.
 func Susceptibility(x [][]float64, V int) (Estimate, error) {
+	return susceptibility(x, V, GammaOptions{})
+}
+
+// susceptibility is Susceptibility with the options opt.
+func susceptibility(x [][]float64, V int, opt GammaOptions) (Estimate, error) {
 	if V < 1 {
 		panic(fmt.Sprintf("observables: Susceptibility with volume V=%d, want V >= 1", V))
 	}
-	est, err := GammaPrimary(squares(x), GammaOptions{})
+	est, err := GammaPrimary(squares(x), opt)
 	return est.scaled(1 / float64(V)), err
 }
 
@@ -24,10 +29,15 @@ func Susceptibility(x [][]float64, V int) (Estimate, error) {
 // GammaOptions. It is not connected: <m>^2 is not subtracted. It panics if
 // V < 1.
 func Chi2Phi4(m [][]float64, V int) (Estimate, error) {
+	return chi2Phi4(m, V, GammaOptions{})
+}
+
+// chi2Phi4 is Chi2Phi4 with the options opt.
+func chi2Phi4(m [][]float64, V int, opt GammaOptions) (Estimate, error) {
 	if V < 1 {
 		panic(fmt.Sprintf("observables: Chi2Phi4 with volume V=%d, want V >= 1", V))
 	}
-	est, err := GammaPrimary(squares(m), GammaOptions{})
+	est, err := GammaPrimary(squares(m), opt)
 	return est.scaled(float64(V)), err
 }
 

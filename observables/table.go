@@ -8,19 +8,22 @@ import (
 )
 
 // Row is one line of a results table: an observable's estimate and, if
-// known, its exact value.
+// known, its exact value. Unreliable marks an estimate whose error is not
+// an error bar (see Report.Unreliable).
 type Row struct {
-	Name     string
-	Est      Estimate
-	Exact    float64
-	HasExact bool
+	Name       string
+	Est        Estimate
+	Exact      float64
+	HasExact   bool
+	Unreliable bool
 }
 
 // Sigma returns the deviation from the exact value in units of the error,
-// (Mean - Exact) / Err; it is NaN without an exact value or with a zero
-// error.
+// (Mean - Exact) / Err; it is NaN without an exact value, with a zero
+// error, or where the mean, the error or the exact value is not finite (a
+// mean of 1e14 with an infinite error is not 0 sigma from anything).
 func (r Row) Sigma() float64 {
-	if !r.HasExact || r.Est.Err == 0 {
+	if !r.HasExact || r.Est.Err == 0 || !finite(r.Est.Mean) || !finite(r.Est.Err) || !finite(r.Exact) {
 		return math.NaN()
 	}
 	return (r.Est.Mean - r.Exact) / r.Est.Err
@@ -63,8 +66,9 @@ const tableColumns = 9
 // WriteTable writes rows as an aligned text table with a header: the
 // observable's name, its value as FormatMeanErr, then plain columns of the
 // mean, the error, tau_int with its error, the window W, the exact value
-// and the deviation (Mean - Exact) / Err; "-" marks a missing exact value.
-// It returns the first write error.
+// and the deviation (Mean - Exact) / Err; "-" marks a missing exact value
+// or deviation, and "unreliable" in the last column a row marked so, whose
+// deviation is not shown. It returns the first write error.
 func WriteTable(w io.Writer, rows []Row) error {
 	cells := make([][tableColumns]string, 0, len(rows)+1)
 	cells = append(cells, [tableColumns]string{"observable", "value", "mean", "error", "tau_int", "+-", "W", "exact", "dev/sigma"})
@@ -75,6 +79,9 @@ func WriteTable(w io.Writer, rows []Row) error {
 			if s := r.Sigma(); !math.IsNaN(s) {
 				dev = fmt.Sprintf("%+.2f", s)
 			}
+		}
+		if r.Unreliable {
+			dev = "unreliable"
 		}
 		cells = append(cells, [tableColumns]string{
 			r.Name,

@@ -74,6 +74,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err e
 	want := observables.Columns(t.Theory)
 	s := observables.Series{Obs: map[string][][]float64{}}
 	var accepted, rows int64
+	var moved [][]bool
 	for _, ch := range ds.Chains {
 		n := len(ch.Steps)
 		if n <= o.therm {
@@ -87,6 +88,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err e
 			}
 			s.Obs[name] = append(s.Obs[name], col[o.therm:])
 		}
+		moved = append(moved, ch.Accepted[o.therm:])
 		for _, a := range ch.Accepted[o.therm:] {
 			if a {
 				accepted++
@@ -101,6 +103,10 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err e
 	rep := observables.Report{
 		Target: t, Sampler: m.Sampler, Chains: len(ds.Chains), Measurements: rows,
 		Acceptance: float64(accepted) / float64(rows), Rows: tab, Notes: notes,
+	}
+	if m.Sampler == samplerIMH {
+		// As sample reports the chains it runs.
+		rep.Unreliable = observables.Stuck(moved)
 	}
 	return writeReport(stdout, rep, o.json)
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -56,9 +55,12 @@ func sampleCommand() *cli.Command {
 			"trajectory follows every K proposals (still exact; it helps where the acceptance is low).\n\n" +
 			"Without --model, the model shipped for the theory is used (latflow models lists them); a\n" +
 			"flow applies to any L its masks allow and to any couplings of its theory, at the acceptance\n" +
-			"it reaches there. Prints the Gamma-method table, the acceptance, the longest run of\n" +
-			"rejections, ESS/N of the proposals and the importance-sampling estimate of log Z (for U(1)\n" +
-			"with the exact value in the flat-measure convention of the flows).",
+			"it reaches there; a U(1) flow on the plaquette base draws from its base at the target's beta.\n" +
+			"Prints the Gamma-method table, the acceptance, the longest run of rejections, ESS/N of the\n" +
+			"proposals and the importance-sampling estimate of log Z (for U(1) with the exact value in\n" +
+			"the flat-measure convention of the flows). If the chains accepted fewer than 100 proposals,\n" +
+			"or one stood still for more than 1% of its steps, every row is marked unreliable and no\n" +
+			"deviation (dev/sigma = (mean - exact) / error) is shown.",
 		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ")...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
 			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
@@ -94,7 +96,7 @@ func loadModel(path, theory, flag string) (*loadedModel, error) {
 		name, b = "shipped:"+info.Name, data
 	} else {
 		var err error
-		if b, err = os.ReadFile(path); err != nil {
+		if b, err = flow.ReadFile(path); err != nil {
 			return nil, usagef("--%s: %v", flag, err)
 		}
 		name = path
@@ -106,6 +108,10 @@ func loadModel(path, theory, flag string) (*loadedModel, error) {
 	sum := sha256.Sum256(b)
 	return &loadedModel{Model: m, name: name, sha256: hex.EncodeToString(sum[:])}, nil
 }
+
+// samplerIMH names the independence-Metropolis chains of sample in the
+// dataset metadata.
+const samplerIMH = "imh"
 
 // Proposals of latflow sample.
 const (
@@ -201,6 +207,16 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		if m.Target.Theory != t.Theory {
 			return usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagModel, m.name, flagTheory, m.Target.Theory, flagTheory, t.Theory)
 		}
+		var baseNote string
+		if m.Config.Base == flow.BasePlaquettes {
+			from := m.Config.BaseBeta
+			m.Model = m.Model.ForTarget(t)
+			if m.Config.BaseBeta != from {
+				baseNote = fmt.Sprintf(", with its plaquette base at beta=%g (trained on beta=%g)", m.Config.BaseBeta, from)
+				// Only then: datasets of models at their own beta resume as before.
+				settings["model_base_beta"] = strconv.FormatFloat(m.Config.BaseBeta, 'g', -1, 64)
+			}
+		}
 		if o.precision == precisionFloat32 {
 			prop, err = flowProposal[float32](m, t, o.chain.threads)
 		} else {
@@ -212,12 +228,12 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		settings[flagModel], settings[flagPrecision], settings["model_target"] = m.sha256, o.precision, m.Target.String()
 		source = "model " + m.name
 		if !m.Target.Equal(t) {
-			note := fmt.Sprintf("the model was trained for %s; sampling %s (exact for any proposal; see the acceptance)", m.Target, t)
+			note := fmt.Sprintf("the model was trained for %s; sampling %s%s (exact for any proposal; see the acceptance)", m.Target, t, baseNote)
 			fmt.Fprintf(stderr, "latflow sample: %s\n", note)
 			notes = append(notes, note)
 		}
 	}
-	r := o.chain.run(t, "imh", settings)
+	r := o.chain.run(t, samplerIMH, settings)
 	seed := o.chain.seed
 	r.NewUpdate = func(c int) (sampler.Update, error) {
 		imh, err := sampler.NewIMH(prop(), t.Action(t.Geometry()), o.batch, o.chain.threads,
@@ -242,9 +258,10 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		return err
 	}
 	var logw [][]float64
-	var acc [][]bool
+	var acc, moved [][]bool
 	var ran int64
 	for _, c := range res.Chains {
+		moved = append(moved, c.Accepted)
 		var lw []float64
 		var a []bool
 		for i, k := range c.Kind {
@@ -267,7 +284,14 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	rep := observables.Report{
 		Target: t, Sampler: desc, Chains: o.chain.chains, Measurements: res.Steps(),
 		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(append(notes, tnotes...), sum.Notes()...),
-		PerWhat: "proposal",
+		PerWhat: "proposal", Unreliable: observables.Stuck(moved),
+	}
+	if rep.Unreliable != "" {
+		advice := "a model trained for this target or more proposals"
+		if t.Theory == theoryU1 {
+			advice = "--proposal plaquettes, " + advice
+		}
+		rep.Notes = append(rep.Notes, "to move the chains: "+advice)
 	}
 	if ran > 0 {
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)

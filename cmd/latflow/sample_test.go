@@ -118,6 +118,8 @@ func TestSampleBadInput(t *testing.T) {
 		{"model whose kernel exceeds L", []string{"--model", wide, "--L", "4"}, "--L"},
 		{"corrupt model", []string{"--model", corrupt, "--theory", "phi4"}, "checksum"},
 		{"missing model", []string{"--model", filepath.Join(dir, "none.flow")}, "--model"},
+		// Read whole, /dev/zero ran out of memory (issue 19, C.10).
+		{"model /dev/zero", []string{"--model", "/dev/zero", "--L", "8"}, "--model: flow: model file /dev/zero: not a latflow model file"},
 		{"plaquettes for phi4", []string{"--theory", "phi4", "--proposal", "plaquettes"}, "--proposal"},
 		{"unknown proposal", []string{"--proposal", "magic"}, "--proposal"},
 		{"unknown constraint", []string{"--proposal", "plaquettes", "--constraint", "bogus"}, "--constraint"},
