@@ -242,6 +242,26 @@ func (r *Run) checkChains() error {
 			}
 		}
 	}
+	return r.checkEnsemble()
+}
+
+// checkEnsemble refuses a directory Out whose chains, the run's or others,
+// belong to another ensemble than the run's target: a dataset holds one
+// ensemble, and a new chain of another would be refused only when it
+// writes its first part, after its thermalization.
+func (r *Run) checkEnsemble() error {
+	chains, err := dataset.Inspect(r.Out)
+	if err != nil {
+		return err
+	}
+	for _, c := range chains {
+		m := c.Meta
+		other := ensemble.Target{Theory: m.Theory, L: m.L, Couplings: m.Couplings, Parametrization: m.Parametrization}
+		if name, a, b := other.Diff(r.Target); name != "" {
+			return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out %s holds chain %d of another ensemble (%s=%s there, %s=%s in this run); a dataset holds one ensemble: choose a new directory (nothing was written)",
+				r.Out, c.ID, name, a, name, b)}
+		}
+	}
 	return nil
 }
 
