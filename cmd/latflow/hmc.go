@@ -95,7 +95,7 @@ func newHMCCommand(o *hmcOptions) *cli.Command {
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
 			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9.\n\n" +
 			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).",
-		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, 200, "trajectories")...), o.traj.flags("")...),
+		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, hmcTherm, "trajectories")...), o.traj.flags("")...),
 			&cli.StringFlag{Name: flagStart, Value: startHot, Destination: &o.start, Usage: "start configuration: hot (random) or cold (u1: all links 0; phi4: phi = 0)"},
 		),
 		Action: chainAction(o, func(ctx context.Context, stdout, stderr io.Writer) error {
@@ -106,6 +106,9 @@ func newHMCCommand(o *hmcOptions) *cli.Command {
 
 // hmcStartSteps are the leapfrog steps the tuning starts from.
 const hmcStartSteps = 10
+
+// hmcTherm is the default of hmc's --therm.
+const hmcTherm = 200
 
 // maxTau bounds --tau.
 const maxTau = 1000
@@ -214,17 +217,17 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 		lo, hi = min(lo, s), max(hi, s)
 	}
 	if acc == 0 {
-		return fmt.Errorf("hmc: no trajectory was accepted in %d; the leapfrog step tau/steps = %g is too large: raise --%s or lower --%s", n, h.Tau/float64(hi), flagMDSteps, flagTau)
+		return noAcceptance(n, h.Tau, hi, tune, o.chain.therm)
 	}
 	stepsText := strconv.Itoa(lo)
 	if hi != lo {
 		stepsText = fmt.Sprintf("%d to %d", lo, hi)
 	}
 	switch {
-	case tune && o.chain.therm > 0:
+	case tune && o.chain.therm >= sampler.TuneBlock:
 		stepsText += ", tuned"
 	case tune:
-		stepsText += ", not tuned: --therm 0"
+		stepsText += fmt.Sprintf(", not tuned: --%s %d is shorter than one tuning block of %d", flagTherm, o.chain.therm, sampler.TuneBlock)
 	}
 	rep := observables.Report{
 		Target:  t,
@@ -236,6 +239,29 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
 	}
 	return writeReport(stdout, rep, o.chain.json)
+}
+
+// noAcceptance is the error of an hmc run that accepted none of its n
+// trajectories, with leapfrog steps ending at steps: it names the cause.
+// With tuning, a thermalization shorter than one tuning block left the
+// starting steps untouched, and a longer one can end before the tuning
+// reaches the acceptance band; either way --therm is what to raise.
+// Otherwise the step tau/steps is too large for the action.
+func noAcceptance(n int64, tau float64, steps int, tune bool, therm int) error {
+	eps := tau / float64(steps)
+	switch {
+	case tune && therm < sampler.TuneBlock:
+		return fmt.Errorf("hmc: no trajectory was accepted in %d: thermalization is too short to tune the leapfrog steps "+
+			"(--%s %d, shorter than one tuning block of %d trajectories), so the run kept the starting %d steps (tau/steps = %g); "+
+			"raise --%s (the default is %d) or give --%s",
+			n, flagTherm, therm, sampler.TuneBlock, steps, eps, flagTherm, hmcTherm, flagMDSteps)
+	case tune && steps < sampler.MaxTuneSteps:
+		return fmt.Errorf("hmc: no trajectory was accepted in %d: thermalization ended before the tuning of the leapfrog steps "+
+			"reached an acceptance of %g (--%s %d: %d tuning blocks of %d trajectories, ending at %d steps, tau/steps = %g); "+
+			"raise --%s, or give --%s above %d",
+			n, sampler.TuneLow, flagTherm, therm, therm/sampler.TuneBlock, sampler.TuneBlock, steps, eps, flagTherm, flagMDSteps, steps)
+	}
+	return fmt.Errorf("hmc: no trajectory was accepted in %d; the leapfrog step tau/steps = %g is too large: raise --%s or lower --%s", n, eps, flagMDSteps, flagTau)
 }
 
 // writeReport prints a run's report as text or JSON.
