@@ -201,7 +201,7 @@ daemon_died() {
 		old=$(cat "$state/clustername" 2>/dev/null || true)
 		if grep -qi 'cluster name mismatch' <<<"$new" || { [ -n "$old" ] && [ "$old" != "$cluster" ]; }; then
 			say "cause: the state files in $state belong to cluster \"${old:-?}\", but $CONF says ClusterName=$cluster."
-			say "resolve: if no cluster \"${old:-?}\" runs here any more (its jobs are lost anyway), move its state away and start again:"
+			say "resolve: if cluster \"${old:-?}\" is not used here any more, move its state away (its queued jobs are forgotten) and start again:"
 			say "    mv $state $state.old-${old:-cluster} && $0 start"
 			say "or, to continue that cluster, set ClusterName=${old:-?} in $CONF."
 			exit 1
