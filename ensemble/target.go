@@ -1,6 +1,7 @@
 package ensemble
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -77,7 +78,8 @@ func CheckTheory(theory string) error {
 // Validate returns an error naming the first field of t that is out of
 // range: an unknown theory, L outside [MinL, MaxL], a coupling that is
 // missing, of the other theory or parametrization, not finite or out of
-// range.
+// range, or free phi^4 couplings (lambda = 0) whose action is unbounded
+// below (ErrUnboundedAction).
 func (t Target) Validate() error {
 	if err := CheckTheory(t.Theory); err != nil {
 		return err
@@ -111,6 +113,33 @@ func (t Target) Validate() error {
 		if err := checkCoupling(name, v); err != nil {
 			return err
 		}
+	}
+	if t.Theory == Phi4 && t.Couplings[Lambda] == 0 {
+		return t.checkFree()
+	}
+	return nil
+}
+
+// ErrUnboundedAction is wrapped by the error of Validate for a free phi^4
+// target (lambda = 0) whose action is not bounded below by a positive
+// quadratic form, so that exp(-S) cannot be normalized.
+var ErrUnboundedAction = errors.New("the action is unbounded below")
+
+// checkFree checks a phi^4 target at lambda = 0. Its action is the
+// quadratic form S = sum_x [ -2 J sum_mu phi phi' + A phi^2 ] with (J, A) =
+// (1, 4 + m2) or (kappa, 1), whose eigenvalues A - 2 J sum_mu cos k_mu are
+// smallest at k = 0 (J >= 0): A - 4J = m2, or 1 - 4 kappa, must be
+// positive. Below zero the action is unbounded below along the constant
+// field; at zero it is flat there. Either way there is no ensemble.
+func (t Target) checkFree() error {
+	if t.Parametrization == lattice.Hopping.String() {
+		if k := t.Couplings[Kappa]; !(1-4*k > 0) {
+			return fmt.Errorf("ensemble: lambda=0 with kappa=%g: %w (or flat) along the constant field; a free field needs kappa < 0.25", k, ErrUnboundedAction)
+		}
+		return nil
+	}
+	if m2 := t.Couplings[M2]; !(m2 > 0) {
+		return fmt.Errorf("ensemble: lambda=0 with m2=%g: %w (or flat) along the constant field; a free field needs m2 > 0", m2, ErrUnboundedAction)
 	}
 	return nil
 }

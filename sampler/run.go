@@ -174,20 +174,39 @@ func (r *Run) validate() error {
 	return r.Target.Validate()
 }
 
-// Prepare checks the run before anything is computed: the settings, and
-// the dataset directory: it must be writable (tested by writing a file),
-// and without Resume it must not hold any of the run's chains; with Resume
-// every chain that has parts must have its checkpoint, made with the same
-// target, seed and settings. Start calls it.
-func (r *Run) Prepare() error {
+// Check checks the run without computing or writing anything: the
+// settings, and the dataset directory if it exists: without Resume it must
+// not hold any of the run's chains; with Resume every chain that has parts
+// must have its checkpoint, made with the same target, seed and settings.
+// Prepare calls it; a caller that only validates (latflow submit) calls it
+// alone.
+func (r *Run) Check() error {
 	if err := r.validate(); err != nil {
 		return err
 	}
 	if r.Out == "" {
 		return nil
 	}
-	if st, err := os.Stat(r.Out); err == nil && !st.IsDir() {
+	st, err := os.Stat(r.Out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out: %v", err)}
+	case !st.IsDir():
 		return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out %s exists and is not a directory", r.Out)}
+	}
+	return r.checkChains()
+}
+
+// Prepare checks the run (Check) and creates the dataset directory, which
+// must be writable (tested by writing a file). Start calls it.
+func (r *Run) Prepare() error {
+	if err := r.Check(); err != nil {
+		return err
+	}
+	if r.Out == "" {
+		return nil
 	}
 	if err := os.MkdirAll(r.Out, 0o755); err != nil {
 		return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out: %v", err)}
@@ -198,6 +217,11 @@ func (r *Run) Prepare() error {
 	}
 	probe.Close()
 	os.Remove(probe.Name())
+	return nil
+}
+
+// checkChains checks the run's chains in the existing directory Out.
+func (r *Run) checkChains() error {
 	for c := r.FirstChain; c < r.FirstChain+r.Chains; c++ {
 		next, err := dataset.NextPart(r.Out, c)
 		if err != nil {
@@ -216,6 +240,26 @@ func (r *Run) Prepare() error {
 			if err := ck.compatible(r, c); err != nil {
 				return err
 			}
+		}
+	}
+	return r.checkEnsemble()
+}
+
+// checkEnsemble refuses a directory Out whose chains, the run's or others,
+// belong to another ensemble than the run's target: a dataset holds one
+// ensemble, and a new chain of another would be refused only when it
+// writes its first part, after its thermalization.
+func (r *Run) checkEnsemble() error {
+	chains, err := dataset.Inspect(r.Out)
+	if err != nil {
+		return err
+	}
+	for _, c := range chains {
+		m := c.Meta
+		other := ensemble.Target{Theory: m.Theory, L: m.L, Couplings: m.Couplings, Parametrization: m.Parametrization}
+		if name, a, b := other.Diff(r.Target); name != "" {
+			return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out %s holds chain %d of another ensemble (%s=%s there, %s=%s in this run); a dataset holds one ensemble: choose a new directory (nothing was written)",
+				r.Out, c.ID, name, a, name, b)}
 		}
 	}
 	return nil

@@ -258,6 +258,43 @@ func TestRunSettings(t *testing.T) {
 	}
 }
 
+// TestRunCheckOtherEnsemble: Check refuses a directory that holds chains
+// of another ensemble, also when they are not the run's chains (a new chain
+// was refused only when it wrote its first part, after thermalization),
+// and accepts new chains of the same ensemble; Check writes nothing.
+func TestRunCheckOtherEnsemble(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	r := testRun("hmc", dir, 30)
+	if err := r.Check(); err != nil {
+		t.Fatalf("Check of a run into a new directory: %v", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("Check created %s (stat: %v)", dir, err)
+	}
+	if _, err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	more := testRun("hmc", dir, 30)
+	more.FirstChain = 10
+	if err := more.Check(); err != nil {
+		t.Errorf("new chains of the same ensemble: got %v, want nil", err)
+	}
+	var se *SettingError
+	for name, target := range map[string]ensemble.Target{
+		"m2":              ensemble.NewPhi4Standard(4, -2, 1),
+		"L":               ensemble.NewPhi4Standard(8, -1, 1),
+		"parametrization": ensemble.NewPhi4Hopping(4, 0.2, 1),
+		"theory":          ensemble.NewU1(4, 1),
+	} {
+		other := testRun("hmc", dir, 30)
+		other.FirstChain, other.Target = 10, target
+		err := other.Check()
+		if !errors.As(err, &se) || se.Flag != "out" || !strings.Contains(err.Error(), "another ensemble") || !strings.Contains(err.Error(), name+"=") {
+			t.Errorf("new chains at another %s: got %v, want a SettingError for out naming another ensemble and %s", name, err, name)
+		}
+	}
+}
+
 // TestRunChainsIndependent: chain c is the same in any run that has it,
 // and different chains differ.
 func TestRunChainsIndependent(t *testing.T) {

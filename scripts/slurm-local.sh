@@ -12,6 +12,11 @@
 #           PIDs it recorded in $STATE_DIR.
 #   status  says whether sinfo answers and which daemons start started.
 #
+# When a daemon dies at start (exits with an error, writes no PID file, or
+# exits before the node serves), start prints the daemon's fatal log lines
+# and how to resolve the cause, e.g. state files in StateSaveLocation of a
+# cluster with another ClusterName, and exits 1.
+#
 # Environment: SLURM_LOCAL_STATE (default /run/latflow-slurm-local) holds
 # the PIDs; SLURM_LOCAL_TIMEOUT (default 60) bounds the wait, in seconds,
 # for the node to become idle.
@@ -23,6 +28,12 @@ TIMEOUT=${SLURM_LOCAL_TIMEOUT:-60}
 CONF=/etc/slurm/slurm.conf
 MARK="# written by latflow scripts/slurm-local.sh"
 LOGDIR=/var/log/slurm
+SBIN=/usr/sbin
+RUNDIR=/run
+SPOOL=/var/spool
+# Daemons started by this invocation, as "NAME PID LOG OFFSET" lines: the
+# log and its size before the start, from where their messages are read.
+STARTED=""
 
 say() { echo "slurm-local: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -103,10 +114,10 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=512
-StateSaveLocation=/var/spool/slurmctld
-SlurmdSpoolDir=/var/spool/slurmd
-SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
+StateSaveLocation=$SPOOL/slurmctld
+SlurmdSpoolDir=$SPOOL/slurmd
+SlurmctldPidFile=$RUNDIR/slurmctld.pid
+SlurmdPidFile=$RUNDIR/slurmd.pid
 SlurmctldLogFile=$LOGDIR/slurmctld.log
 SlurmdLogFile=$LOGDIR/slurmd.log
 ReturnToService=2
@@ -122,20 +133,89 @@ PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 }
 
-# start_daemon NAME: starts /usr/sbin/NAME (which daemonizes and writes
-# /run/NAME.pid) and records its PID.
+# conf_value KEY DEFAULT: the value of KEY in $CONF (the last one, keys
+# compared without case), or DEFAULT.
+conf_value() {
+	local v
+	v=$(sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*/\1/Ip" "$CONF" 2>/dev/null | tail -n1)
+	echo "${v:-$2}"
+}
+
+# daemon_log NAME: the log file of daemon NAME (slurmctld, slurmd).
+daemon_log() {
+	case "$1" in
+	slurmctld) conf_value SlurmctldLogFile "$LOGDIR/slurmctld.log" ;;
+	*) conf_value SlurmdLogFile "$LOGDIR/$1.log" ;;
+	esac
+}
+
+# start_daemon NAME: starts $SBIN/NAME (which daemonizes and writes
+# $RUNDIR/NAME.pid) and records its PID; if it fails to start, reports why
+# (daemon_died).
 start_daemon() {
-	rm -f "/run/$1.pid"
-	"/usr/sbin/$1"
-	local pid
-	pid=$(pidfile_pid "/run/$1.pid") || die "$1 did not start (see $LOGDIR/$1.log)"
+	local log from=0 pid
+	log=$(daemon_log "$1")
+	if [ -f "$log" ]; then
+		from=$(stat -c %s "$log")
+	fi
+	rm -f "$RUNDIR/$1.pid"
+	if ! "$SBIN/$1"; then
+		daemon_died "$1" "$log" "$from" "exited with an error at start"
+	fi
+	pid=$(pidfile_pid "$RUNDIR/$1.pid") || daemon_died "$1" "$log" "$from" "wrote no PID file $RUNDIR/$1.pid"
 	record "$1" "$pid"
+	STARTED="$STARTED$1 $pid $log $from"$'\n'
+}
+
+# check_started: reports the first daemon that this invocation started and
+# that no longer runs.
+check_started() {
+	local name pid log from
+	while read -r name pid log from; do
+		[ -n "$name" ] || continue
+		alive "$name" "$pid" || daemon_died "$name" "$log" "$from" "exited after it started (pid $pid)"
+	done <<<"$STARTED"
+}
+
+# daemon_died NAME LOG FROM WHAT: says that daemon NAME WHAT, prints its
+# fatal lines written to LOG since offset FROM (or the last lines written),
+# says how to resolve a known cause, and exits 1.
+daemon_died() {
+	local name=$1 log=$2 from=$3 what=$4 new=""
+	say "$name $what; its log $log says:"
+	if [ -f "$log" ]; then
+		new=$(tail -c +"$((from + 1))" "$log")
+	fi
+	if grep -qi 'fatal' <<<"$new"; then
+		# The fatal line and the lines that continue its message.
+		grep -i -A4 'fatal' <<<"$new" | sed 's/^/    /' >&2
+	elif [ -n "$new" ]; then
+		tail -n 20 <<<"$new" | sed 's/^/    /' >&2
+	else
+		say "    (nothing: see the messages above, and $log)"
+	fi
+	if [ "$name" = slurmctld ]; then
+		local state cluster old
+		state=$(conf_value StateSaveLocation "$SPOOL/slurmctld")
+		cluster=$(conf_value ClusterName "")
+		old=$(cat "$state/clustername" 2>/dev/null || true)
+		if grep -qi 'cluster name mismatch' <<<"$new" || { [ -n "$old" ] && [ "$old" != "$cluster" ]; }; then
+			say "cause: the state files in $state belong to cluster \"${old:-?}\", but $CONF says ClusterName=$cluster."
+			say "resolve: if cluster \"${old:-?}\" is not used here any more, move its state away (its queued jobs are forgotten) and start again:"
+			say "    mv $state $state.old-${old:-cluster} && $0 start"
+			say "or, to continue that cluster, set ClusterName=${old:-?} in $CONF."
+			exit 1
+		fi
+	fi
+	say "resolve: fix the cause above ($CONF, $log), then run $0 start again"
+	exit 1
 }
 
 # wait_idle: waits until the node is idle (or mixed/allocated: it serves).
 wait_idle() {
 	local state=""
 	for _ in $(seq $((TIMEOUT * 2))); do
+		check_started
 		state=$(timeout 10 sinfo -h -o %T 2>/dev/null | head -n1 || true)
 		case "$state" in
 		idle* | mixed* | allocated*) return 0 ;;
@@ -163,7 +243,7 @@ cmd_start() {
 	fi
 	start_munge
 	write_conf
-	mkdir -p /var/spool/slurmctld /var/spool/slurmd "$LOGDIR"
+	mkdir -p "$SPOOL/slurmctld" "$SPOOL/slurmd" "$LOGDIR"
 	pgrep -x slurmctld >/dev/null || start_daemon slurmctld
 	pgrep -x slurmd >/dev/null || start_daemon slurmd
 	wait_idle
@@ -210,6 +290,11 @@ cmd_status() {
 	fi
 }
 
+# Sourced (by the test of daemon_died), the script only defines its
+# functions.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+	return 0
+fi
 case "${1:-}" in
 start) cmd_start ;;
 stop) cmd_stop ;;

@@ -31,6 +31,9 @@ type chainOptions struct {
 	// slurmTask is the Slurm array task id (SLURM_ARRAY_TASK_ID), or -1
 	// outside an array job.
 	slurmTask int
+	// elsewhere is set when the run is validated here to run on another
+	// machine (latflow submit): this machine's memory does not bound it.
+	elsewhere bool
 }
 
 // envSlurmTask is the environment variable that holds a Slurm array task's

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/urfave/cli/v2"
@@ -108,7 +110,7 @@ func (o *targetOptions) flags() []cli.Flag {
 		&cli.IntFlag{Name: flagL, Value: 16, Destination: &o.L, Usage: "lattice extent L (u1: multiple of 4; phi4: even; 4 <= L <= 4096)"},
 		&cli.Float64Flag{Name: flagBeta, Value: 3.0, Destination: &o.beta, Usage: "u1: gauge coupling beta (0 < beta <= 1e6)"},
 		&cli.Float64Flag{Name: flagM2, Value: -4, Destination: &o.m2, Usage: "phi4 standard parametrization: mass term m2 (finite)"},
-		&cli.Float64Flag{Name: flagLambda, Value: 8, Destination: &o.lambda, Usage: "phi4: quartic coupling lambda >= 0"},
+		&cli.Float64Flag{Name: flagLambda, Value: 8, Destination: &o.lambda, Usage: "phi4: quartic coupling lambda >= 0 (at 0 the field is free and needs m2 > 0 or kappa < 0.25)"},
 		&cli.Float64Flag{Name: flagKappa, Destination: &o.kappa, Usage: "phi4 hopping parametrization: hopping parameter kappa >= 0 (use with --lambda)"},
 	}
 }
@@ -161,9 +163,27 @@ func (o *targetOptions) target() (ensemble.Target, error) {
 		}
 	}
 	if err := t.Validate(); err != nil {
+		if errors.Is(err, ensemble.ErrUnboundedAction) {
+			return t, o.unbounded(t)
+		}
 		return t, usagef("%v", err)
 	}
 	return t, nil
+}
+
+// unbounded is the error of phi^4 flags at --lambda 0 whose action is
+// unbounded below (ensemble.ErrUnboundedAction), naming the flags.
+func (o *targetOptions) unbounded(t ensemble.Target) error {
+	flag, v, need := flagM2, o.m2, "--"+flagM2+" > 0"
+	if phi4Param(t) == lattice.Hopping {
+		flag, v, need = flagKappa, o.kappa, "--"+flagKappa+" < 0.25"
+	}
+	given := fmt.Sprintf("--%s %g", flag, v)
+	if !o.set[flag] {
+		given += " (the default)"
+	}
+	return usagef("--%s 0 with %s: the action is unbounded below (or flat) along the constant field, so there is no ensemble to sample; "+
+		"at --%s 0 the field is free and needs %s; otherwise give a positive --%s", flagLambda, given, flagLambda, need, flagLambda)
 }
 
 func jsonFlag(dst *bool) cli.Flag {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"latflow/ensemble"
 	"latflow/observables"
 	"latflow/sampler"
 )
@@ -40,16 +41,36 @@ func (o *trajectoryOptions) flags(prefix string) []cli.Flag {
 	}
 }
 
+// chainCommand is a command that runs chains (hmc, sample): where its
+// parsed flags land, and its one validation path.
+type chainCommand interface {
+	// options returns the flags given, the target and the chain options.
+	options() (*flagSet, *targetOptions, *chainOptions)
+	// validateRun checks every flag and the dataset without running or
+	// writing anything, and returns the run.
+	validateRun() (*sampler.Run, error)
+}
+
+func (o *hmcOptions) options() (*flagSet, *targetOptions, *chainOptions) {
+	return &o.set, &o.target, &o.chain
+}
+
+// parseChainFlags finishes the flag parsing of a chain command (stray
+// arguments, the flags given, the Slurm task) into its options.
+func parseChainFlags(c *cli.Context, cc chainCommand) (err error) {
+	set, target, chain := cc.options()
+	if *set, err = parsed(c, false); err != nil {
+		return err
+	}
+	target.set = *set
+	return chain.readEnv(os.Getenv)
+}
+
 // chainAction is the Action of hmc and sample: it finishes the flag
-// parsing (stray arguments, the flags given, the Slurm task) into the
-// options and calls run.
-func chainAction(set *flagSet, target *targetOptions, chain *chainOptions, run func(ctx context.Context, stdout, stderr io.Writer) error) cli.ActionFunc {
-	return func(c *cli.Context) (err error) {
-		if *set, err = parsed(c, false); err != nil {
-			return err
-		}
-		target.set = *set
-		if err := chain.readEnv(os.Getenv); err != nil {
+// parsing into the options and calls run.
+func chainAction(cc chainCommand, run func(ctx context.Context, stdout, stderr io.Writer) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := parseChainFlags(c, cc); err != nil {
 			return err
 		}
 		return run(c.Context, c.App.Writer, c.App.ErrWriter)
@@ -62,8 +83,10 @@ const (
 	startCold = "cold"
 )
 
-func hmcCommand() *cli.Command {
-	o := &hmcOptions{}
+func hmcCommand() *cli.Command { return newHMCCommand(&hmcOptions{}) }
+
+// newHMCCommand returns the hmc command, whose flags land in o.
+func newHMCCommand(o *hmcOptions) *cli.Command {
 	return &cli.Command{
 		Name:  "hmc",
 		Usage: "hybrid Monte Carlo for U(1) gauge theory or phi^4 theory, with Gamma-method errors",
@@ -72,10 +95,10 @@ func hmcCommand() *cli.Command {
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
 			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9.\n\n" +
 			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).",
-		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, 200, "trajectories")...), o.traj.flags("")...),
+		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, hmcTherm, "trajectories")...), o.traj.flags("")...),
 			&cli.StringFlag{Name: flagStart, Value: startHot, Destination: &o.start, Usage: "start configuration: hot (random) or cold (u1: all links 0; phi4: phi = 0)"},
 		),
-		Action: chainAction(&o.set, &o.target, &o.chain, func(ctx context.Context, stdout, stderr io.Writer) error {
+		Action: chainAction(o, func(ctx context.Context, stdout, stderr io.Writer) error {
 			return runHMC(ctx, o, stdout, stderr)
 		}),
 	}
@@ -83,6 +106,9 @@ func hmcCommand() *cli.Command {
 
 // hmcStartSteps are the leapfrog steps the tuning starts from.
 const hmcStartSteps = 10
+
+// hmcTherm is the default of hmc's --therm.
+const hmcTherm = 200
 
 // maxTau bounds --tau.
 const maxTau = 1000
@@ -112,7 +138,19 @@ func (o *trajectoryOptions) hmc(set flagSet) (sampler.HMC, sampler.HMCOptions, m
 	return h, opt, settings, nil
 }
 
-func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error {
+// hmcPlan is an hmc run that validate has checked, not yet started.
+type hmcPlan struct {
+	target ensemble.Target
+	hmc    sampler.HMC
+	hopt   sampler.HMCOptions
+	run    *sampler.Run
+}
+
+// validate is hmc's one validation path: it checks every flag, the memory
+// of the run and the dataset in --out (sampler.Run.Check), without running
+// or writing anything, and fills plan with the run. runHMC runs it; submit
+// calls validate for the command it wraps.
+func (o *hmcOptions) validate(plan *hmcPlan) error {
 	t, err := o.target.target()
 	if err != nil {
 		return err
@@ -131,12 +169,31 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 		return usagef("--%s must be %s or %s, got %q", flagStart, startHot, startCold, o.start)
 	}
 	settings[flagStart] = o.start
-	tune := hopt.Tune
 	r := o.chain.run(t, "hmc", settings)
 	r.Cold = o.start == startCold
 	r.NewUpdate = func(c int) (sampler.Update, error) {
 		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), hopt)
 	}
+	if err := r.Check(); err != nil {
+		return runError(err)
+	}
+	*plan = hmcPlan{target: t, hmc: h, hopt: hopt, run: r}
+	return nil
+}
+
+// validateRun validates the flags (validate) and returns the run.
+func (o *hmcOptions) validateRun() (*sampler.Run, error) {
+	var p hmcPlan
+	err := o.validate(&p)
+	return p.run, err
+}
+
+func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error {
+	var p hmcPlan
+	if err := o.validate(&p); err != nil {
+		return err
+	}
+	t, h, r, tune := p.target, p.hmc, p.run, p.hopt.Tune
 	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%g (jitter %g), %s start, seed %d\n",
 		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.traj.jitter, o.start, o.chain.seed)
 	res, elapsed, err := runChains(ctx, "hmc", &o.chain, r, stderr)
@@ -160,17 +217,17 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 		lo, hi = min(lo, s), max(hi, s)
 	}
 	if acc == 0 {
-		return fmt.Errorf("hmc: no trajectory was accepted in %d; the leapfrog step tau/steps = %g is too large: raise --%s or lower --%s", n, h.Tau/float64(hi), flagMDSteps, flagTau)
+		return noAcceptance(n, h.Tau, hi, tune, o.chain.therm)
 	}
 	stepsText := strconv.Itoa(lo)
 	if hi != lo {
 		stepsText = fmt.Sprintf("%d to %d", lo, hi)
 	}
 	switch {
-	case tune && o.chain.therm > 0:
+	case tune && o.chain.therm >= sampler.TuneBlock:
 		stepsText += ", tuned"
 	case tune:
-		stepsText += ", not tuned: --therm 0"
+		stepsText += fmt.Sprintf(", not tuned: --%s %d is shorter than one tuning block of %d", flagTherm, o.chain.therm, sampler.TuneBlock)
 	}
 	rep := observables.Report{
 		Target:  t,
@@ -182,6 +239,29 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
 	}
 	return writeReport(stdout, rep, o.chain.json)
+}
+
+// noAcceptance is the error of an hmc run that accepted none of its n
+// trajectories, with leapfrog steps ending at steps: it names the cause.
+// With tuning, a thermalization shorter than one tuning block left the
+// starting steps untouched, and a longer one can end before the tuning
+// reaches the acceptance band; either way --therm is what to raise.
+// Otherwise the step tau/steps is too large for the action.
+func noAcceptance(n int64, tau float64, steps int, tune bool, therm int) error {
+	eps := tau / float64(steps)
+	switch {
+	case tune && therm < sampler.TuneBlock:
+		return fmt.Errorf("hmc: no trajectory was accepted in %d: thermalization is too short to tune the leapfrog steps "+
+			"(--%s %d, shorter than one tuning block of %d trajectories), so the run kept the starting %d steps (tau/steps = %g); "+
+			"raise --%s (the default is %d) or give --%s",
+			n, flagTherm, therm, sampler.TuneBlock, steps, eps, flagTherm, hmcTherm, flagMDSteps)
+	case tune && steps < sampler.MaxTuneSteps:
+		return fmt.Errorf("hmc: no trajectory was accepted in %d: thermalization ended before the tuning of the leapfrog steps "+
+			"reached an acceptance of %g (--%s %d: %d tuning blocks of %d trajectories, ending at %d steps, tau/steps = %g); "+
+			"raise --%s, or give --%s above %d",
+			n, sampler.TuneLow, flagTherm, therm, therm/sampler.TuneBlock, sampler.TuneBlock, steps, eps, flagTherm, flagMDSteps, steps)
+	}
+	return fmt.Errorf("hmc: no trajectory was accepted in %d; the leapfrog step tau/steps = %g is too large: raise --%s or lower --%s", n, eps, flagMDSteps, flagTau)
 }
 
 // writeReport prints a run's report as text or JSON.

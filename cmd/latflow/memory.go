@@ -45,7 +45,7 @@ func machineMemory() float64 {
 // that fits is refused.
 func checkMemory(terms []memTerm) error {
 	have := machineMemory()
-	if have == 0 {
+	if have == 0 || len(terms) == 0 {
 		return nil
 	}
 	var total float64
@@ -76,8 +76,12 @@ func bytesText(b float64) string {
 
 // chainMemory estimates the memory of a chain run: the measured series
 // kept for the analysis, the dataset part being filled, the configuration
-// buffers, and per chain extra bytes (proposal batches), charged to flag.
+// buffers, and per chain extra bytes (proposal batches), charged to flag;
+// none for a run validated here to run elsewhere (o.elsewhere).
 func chainMemory(o *chainOptions, size, columns int, extra memTerm) []memTerm {
+	if o.elsewhere {
+		return nil
+	}
 	c := float64(o.chains)
 	row := float64(8*(columns+8) + 24) // values, row bookkeeping, the update label
 	part := float64(o.partRows) * row

@@ -43,8 +43,10 @@ const (
 	maxHMCEvery = 1 << 30
 )
 
-func sampleCommand() *cli.Command {
-	o := &sampleOptions{}
+func sampleCommand() *cli.Command { return newSampleCommand(&sampleOptions{}) }
+
+// newSampleCommand returns the sample command, whose flags land in o.
+func newSampleCommand(o *sampleOptions) *cli.Command {
 	return &cli.Command{
 		Name:  "sample",
 		Usage: "sample with a normalizing flow as independence-Metropolis proposal, with Gamma-method errors",
@@ -70,7 +72,7 @@ func sampleCommand() *cli.Command {
 			&cli.IntFlag{Name: flagHMCEvery, Destination: &o.hmcEvery, Usage: "one HMC trajectory after every K flow proposals (0: flow only)"},
 			&cli.StringFlag{Name: flagPrecision, Value: precisionFloat32, Destination: &o.precision, Usage: "flow arithmetic: float32 (the default: half the time, the same table to the printed digits) or float64; log q is accumulated in float64 either way"},
 		),
-		Action: chainAction(&o.set, &o.target, &o.chain, func(ctx context.Context, stdout, stderr io.Writer) error {
+		Action: chainAction(o, func(ctx context.Context, stdout, stderr io.Writer) error {
 			return runSample(ctx, o, stdout, stderr)
 		}),
 	}
@@ -125,7 +127,8 @@ func validConstraint(name string) bool {
 	return err == nil
 }
 
-func (o *sampleOptions) validate(t ensemble.Target) error {
+// checkFlags checks the flags of sample that need no file.
+func (o *sampleOptions) checkFlags(t ensemble.Target) error {
 	plaq := o.proposal == proposalPlaquettes
 	switch {
 	case o.proposal != proposalFlow && !plaq:
@@ -156,7 +159,33 @@ func (o *sampleOptions) validate(t ensemble.Target) error {
 	return nil
 }
 
-func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) error {
+// samplePlan is a sample run that validate has checked, not yet started.
+type samplePlan struct {
+	target ensemble.Target
+	hmc    sampler.HMC
+	source string   // the proposal, for the output
+	notes  []string // notes on the run, for stderr and the report
+	exact  bool     // independent exact samples (runExactSamples)
+	run    *sampler.Run
+}
+
+func (o *sampleOptions) options() (*flagSet, *targetOptions, *chainOptions) {
+	return &o.set, &o.target, &o.chain
+}
+
+// validateRun validates the flags (validate) and returns the run.
+func (o *sampleOptions) validateRun() (*sampler.Run, error) {
+	var p samplePlan
+	err := o.validate(&p)
+	return p.run, err
+}
+
+// validate is sample's one validation path: it checks every flag, the
+// memory of the run, the model (read and built at the target's L) and the
+// dataset in --out (sampler.Run.Check), without running or writing
+// anything, and fills plan with the run. runSample runs it; submit calls
+// validate for the command it wraps.
+func (o *sampleOptions) validate(plan *samplePlan) error {
 	t, err := o.target.target()
 	if err != nil {
 		return err
@@ -164,7 +193,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	if err := o.chain.validate(); err != nil {
 		return err
 	}
-	if err := o.validate(t); err != nil {
+	if err := o.checkFlags(t); err != nil {
 		return err
 	}
 	batchMem := memTerm{flagBatch, strconv.Itoa(o.batch), float64(4 * 8 * o.batch * t.Size()), "proposal batches"}
@@ -186,7 +215,12 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	var source string
 	switch {
 	case o.exact:
-		return runExactSamples(ctx, o, t, stdout, stderr)
+		r := o.exactRun(t)
+		if err := r.Check(); err != nil {
+			return runError(err)
+		}
+		*plan = samplePlan{target: t, exact: true, run: r}
+		return nil
 	case o.proposal == proposalPlaquettes:
 		mode, err := gauge.ParseConstraintMode(o.constraint)
 		if err != nil {
@@ -229,7 +263,6 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		source = "model " + m.name
 		if !m.Target.Equal(t) {
 			note := fmt.Sprintf("the model was trained for %s; sampling %s%s (exact for any proposal; see the acceptance)", m.Target, t, baseNote)
-			fmt.Fprintf(stderr, "latflow sample: %s\n", note)
 			notes = append(notes, note)
 		}
 	}
@@ -246,6 +279,25 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 			return nil, err
 		}
 		return &sampler.Mixed{IMH: imh, HMC: hu, Every: o.hmcEvery}, nil
+	}
+	if err := r.Check(); err != nil {
+		return runError(err)
+	}
+	*plan = samplePlan{target: t, hmc: h, source: source, notes: notes, run: r}
+	return nil
+}
+
+func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) error {
+	var p samplePlan
+	if err := o.validate(&p); err != nil {
+		return err
+	}
+	if p.exact {
+		return runExactSamples(ctx, o, p.target, p.run, stdout, stderr)
+	}
+	t, h, source, notes, r, seed := p.target, p.hmc, p.source, p.notes, p.run, o.chain.seed
+	for _, note := range notes {
+		fmt.Fprintf(stderr, "latflow sample: %s\n", note)
 	}
 	fmt.Fprintf(stderr, "latflow sample: %s; %s; %d chain(s) x (%d + %d) proposals, batch %d, seed %d\n",
 		t, source, o.chain.chains, o.chain.therm, o.chain.n, o.batch, seed)
@@ -299,13 +351,20 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	return writeReport(stdout, rep, o.chain.json)
 }
 
-// runExactSamples writes independent exact samples of a U(1) target.
-func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, stdout, stderr io.Writer) error {
+// exactRun returns the run of independent exact samples of a U(1) target.
+func (o *sampleOptions) exactRun(t ensemble.Target) *sampler.Run {
 	r := o.chain.run(t, "exact", map[string]string{flagProposal: o.proposal, flagExact: "true"})
 	seed := o.chain.seed
 	r.NewUpdate = func(c int) (sampler.Update, error) {
 		return sampler.NewExactUpdate(t.L, t.Couplings[ensemble.Beta], sampler.NewStream(seed, c, sampler.StreamProposal))
 	}
+	return r
+}
+
+// runExactSamples writes independent exact samples of a U(1) target with
+// the run r of exactRun.
+func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, r *sampler.Run, stdout, stderr io.Writer) error {
+	seed := o.chain.seed
 	fmt.Fprintf(stderr, "latflow sample: %s; %d x (%d + %d) independent exact samples, seed %d\n", t, o.chain.chains, o.chain.therm, o.chain.n, seed)
 	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {

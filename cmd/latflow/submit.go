@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,8 +52,10 @@ type submitOptions struct {
 	exe string
 	set flagSet
 
-	// From the command: its chains per task and first chain id.
+	// From the command: its chains per task and first chain id, and its
+	// run (of task 0) as validated.
 	chains, chainOffset int
+	run                 *sampler.Run
 }
 
 func submitCommand() *cli.Command {
@@ -68,6 +71,9 @@ func submitCommand() *cli.Command {
 			"--open-mode=append: a requeued or preempted task continues from its last complete part, bit\n" +
 			"for bit, and appends to its log DIR/slurm-JOB_TASK.out. latflow status DIR shows the\n" +
 			"chains; latflow analyze DIR merges them.\n\n" +
+			"The command is validated as every task would run it (with --out DIR --resume, the chains of\n" +
+			"all tasks against what DIR holds), by the command's own checks, before anything is written:\n" +
+			"what a task would refuse, submit refuses, with the command's message.\n\n" +
 			"Exit codes: 2 for bad flags here or in the command; 1 when sbatch is missing (this machine\n" +
 			"is not a Slurm login node: the command line is right, the place is wrong) or fails.",
 		Flags: []cli.Flag{
@@ -150,14 +156,21 @@ func (o *submitOptions) validate() error {
 	return nil
 }
 
-// submitCommands are the commands that submit runs as array tasks.
-var submitCommands = map[string]func() *cli.Command{"sample": sampleCommand, "hmc": hmcCommand}
+// submitCommands are the commands that submit runs as array tasks: each
+// returns the command and its options, whose validate submit calls.
+var submitCommands = map[string]func() (*cli.Command, chainCommand){
+	"sample": func() (*cli.Command, chainCommand) { o := &sampleOptions{}; return newSampleCommand(o), o },
+	"hmc":    func() (*cli.Command, chainCommand) { o := &hmcOptions{}; return newHMCCommand(o), o },
+}
 
-// parseCommand checks the command of the tasks with the flags of the real
-// command, without running it: a flag that latflow would refuse in every
-// task is refused here. It refuses --out (submit gives it) and
-// --trace-file (every task would write the one file), and records the
-// chains per task and the first chain id.
+// parseCommand checks the command of the tasks as the tasks will run it,
+// with --out DIR --resume, through the command's own validation
+// (validateRun), without running it: what latflow would refuse in a task
+// (a flag, a missing model, a dataset in DIR of another ensemble or with
+// other settings) is refused here, with the command's message and exit
+// code. It refuses --out (submit gives it) and --trace-file (every task
+// would write the one file), records the chains per task and the first
+// chain id, and checks the chains of all tasks in DIR.
 func (o *submitOptions) parseCommand() error {
 	if len(o.command) == 0 {
 		return usagef("submit: no command: latflow submit --%s N --%s DIR [FLAGS] -- sample|hmc [FLAGS]", flagTasks, flagOut)
@@ -167,20 +180,28 @@ func (o *submitOptions) parseCommand() error {
 	if !ok {
 		return usagef("submit: the command must be sample or hmc, got %q (latflow submit [FLAGS] -- sample|hmc [FLAGS])", name)
 	}
-	cmd := newCmd()
+	cmd, cc := newCmd()
 	ran := false
 	cmd.Action = func(c *cli.Context) error {
-		set, err := parsed(c, false)
+		if err := parseChainFlags(c, cc); err != nil {
+			return err
+		}
+		set, _, chain := cc.options()
+		switch {
+		case (*set)[flagOut]:
+			return usagef("--%s belongs to submit (latflow submit --%s DIR -- %s ...), not to the command", flagOut, flagOut, name)
+		case (*set)[flagTraceFile]:
+			return usagef("--%s would be written by every task (and again on requeue); set OTEL_EXPORTER_OTLP_ENDPOINT for the job instead", flagTraceFile)
+		}
+		// Task 0 as it will run: --out DIR --resume, on a node whose
+		// memory is not this machine's.
+		(*set)[flagOut], (*set)[flagResume] = true, true
+		chain.out, chain.resume, chain.slurmTask, chain.elsewhere = o.out, true, -1, true
+		r, err := cc.validateRun()
 		if err != nil {
 			return err
 		}
-		switch {
-		case set[flagOut]:
-			return usagef("--%s belongs to submit (latflow submit --%s DIR -- %s ...), not to the command", flagOut, flagOut, name)
-		case set[flagTraceFile]:
-			return usagef("--%s would be written by every task (and again on requeue); set OTEL_EXPORTER_OTLP_ENDPOINT for the job instead", flagTraceFile)
-		}
-		o.chains, o.chainOffset = c.Int(flagChains), c.Int(flagChainOffset)
+		o.chains, o.chainOffset, o.run = chain.chains, chain.chainOffset, r
 		ran = true
 		return nil
 	}
@@ -194,6 +215,10 @@ func (o *submitOptions) parseCommand() error {
 	}
 	cmd.OnUsageError = app.OnUsageError
 	if err := app.Run(append([]string{"latflow"}, o.command...)); err != nil {
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			return fmt.Errorf("submit: %s: %w", name, err)
+		}
 		return usagef("submit: %s: %v", name, err)
 	}
 	if !ran {
@@ -204,6 +229,14 @@ func (o *submitOptions) parseCommand() error {
 	}
 	if last := int64(o.chainOffset) + int64(o.tasks)*int64(o.chains) - 1; last > sampler.MaxChainID {
 		return usagef("submit: --%s %d with --%s %d and --%s %d gives chain ids up to %d, above %d", flagTasks, o.tasks, flagChains, o.chains, flagChainOffset, o.chainOffset, last, sampler.MaxChainID)
+	}
+	// The chains of all tasks, as one run, against DIR.
+	o.run.FirstChain, o.run.Chains = o.chainOffset, o.tasks*o.chains
+	if err := o.run.Check(); err != nil {
+		if err = runError(err); errors.As(err, new(*usageError)) {
+			return usagef("submit: %s: %v", name, err)
+		}
+		return fmt.Errorf("submit: %s: %w", name, err)
 	}
 	return nil
 }
@@ -289,9 +322,6 @@ func runSubmit(ctx context.Context, o *submitOptions, stdout, stderr io.Writer) 
 	if err := o.validate(); err != nil {
 		return err
 	}
-	if err := o.parseCommand(); err != nil {
-		return err
-	}
 	out, err := filepath.Abs(o.out)
 	if err != nil {
 		return usagef("submit: --%s %s: %v", flagOut, o.out, err)
@@ -302,6 +332,9 @@ func runSubmit(ctx context.Context, o *submitOptions, stdout, stderr io.Writer) 
 	}
 	if st, err := os.Stat(o.out); err == nil && !st.IsDir() {
 		return usagef("submit: --%s %s exists and is not a directory", flagOut, o.out)
+	}
+	if err := o.parseCommand(); err != nil {
+		return err
 	}
 	if o.dryRun {
 		_, err := io.WriteString(stdout, o.script())

@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"latflow/models"
 )
 
 // TestSubmitDryRun checks the script of latflow submit --dry-run: the array,
@@ -24,6 +29,15 @@ func TestSubmitDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "ens")
+	// A model file whose name needs quotes: submit reads it, as sample would.
+	_, model, err := models.Default(theoryU1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoted := filepath.Join(t.TempDir(), "my model's.flow")
+	if err := os.WriteFile(quoted, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name      string
 		args      []string
@@ -56,8 +70,8 @@ func TestSubmitDryRun(t *testing.T) {
 			}, nil},
 		{"relative --out", []string{"--out", filepath.Join("rel", "ens"), "hmc"},
 			[]string{"#SBATCH --output=" + filepath.Join(cwd, "rel", "ens") + "/slurm-%A_%a.out\n", " --out " + filepath.Join(cwd, "rel", "ens") + " --resume\n"}, nil},
-		{"quoted words", []string{"--out", dir, "sample", "--model", "my model's.flow"},
-			[]string{"#SBATCH --array=0-0\n", ` sample --model 'my model'\''s.flow' --out ` + dir + " --resume\n"}, nil},
+		{"quoted words", []string{"--out", dir, "sample", "--model", quoted},
+			[]string{"#SBATCH --array=0-0\n", ` sample --model '` + filepath.Dir(quoted) + `/my model'\''s.flow' --out ` + dir + " --resume\n"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, script, errs := runCLI(t, append([]string{"submit", "--dry-run"}, c.args...)...)
@@ -277,4 +291,83 @@ func wantScript(t *testing.T, o *submitOptions) string {
 		t.Fatal(err)
 	}
 	return o.script()
+}
+
+// TestSubmitValidatesCommand: submit refuses what every task would refuse,
+// through the command's own validation, with the command's exit code and
+// message, and writes nothing: a bad flag, a missing model, chain ids out
+// of range (--chain-offset 9223372036854775000 once gave a script with
+// negative chain ids), and a DIR that holds another ensemble or chains of
+// other settings, also for a task other than the first. Each case runs the
+// command itself as the task would (--out DIR --resume, the task's
+// SLURM_ARRAY_TASK_ID) for the message to expect.
+func TestSubmitValidatesCommand(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no sbatch: a case that got past the checks would fail with exit 1
+	root := t.TempDir()
+	fresh := filepath.Join(root, "fresh")
+	// beta3 holds chains 0 and 1 of beta=3, L=8, seed 1; chain1 only chain 1.
+	beta3, chain1 := filepath.Join(root, "beta3"), filepath.Join(root, "chain1")
+	small := []string{"hmc", "--L", "8", "--n", "20", "--therm", "5"}
+	for _, args := range [][]string{
+		append(slices.Clone(small), "--chains", "2", "--out", beta3),
+		append(slices.Clone(small), "--chain-offset", "1", "--out", chain1),
+	} {
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+	listing := func() string {
+		var names []string
+		filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err == nil {
+				st, _ := d.Info()
+				names = append(names, fmt.Sprintf("%s %d %v", path, st.Size(), st.ModTime().UnixNano()))
+			}
+			return nil
+		})
+		return strings.Join(names, "\n")
+	}
+	before := listing()
+	cases := []struct {
+		name    string
+		tasks   int
+		out     string
+		command []string
+		task    int // the task that refuses
+	}{
+		{"L not a multiple of 4", 4, fresh, []string{"hmc", "--L", "6"}, 0},
+		{"missing model", 2, fresh, []string{"sample", "--L", "8", "--model", filepath.Join(root, "no.flow")}, 0},
+		{"chain offset beyond int32", 1000, fresh, []string{"hmc", "--L", "8", "--chain-offset", "9223372036854775000"}, 0},
+		{"chain offset beyond int64 with the tasks", 1000, fresh, []string{"hmc", "--L", "8", "--chain-offset", "9223372036854775000", "--chains", "4"}, 0},
+		{"DIR holds the chain at another beta", 2, beta3, append(slices.Clone(small), "--beta", "2"), 0},
+		{"DIR holds other chains at another beta", 2, beta3, append(slices.Clone(small), "--beta", "2", "--chain-offset", "5"), 0},
+		{"DIR holds other chains at another L", 1, beta3, []string{"hmc", "--L", "12", "--chain-offset", "5"}, 0},
+		{"DIR holds other chains of another theory", 1, beta3, []string{"sample", "--theory", "phi4", "--L", "8", "--chain-offset", "5"}, 0},
+		{"task 1's chain has another seed", 2, chain1, append(slices.Clone(small), "--seed", "2"), 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv(envSlurmTask, strconv.Itoa(c.task))
+			code, _, want := runCLI(t, append(slices.Clone(c.command), "--out", c.out, "--resume")...)
+			want = strings.TrimPrefix(strings.TrimSpace(want), "latflow: ")
+			if code != exitUsage || want == "" {
+				t.Fatalf("the command as task %d runs it: got exit %d (%q), want %d", c.task, code, want, exitUsage)
+			}
+			os.Unsetenv(envSlurmTask)
+			args := append([]string{"submit", "--dry-run", "--tasks", strconv.Itoa(c.tasks), "--out", c.out, "--"}, c.command...)
+			code, out, errs := runCLI(t, args...)
+			if code != exitUsage {
+				t.Errorf("submit: got exit %d, want %d as the command gives (stderr %q)", code, exitUsage, errs)
+			}
+			if !strings.Contains(errs, want) {
+				t.Errorf("submit: got message %q, want the command's %q", errs, want)
+			}
+			if out != "" {
+				t.Errorf("submit: got stdout %q, want no script", out)
+			}
+			if got := listing(); got != before {
+				t.Errorf("files changed:\n%s\nwant\n%s", got, before)
+			}
+		})
+	}
 }

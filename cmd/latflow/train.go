@@ -429,7 +429,17 @@ func loadTrainData(o *trainOptions, cfg *trainConfig) error {
 	return nil
 }
 
-func runTrain(ctx context.Context, o *trainOptions, stdout, stderr io.Writer) (err error) {
+// trainPlan is a train run that validate has checked, not yet started.
+type trainPlan struct {
+	cfg  *trainConfig
+	ckpt *flowtrain.Checkpoint // with --resume: the checkpoint to continue
+}
+
+// validate is train's one validation path: the flags (parseTrain), the
+// files it would write (checkTrainFiles), the --data datasets and, with
+// --resume, the checkpoint and its parameters. It writes nothing and
+// fills plan with the run.
+func (o *trainOptions) validate(plan *trainPlan) error {
 	cfg, err := parseTrain(o)
 	if err != nil {
 		return err
@@ -452,6 +462,16 @@ func runTrain(ctx context.Context, o *trainOptions, stdout, stderr io.Writer) (e
 				flagResume, cfg.ckpt, name, saved, name, given)
 		}
 	}
+	*plan = trainPlan{cfg: cfg, ckpt: ckpt}
+	return nil
+}
+
+func runTrain(ctx context.Context, o *trainOptions, stdout, stderr io.Writer) (err error) {
+	var plan trainPlan
+	if err := o.validate(&plan); err != nil {
+		return err
+	}
+	cfg, ckpt := plan.cfg, plan.ckpt
 	ctx, tr, err := startTracing(ctx, o.traceFile, o.force, "train", &cfg.target)
 	if err != nil {
 		return err
