@@ -1,0 +1,66 @@
+package fermion
+
+import (
+	"fmt"
+	"testing"
+
+	"latflow/lattice"
+)
+
+// benchDeterminant times Factorize (log det) and, with grad, the gradient
+// from the inverse, on random links.
+func benchDeterminant(b *testing.B, L int, m Method, grad bool) {
+	g := lattice.NewGeometry(L)
+	d, err := NewDeterminant(g, 0.26, m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	links := randomLinks(g, 1)
+	dst := make([]float64, 2*g.V)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := d.Factorize(links); err != nil {
+			b.Fatal(err)
+		}
+		if grad {
+			d.GradTo(dst)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/op")
+}
+
+// BenchmarkLogDetDD compares the four factorizations of log det(D^dagger D).
+func BenchmarkLogDetDD(b *testing.B) {
+	for _, L := range []int{8, 16} {
+		for _, m := range allMethods {
+			b.Run(fmt.Sprintf("L=%d/%v", L, m), func(b *testing.B) { benchDeterminant(b, L, m, false) })
+		}
+	}
+}
+
+// BenchmarkLogDetDDGrad times log det and its link gradient together.
+func BenchmarkLogDetDDGrad(b *testing.B) {
+	for _, L := range []int{8, 16} {
+		for _, m := range allMethods {
+			b.Run(fmt.Sprintf("L=%d/%v", L, m), func(b *testing.B) { benchDeterminant(b, L, m, true) })
+		}
+	}
+}
+
+// BenchmarkApplyDD times one application of D^dagger D by the stencil.
+func BenchmarkApplyDD(b *testing.B) {
+	for _, L := range []int{16, 64} {
+		b.Run(fmt.Sprintf("L=%d", L), func(b *testing.B) {
+			g := lattice.NewGeometry(L)
+			op := NewOperator(g, 0.26)
+			op.SetLinks(randomLinks(g, 1))
+			psi := randomSpinor(op.Size(), 1)
+			dst, tmp := make([]complex128, op.Size()), make([]complex128, op.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				op.ApplyDDTo(dst, tmp, psi)
+			}
+			b.ReportMetric(float64(g.V)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Msites/s")
+		})
+	}
+}

@@ -1,0 +1,115 @@
+package fermion
+
+import (
+	"fmt"
+	"math"
+	"math/cmplx"
+)
+
+// luFactorize overwrites the row-major n x n matrix a with its LU
+// factorization with partial pivoting, PA = LU (unit lower L below the
+// diagonal, U on and above it), and records the row swaps in piv (row k
+// was swapped with piv[k]). It returns log|det A| and the phase det A /
+// |det A|, or an error if a pivot is exactly zero. It does not allocate.
+func luFactorize(a []complex128, n int, piv []int) (logAbs float64, phase complex128, err error) {
+	if len(a) != n*n || len(piv) != n {
+		panic(fmt.Sprintf("fermion: luFactorize: len(a)=%d, len(piv)=%d, want %d and %d", len(a), len(piv), n*n, n))
+	}
+	phase = 1
+	for k := range n {
+		// Pivot: the largest |a_ik| (in the 1-norm of re and im, cheap and
+		// as stable) on or below the diagonal.
+		p, best := k, -1.0
+		for i := k; i < n; i++ {
+			v := a[i*n+k]
+			if m := math.Abs(real(v)) + math.Abs(imag(v)); m > best {
+				p, best = i, m
+			}
+		}
+		piv[k] = p
+		if best == 0 {
+			return math.Inf(-1), 0, fmt.Errorf("fermion: LU: matrix singular (zero pivot in column %d of %d)", k, n)
+		}
+		if p != k {
+			rk, rp := a[k*n:(k+1)*n], a[p*n:(p+1)*n]
+			for j := range rk {
+				rk[j], rp[j] = rp[j], rk[j]
+			}
+			phase = -phase
+		}
+		d := a[k*n+k]
+		ad := cmplx.Abs(d)
+		logAbs += math.Log(ad)
+		phase *= d / complex(ad, 0)
+		inv := 1 / d
+		rowK := a[k*n+k+1 : (k+1)*n]
+		for i := k + 1; i < n; i++ {
+			l := a[i*n+k] * inv
+			a[i*n+k] = l
+			if l == 0 {
+				continue
+			}
+			rowI := a[i*n+k+1 : (i+1)*n]
+			rowI = rowI[:len(rowK)]
+			for j, v := range rowK {
+				rowI[j] -= l * v
+			}
+		}
+	}
+	return logAbs, phase, nil
+}
+
+// luInverse writes A^-1 into inv (row-major n x n) from the factorization
+// a, piv of luFactorize. inv must not share memory with a. It solves
+// L U X = P for the n columns at once, row by row, so that the inner loops
+// run along contiguous rows. It does not allocate.
+func luInverse(inv, a []complex128, n int, piv []int) {
+	if len(a) != n*n || len(inv) != n*n || len(piv) != n {
+		panic(fmt.Sprintf("fermion: luInverse: len(inv)=%d, len(a)=%d, len(piv)=%d, want %d, %d and %d", len(inv), len(a), len(piv), n*n, n*n, n))
+	}
+	// X starts as P applied to the identity.
+	clear(inv)
+	for i := range n {
+		inv[i*n+i] = 1
+	}
+	for k := range n {
+		if p := piv[k]; p != k {
+			rk, rp := inv[k*n:(k+1)*n], inv[p*n:(p+1)*n]
+			for j := range rk {
+				rk[j], rp[j] = rp[j], rk[j]
+			}
+		}
+	}
+	// Forward substitution with unit L: row i -= sum_k<i l_ik row k.
+	for i := 1; i < n; i++ {
+		rowI := inv[i*n : (i+1)*n]
+		for k := range i {
+			l := a[i*n+k]
+			if l == 0 {
+				continue
+			}
+			rowK := inv[k*n : (k+1)*n]
+			for j, v := range rowK {
+				rowI[j] -= l * v
+			}
+		}
+	}
+	// Back substitution with U: row i = (row i - sum_k>i u_ik row k) / u_ii.
+	for i := n - 1; i >= 0; i-- {
+		rowI := inv[i*n : (i+1)*n]
+		for k := i + 1; k < n; k++ {
+			u := a[i*n+k]
+			if u == 0 {
+				continue
+			}
+			rowK := inv[k*n : (k+1)*n]
+			for j, v := range rowK {
+				rowI[j] -= u * v
+			}
+		}
+		s := 1 / a[i*n+i]
+		for j := range rowI {
+			rowI[j] *= s
+		}
+	}
+}
