@@ -1,0 +1,144 @@
+package fermion
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"latflow/gauge"
+	"latflow/lattice"
+)
+
+// PseudofermionAction is the action of the Schwinger model with the two
+// flavours represented by one pseudofermion field phi:
+//
+//	S(theta) = S_g(theta) + phi^dagger (D^dagger D)^-1 phi,
+//
+// whose integral over phi with the weight exp(-S) gives
+// exp(-S_g) det(D^dagger D) up to a constant. phi is held fixed along an
+// HMC trajectory and drawn afresh before each by Refresh. With
+// X = (D^dagger D)^-1 phi (by CG) and Y = D X, the force is
+//
+//	dS/dtheta = dS_g/dtheta - 2 Re[Y^dagger (dD/dtheta) X].
+//
+// It implements lattice.Action and lattice.Wrapper. A CG failure makes
+// Action return NaN (an HMC step then rejects) and ForceTo write NaN, and
+// is kept for Err. Not safe for concurrent use.
+type PseudofermionAction struct {
+	Gauge gauge.WilsonAction
+	Op    *Operator
+	CG    *CG
+	// Phi is the pseudofermion field (length 2V), set by Refresh.
+	Phi []complex128
+
+	x, y []complex128
+	err  error
+}
+
+// NewPseudofermionAction returns the action at gauge coupling beta and
+// hopping parameter kappa on g, with CG to the relative residual tol in at
+// most maxIter iterations, and Phi = 0. It panics on a nil geometry, a
+// non-finite kappa or a bad tol or maxIter (see NewCG).
+func NewPseudofermionAction(g *lattice.Geometry, beta, kappa, tol float64, maxIter int) *PseudofermionAction {
+	op := NewOperator(g, kappa)
+	n := op.Size()
+	return &PseudofermionAction{
+		Gauge: gauge.WilsonAction{Geom: g, Beta: beta},
+		Op:    op,
+		CG:    NewCG(op, tol, maxIter),
+		Phi:   make([]complex128, n),
+		x:     make([]complex128, n),
+		y:     make([]complex128, n),
+	}
+}
+
+// Refresh draws phi = D^dagger chi at the links, chi complex Gaussian with
+// density proportional to exp(-chi^dagger chi) (each real and imaginary
+// part of variance 1/2), so that phi has the density
+// exp(-phi^dagger (D^dagger D)^-1 phi) / det(D^dagger D). It draws 4V
+// normal numbers from rng, and clears the error of Err. It does not
+// allocate.
+func (a *PseudofermionAction) Refresh(links []float64, rng *rand.Rand) {
+	a.err = nil
+	a.Op.SetLinks(links)
+	s := math.Sqrt(0.5)
+	for i := range a.y {
+		a.y[i] = complex(s*rng.NormFloat64(), s*rng.NormFloat64())
+	}
+	a.Op.ApplyDaggerTo(a.Phi, a.y)
+}
+
+// Err returns the first CG failure since the last Refresh, or nil.
+func (a *PseudofermionAction) Err() error { return a.err }
+
+// solve sets X = (D^dagger D)^-1 phi at links and reports success.
+func (a *PseudofermionAction) solve(links []float64) bool {
+	a.Op.SetLinks(links)
+	if _, err := a.CG.SolveTo(a.x, a.Phi); err != nil {
+		if a.err == nil {
+			a.err = fmt.Errorf("fermion: pseudofermion action: %w", err)
+		}
+		return false
+	}
+	return true
+}
+
+// Action returns S_g + phi^dagger X (real: D^dagger D is hermitian).
+func (a *PseudofermionAction) Action(links []float64) float64 {
+	sg := a.Gauge.Action(links)
+	if !a.solve(links) {
+		return math.NaN()
+	}
+	var s float64
+	for i, p := range a.Phi {
+		s += real(p)*real(a.x[i]) + imag(p)*imag(a.x[i])
+	}
+	return sg + s
+}
+
+// ForceTo writes dS/dtheta into dst (length 2V; not sharing memory with
+// links). It does not allocate.
+func (a *PseudofermionAction) ForceTo(dst, links []float64) {
+	a.Gauge.ForceTo(dst, links)
+	if !a.solve(links) {
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		return
+	}
+	a.Op.ApplyTo(a.y, a.x)
+	a.Op.linkDerivativeAdd(dst, -2, a.y, a.x)
+}
+
+// linkDerivativeAdd adds c Re[Y^dagger (dD/dtheta_mu(x)) X] to dst for
+// every link: theta_mu(x) enters D(x, x+mu) = -kappa (1 - gamma_mu) U and
+// D(x+mu, x) = -kappa (1 + gamma_mu) conj(U), whose derivatives are i and
+// -i times themselves.
+func (d *Operator) linkDerivativeAdd(dst []float64, c float64, y, x []complex128) {
+	g := d.Geom
+	V := g.V
+	k := complex(d.Kappa, 0)
+	for mu := range lattice.Dim {
+		pm, pp := projector(mu, -1), projector(mu, +1)
+		up := g.UpTable(mu)[:V]
+		for n := range V {
+			f := int(up[n])
+			u := d.u[mu*V+n]
+			yn0, yn1 := conj(y[2*n]), conj(y[2*n+1])
+			yf0, yf1 := conj(y[2*f]), conj(y[2*f+1])
+			// Y(n)^dagger (1 - gamma) X(n+mu) and Y(n+mu)^dagger (1 + gamma) X(n).
+			fw := yn0*(pm[0][0]*x[2*f]+pm[0][1]*x[2*f+1]) + yn1*(pm[1][0]*x[2*f]+pm[1][1]*x[2*f+1])
+			bw := yf0*(pp[0][0]*x[2*n]+pp[0][1]*x[2*n+1]) + yf1*(pp[1][0]*x[2*n]+pp[1][1]*x[2*n+1])
+			v := -1i*k*u*fw + 1i*k*conj(u)*bw
+			dst[mu*V+n] += c * real(v)
+		}
+	}
+}
+
+// Wrap brings the link angles into [0, 2pi) (lattice.Wrapper).
+func (a *PseudofermionAction) Wrap(links []float64) { gauge.WrapLinks(links) }
+
+var (
+	_ lattice.Action  = (*PseudofermionAction)(nil)
+	_ lattice.Wrapper = (*PseudofermionAction)(nil)
+)
