@@ -60,41 +60,33 @@ func luFactorize(a []complex128, n int, piv []int) (logAbs float64, phase comple
 }
 
 // luInverse writes A^-1 into inv (row-major n x n) from the factorization
-// a, piv of luFactorize. inv must not share memory with a. It solves
-// L U X = P for the n columns at once, row by row, so that the inner loops
-// run along contiguous rows. It does not allocate.
+// a, piv of luFactorize. inv must not share memory with a. With PA = LU,
+// A^-1 = U^-1 L^-1 P: it forms L^-1 (lower triangular, so row k has
+// entries only up to column k), then U^-1 L^-1 by back substitution, then
+// swaps columns for P, about (2/3) n^3 complex multiply-adds less the zero
+// entries of L and U that are skipped. The loops run along contiguous
+// rows. It does not allocate.
 func luInverse(inv, a []complex128, n int, piv []int) {
 	if len(a) != n*n || len(inv) != n*n || len(piv) != n {
 		panic(fmt.Sprintf("fermion: luInverse: len(inv)=%d, len(a)=%d, len(piv)=%d, want %d, %d and %d", len(inv), len(a), len(piv), n*n, n*n, n))
 	}
-	// X starts as P applied to the identity.
 	clear(inv)
+	// Z = L^-1: row i = e_i - sum_(k<i) l_ik row k.
 	for i := range n {
-		inv[i*n+i] = 1
-	}
-	for k := range n {
-		if p := piv[k]; p != k {
-			rk, rp := inv[k*n:(k+1)*n], inv[p*n:(p+1)*n]
-			for j := range rk {
-				rk[j], rp[j] = rp[j], rk[j]
-			}
-		}
-	}
-	// Forward substitution with unit L: row i -= sum_k<i l_ik row k.
-	for i := 1; i < n; i++ {
 		rowI := inv[i*n : (i+1)*n]
+		rowI[i] = 1
 		for k := range i {
 			l := a[i*n+k]
 			if l == 0 {
 				continue
 			}
-			rowK := inv[k*n : (k+1)*n]
+			rowK := inv[k*n : k*n+k+1]
 			for j, v := range rowK {
 				rowI[j] -= l * v
 			}
 		}
 	}
-	// Back substitution with U: row i = (row i - sum_k>i u_ik row k) / u_ii.
+	// W = U^-1 Z: row i = (row i - sum_(k>i) u_ik row k) / u_ii.
 	for i := n - 1; i >= 0; i-- {
 		rowI := inv[i*n : (i+1)*n]
 		for k := i + 1; k < n; k++ {
@@ -110,6 +102,18 @@ func luInverse(inv, a []complex128, n int, piv []int) {
 		s := 1 / a[i*n+i]
 		for j := range rowI {
 			rowI[j] *= s
+		}
+	}
+	// A^-1 = W P, P = S_(n-1) ... S_0 with S_k the swap of k and piv[k]:
+	// swap columns, k from n-1 down to 0.
+	for k := n - 1; k >= 0; k-- {
+		p := piv[k]
+		if p == k {
+			continue
+		}
+		for i := range n {
+			r := inv[i*n : (i+1)*n]
+			r[k], r[p] = r[p], r[k]
 		}
 	}
 }
