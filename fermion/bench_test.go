@@ -2,6 +2,7 @@ package fermion
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"latflow/lattice"
@@ -62,5 +63,34 @@ func BenchmarkApplyDD(b *testing.B) {
 			}
 			b.ReportMetric(float64(g.V)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Msites/s")
 		})
+	}
+}
+
+// BenchmarkPseudofermionForce times the pseudofermion force (one CG solve
+// and the link derivative) on a hot and on a cold start at L = 16 near
+// the free critical kappa, and reports the CG iterations per solve.
+func BenchmarkPseudofermionForce(b *testing.B) {
+	for _, start := range []string{"cold", "hot"} {
+		for _, kappa := range []float64{0.2, 0.24} {
+			b.Run(fmt.Sprintf("L=16/kappa=%g/%s", kappa, start), func(b *testing.B) {
+				g := lattice.NewGeometry(16)
+				act := NewPseudofermionAction(g, 2, kappa, 1e-10, 100*g.V)
+				links := make([]float64, 2*g.V)
+				if start == "hot" {
+					links = randomLinks(g, 1)
+				}
+				act.Refresh(links, rand.New(rand.NewPCG(1, 1)))
+				dst := make([]float64, len(links))
+				for b.Loop() {
+					act.Invalidate()
+					act.ForceTo(dst, links)
+				}
+				if err := act.Err(); err != nil {
+					b.Fatal(err)
+				}
+				s, it := act.CGCounts()
+				b.ReportMetric(float64(it)/float64(s), "cg-iters/solve")
+			})
+		}
 	}
 }

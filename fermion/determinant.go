@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -74,6 +75,8 @@ type Determinant struct {
 
 	logDetDD           float64
 	factored, inverted bool
+	// last holds the links of the last successful Factorize.
+	last []float64
 }
 
 // NewDeterminant returns a Determinant for the Wilson operator on g at
@@ -148,8 +151,14 @@ func (d *Determinant) Operator() *Operator { return d.op }
 func (d *Determinant) Method() Method { return d.method }
 
 // Factorize sets the links (2V angles) and factorizes. It returns an error
-// if D is singular (a zero pivot, or log det = -Inf).
+// if D is singular (a zero pivot, or log det = -Inf). Called again with
+// the same links, it keeps the factorization (and the inverse, if
+// computed), so that an action's value and force at one configuration cost
+// one factorization.
 func (d *Determinant) Factorize(links []float64) error {
+	if d.factored && slices.Equal(links, d.last) {
+		return nil
+	}
 	d.factored, d.inverted = false, false
 	d.op.SetLinks(links)
 	if d.method.evenOdd() {
@@ -174,6 +183,7 @@ func (d *Determinant) Factorize(links []float64) error {
 		d.logDetDD = logDet
 	}
 	d.factored = true
+	d.last = append(d.last[:0], links...)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"latflow/gauge"
 	"latflow/lattice"
@@ -33,6 +34,11 @@ type PseudofermionAction struct {
 
 	x, y []complex128
 	err  error
+	// solved reports that x solves for Phi at the links in last.
+	solved bool
+	last   []float64
+	// solves and iters count the CG solves and their iterations.
+	solves, iters int
 }
 
 // NewPseudofermionAction returns the action at gauge coupling beta and
@@ -59,7 +65,7 @@ func NewPseudofermionAction(g *lattice.Geometry, beta, kappa, tol float64, maxIt
 // normal numbers from rng, and clears the error of Err. It does not
 // allocate.
 func (a *PseudofermionAction) Refresh(links []float64, rng *rand.Rand) {
-	a.err = nil
+	a.err, a.solved = nil, false
 	a.Op.SetLinks(links)
 	s := math.Sqrt(0.5)
 	for i := range a.y {
@@ -71,17 +77,39 @@ func (a *PseudofermionAction) Refresh(links []float64, rng *rand.Rand) {
 // Err returns the first CG failure since the last Refresh, or nil.
 func (a *PseudofermionAction) Err() error { return a.err }
 
-// solve sets X = (D^dagger D)^-1 phi at links and reports success.
+// solve sets X = (D^dagger D)^-1 phi at links and reports success. At the
+// links of the last successful solve, and the same phi, it keeps X: the
+// action and the force at one configuration (the ends of a trajectory)
+// cost one CG. A caller that changes Phi by hand must call Refresh or
+// Invalidate.
 func (a *PseudofermionAction) solve(links []float64) bool {
 	a.Op.SetLinks(links)
-	if _, err := a.CG.SolveTo(a.x, a.Phi); err != nil {
+	if a.solved && slices.Equal(links, a.last) {
+		return true
+	}
+	a.solved = false
+	it, err := a.CG.SolveTo(a.x, a.Phi)
+	a.solves++
+	a.iters += it
+	if err != nil {
 		if a.err == nil {
 			a.err = fmt.Errorf("fermion: pseudofermion action: %w", err)
 		}
 		return false
 	}
+	a.solved = true
+	a.last = append(a.last[:0], links...)
 	return true
 }
+
+// CGCounts returns the number of CG solves and their total iterations
+// since the action was made: the cost of a trajectory in applications of
+// D^dagger D.
+func (a *PseudofermionAction) CGCounts() (solves, iterations int) { return a.solves, a.iters }
+
+// Invalidate forgets the last solve, after Phi or the CG settings were
+// changed by hand.
+func (a *PseudofermionAction) Invalidate() { a.solved = false }
 
 // Action returns S_g + phi^dagger X (real: D^dagger D is hermitian).
 func (a *PseudofermionAction) Action(links []float64) float64 {
