@@ -103,7 +103,7 @@ func NewDeterminant(g *lattice.Geometry, kappa float64, method Method) (*Determi
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	d := &Determinant{op: NewOperator(g, kappa), method: method}
+	d := &Determinant{op: NewOperator(g, kappa), method: method, last: make([]float64, 0, 2*g.V)}
 	V := g.V
 	d.size = Spin * V
 	if method.evenOdd() {

@@ -45,25 +45,36 @@
 //	det D = det M,  M = 1 - kappa^2 H_eo H_oe  (V x V, even sites),
 //
 // and D^-1 follows from M^-1 in blocks (Determinant.block). Four methods
-// were profiled (BenchmarkLogDetDD, BenchmarkLogDetDDGrad, random links at
-// kappa = 0.26, one run on the shared 2-core machine):
+// were profiled, wall time per call on random links at kappa = 0.26, in
+// one run of `go test ./fermion -run XXX -bench LogDetDD -benchtime 10x`
+// on the shared 2-core machine (load about 10, so about 2.5 times the CPU
+// time; compare within the table only):
 //
 //	                     log det          log det + gradient
 //	method               L=8     L=16     L=8      L=16
-//	EvenOdd              0.19ms  2.5ms    0.54ms   37ms
-//	EvenOddReal (gonum)  1.6ms   42ms     1.9ms    114ms
-//	Full                 0.49ms  29ms     5.2ms    145ms
-//	FullReal (gonum)     5.2ms   382ms    14ms     765ms
+//	EvenOdd              0.13ms  1.8ms    0.29ms   8.3ms
+//	EvenOddReal (gonum)  0.71ms  18ms     0.80ms   33ms
+//	Full                 0.39ms  11ms     0.62ms   43ms
+//	FullReal (gonum)     3.0ms   283ms    4.3ms    805ms
 //
-// The complex LU of this package skips zero multipliers, and M (each row
-// couples a site to its 9 even neighbours within distance 2) keeps much
-// of its sparsity under elimination in site order, which is why it beats
-// gonum's dense real LU by more than the factor 8 of flops of the
-// even-odd reduction; EvenOdd is the default (DefaultMethod). The gradient
-// needs the whole M^-1, O(V^3), after which it costs O(V).
+// The complex LU of this package runs its row updates on gonum's Zaxpy
+// assembly and skips zero multipliers, and M (each row couples an even site
+// to the 9 even sites within two hops) keeps much of its sparsity under
+// elimination in site order, so EvenOdd beats gonum's dense real LU by
+// more than the factor 8 in flops of the even-odd reduction. EvenOdd is
+// the default (DefaultMethod). The gradient needs the whole M^-1, O(V^3)
+// (most of the second column), after which it costs O(V). Factorize keeps
+// its work when called again with the same links.
 //
-// # Conjugate gradient
+// # Conjugate gradient and pseudofermions
 //
-// CG solves D^dagger D x = b from x = 0 to a relative residual Tol. The
+// CG solves D^dagger D x = b from x = 0 to a relative residual Tol; the
 // stencil D^dagger D costs about 55 ns per site (BenchmarkApplyDD).
+// PseudofermionAction is S_g + phi^dagger (D^dagger D)^-1 phi with its
+// heat-bath Refresh and its force by one CG (BenchmarkPseudofermionForce:
+// about 50 to 90 iterations per solve at L = 16, kappa = 0.2 to 0.24);
+// ExactAction is S_g - log det(D^dagger D) with the dense determinant.
+// Both are lattice.Actions; sampler.RefreshHMCUpdate runs pseudofermion
+// HMC. Measurer computes the pion correlator and a noise estimate of the
+// condensate by CG at any L, EffectiveMassTo the cosh mass of a correlator.
 package fermion

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
+
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // luFactorize overwrites the row-major n x n matrix a with its LU
@@ -49,11 +51,7 @@ func luFactorize(a []complex128, n int, piv []int) (logAbs float64, phase comple
 			if l == 0 {
 				continue
 			}
-			rowI := a[i*n+k+1 : (i+1)*n]
-			rowI = rowI[:len(rowK)]
-			for j, v := range rowK {
-				rowI[j] -= l * v
-			}
+			zaxpy(a[i*n+k+1:(i+1)*n], -l, rowK)
 		}
 	}
 	return logAbs, phase, nil
@@ -80,10 +78,7 @@ func luInverse(inv, a []complex128, n int, piv []int) {
 			if l == 0 {
 				continue
 			}
-			rowK := inv[k*n : k*n+k+1]
-			for j, v := range rowK {
-				rowI[j] -= l * v
-			}
+			zaxpy(rowI[:k+1], -l, inv[k*n:k*n+k+1])
 		}
 	}
 	// W = U^-1 Z: row i = (row i - sum_(k>i) u_ik row k) / u_ii.
@@ -94,10 +89,7 @@ func luInverse(inv, a []complex128, n int, piv []int) {
 			if u == 0 {
 				continue
 			}
-			rowK := inv[k*n : (k+1)*n]
-			for j, v := range rowK {
-				rowI[j] -= u * v
-			}
+			zaxpy(rowI, -u, inv[k*n:(k+1)*n])
 		}
 		s := 1 / a[i*n+i]
 		for j := range rowI {
@@ -116,4 +108,9 @@ func luInverse(inv, a []complex128, n int, piv []int) {
 			r[k], r[p] = r[p], r[k]
 		}
 	}
+}
+
+// zaxpy sets dst += alpha src (equal lengths) with gonum's assembly.
+func zaxpy(dst []complex128, alpha complex128, src []complex128) {
+	gonum.Implementation{}.Zaxpy(len(dst), alpha, src, 1, dst, 1)
 }

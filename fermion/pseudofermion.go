@@ -55,6 +55,7 @@ func NewPseudofermionAction(g *lattice.Geometry, beta, kappa, tol float64, maxIt
 		Phi:   make([]complex128, n),
 		x:     make([]complex128, n),
 		y:     make([]complex128, n),
+		last:  make([]float64, 0, 2*g.V),
 	}
 }
 
