@@ -71,29 +71,35 @@ func BenchmarkApplyDD(b *testing.B) {
 
 // BenchmarkPseudofermionForce times the pseudofermion force (one CG solve
 // and the link derivative) on a hot and on a cold start at L = 16 near
-// the free critical kappa, and reports the CG iterations per solve.
+// the free critical kappa, plain and even-odd, and reports the CG
+// iterations per solve.
 func BenchmarkPseudofermionForce(b *testing.B) {
 	for _, start := range []string{"cold", "hot"} {
 		for _, kappa := range []float64{0.2, 0.24} {
-			b.Run(fmt.Sprintf("L=16/kappa=%g/%s", kappa, start), func(b *testing.B) {
-				g := lattice.NewGeometry(16)
-				act := NewPseudofermionAction(g, 2, kappa, 1e-10, 100*g.V)
-				links := make([]float64, 2*g.V)
-				if start == "hot" {
-					links = randomLinks(g, 1)
-				}
-				act.Refresh(links, rand.New(rand.NewPCG(1, 1)))
-				dst := make([]float64, len(links))
-				for b.Loop() {
-					act.Invalidate()
-					act.ForceTo(dst, links)
-				}
-				if err := act.Err(); err != nil {
-					b.Fatal(err)
-				}
-				s, it := act.CGCounts()
-				b.ReportMetric(float64(it)/float64(s), "cg-iters/solve")
-			})
+			for _, eo := range []bool{false, true} {
+				b.Run(fmt.Sprintf("L=16/kappa=%g/%s/evenodd=%v", kappa, start, eo), func(b *testing.B) {
+					g := lattice.NewGeometry(16)
+					act := NewPseudofermionAction(g, 2, kappa, 1e-10, 100*g.V)
+					if eo {
+						act = NewEvenOddPseudofermionAction(g, 2, kappa, 1e-10, 100*g.V)
+					}
+					links := make([]float64, 2*g.V)
+					if start == "hot" {
+						links = randomLinks(g, 1)
+					}
+					act.Refresh(links, rand.New(rand.NewPCG(1, 1)))
+					dst := make([]float64, len(links))
+					for b.Loop() {
+						act.Invalidate()
+						act.ForceTo(dst, links)
+					}
+					if err := act.Err(); err != nil {
+						b.Fatal(err)
+					}
+					s, it := act.CGCounts()
+					b.ReportMetric(float64(it)/float64(s), "cg-iters/solve")
+				})
+			}
 		}
 	}
 }

@@ -5,17 +5,19 @@ import (
 	"math"
 )
 
-// CG solves D^dagger D x = b by conjugate gradient, for the links of Op.
-// D^dagger D is hermitian positive definite whenever D is regular. The
-// iteration stops when the residual |b - D^dagger D x| falls below
-// Tol |b|. A CG holds four vectors of workspace and is not safe for
-// concurrent use.
+// CG solves D^dagger D x = b by conjugate gradient, for the links of Op,
+// or, made by NewSchurCG, M^dagger M x = b on the even sites with M the
+// even-odd Schur complement (Operator.ApplySchurTo). Both matrices are
+// hermitian positive definite whenever D is regular. The iteration stops
+// when the residual |b - A x| falls below Tol |b|. A CG holds five vectors
+// of workspace and is not safe for concurrent use.
 type CG struct {
 	Op      *Operator
 	Tol     float64
 	MaxIter int
 
-	r, p, ap, tmp []complex128
+	schur              bool
+	r, p, ap, tmp, odd []complex128
 }
 
 // NewCG returns a solver for op with relative tolerance tol and at most
@@ -34,7 +36,33 @@ func NewCG(op *Operator, tol float64, maxIter int) *CG {
 	n := op.Size()
 	return &CG{Op: op, Tol: tol, MaxIter: maxIter,
 		r: make([]complex128, n), p: make([]complex128, n),
-		ap: make([]complex128, n), tmp: make([]complex128, n)}
+		ap: make([]complex128, n), tmp: make([]complex128, n), odd: make([]complex128, n)}
+}
+
+// NewSchurCG returns a solver of M^dagger M x = b on the even sites: the
+// odd sites of b are ignored and those of x are set to 0. Like NewCG, and
+// it panics for odd L.
+func NewSchurCG(op *Operator, tol float64, maxIter int) *CG {
+	c := NewCG(op, tol, maxIter)
+	if op.Geom.L%2 != 0 {
+		panic(fmt.Sprintf("fermion: NewSchurCG: L=%d, want L even", op.Geom.L))
+	}
+	c.schur = true
+	return c
+}
+
+// Schur reports whether c solves with M^dagger M (NewSchurCG).
+func (c *CG) Schur() bool { return c.schur }
+
+// applyNormal sets ap = A p for A = D^dagger D or M^dagger M, leaving
+// D p or M p in tmp.
+func (c *CG) applyNormal() {
+	if c.schur {
+		c.Op.ApplySchurTo(c.tmp, c.odd, c.p)
+		c.Op.ApplySchurDaggerTo(c.ap, c.odd, c.tmp)
+		return
+	}
+	c.Op.ApplyDDTo(c.ap, c.tmp, c.p)
 }
 
 // ApplyDDTo writes D^dagger D psi into dst using tmp (length 2V) as
@@ -44,8 +72,9 @@ func (d *Operator) ApplyDDTo(dst, tmp, psi []complex128) {
 	d.ApplyDaggerTo(dst, tmp)
 }
 
-// SolveTo writes the solution of D^dagger D x = b into x, starting from
-// x = 0, and returns the number of iterations. It returns an error naming
+// SolveTo writes the solution of A x = b into x (A = D^dagger D, or
+// M^dagger M for NewSchurCG), starting from x = 0, and returns the number
+// of iterations. It returns an error naming
 // the residual reached if MaxIter iterations do not converge. x and b must
 // be distinct; SolveTo does not allocate.
 func (c *CG) SolveTo(x, b []complex128) (int, error) {
@@ -57,16 +86,21 @@ func (c *CG) SolveTo(x, b []complex128) (int, error) {
 	}
 	clear(x)
 	copy(c.r, b)
-	copy(c.p, b)
-	bb := norm2(b)
+	if c.schur {
+		for _, n := range op.odd {
+			c.r[2*n], c.r[2*n+1] = 0, 0
+		}
+	}
+	copy(c.p, c.r)
+	bb := norm2(c.r)
 	if bb == 0 {
 		return 0, nil
 	}
 	stop := c.Tol * c.Tol * bb
 	rr := bb
 	for it := 1; it <= c.MaxIter; it++ {
-		op.ApplyDDTo(c.ap, c.tmp, c.p)
-		// p^dagger A p is real for hermitian A: |D p|^2.
+		c.applyNormal()
+		// p^dagger A p is real for hermitian A: |D p|^2 or |M p|^2.
 		pap := norm2(c.tmp)
 		alpha := complex(rr/pap, 0)
 		for i := range x {
@@ -83,8 +117,12 @@ func (c *CG) SolveTo(x, b []complex128) (int, error) {
 		}
 		rr = rrNew
 	}
-	return c.MaxIter, fmt.Errorf("fermion: CG on D^dagger D did not converge after %d iterations (relative residual %.2g, want %.2g)",
-		c.MaxIter, math.Sqrt(rr/bb), c.Tol)
+	name := "D^dagger D"
+	if c.schur {
+		name = "M^dagger M"
+	}
+	return c.MaxIter, fmt.Errorf("fermion: CG on %s did not converge after %d iterations (relative residual %.2g, want %.2g)",
+		name, c.MaxIter, math.Sqrt(rr/bb), c.Tol)
 }
 
 // norm2 returns sum_i |v_i|^2.

@@ -22,6 +22,8 @@ type Operator struct {
 	// u[mu*V+n] = b_mu(n) exp(i theta_mu(n)), b = -1 on the time links
 	// that cross the boundary x0 = L-1 -> 0, else +1.
 	u []complex128
+	// even and odd list the sites of each parity of x0 + x1 (for even L).
+	even, odd []int32
 }
 
 // NewOperator returns the operator on g at hopping parameter kappa, with
@@ -35,6 +37,16 @@ func NewOperator(g *lattice.Geometry, kappa float64) *Operator {
 		panic(fmt.Sprintf("fermion: NewOperator: kappa=%g, want a finite value", kappa))
 	}
 	d := &Operator{Geom: g, Kappa: kappa, u: make([]complex128, 2*g.V)}
+	if g.L%2 == 0 {
+		for n := range g.V {
+			x0, x1 := g.Coords(n)
+			if (x0+x1)%2 == 0 {
+				d.even = append(d.even, int32(n))
+			} else {
+				d.odd = append(d.odd, int32(n))
+			}
+		}
+	}
 	d.SetLinks(make([]float64, 2*g.V))
 	return d
 }
@@ -97,47 +109,90 @@ func (d *Operator) apply(fn string, dst, psi []complex128, dagger bool) {
 	if &dst[0] == &psi[0] {
 		panic(fmt.Sprintf("fermion: %s: dst and psi share memory", fn))
 	}
+	k := complex(d.Kappa, 0)
+	psi = psi[:len(dst)]
+	for n := range d.Geom.V {
+		h0, h1 := d.hopSite(n, psi, dagger)
+		dst[2*n] = psi[2*n] - k*h0
+		dst[2*n+1] = psi[2*n+1] - k*h1
+	}
+}
+
+// hopSite returns the two spin components of (H psi)(n), or of
+// (H^dagger psi)(n) if dagger is set.
+func (d *Operator) hopSite(n int, psi []complex128, dagger bool) (h0, h1 complex128) {
 	g := d.Geom
 	V := g.V
-	k := complex(d.Kappa, 0)
 	// sf = +1 applies 1 - gamma to the forward hop and 1 + gamma to the
-	// backward one (D); sf = -1 exchanges them (D^dagger).
+	// backward one (H); sf = -1 exchanges them (H^dagger).
 	sf := complex(1, 0)
 	if dagger {
 		sf = -1
 	}
-	up0, up1 := g.UpTable(0)[:V], g.UpTable(1)[:V]
-	dn0, dn1 := g.DownTable(0)[:V], g.DownTable(1)[:V]
 	u0, u1 := d.u[:V], d.u[V:2*V]
-	psi = psi[:2*V]
-	dst = dst[:2*V]
-	for n := range V {
-		// Direction 0, forward: (1 -+ sigma_1) U psi(x+0).
-		f := int(up0[n])
-		a, b := u0[n]*psi[2*f], u0[n]*psi[2*f+1]
-		h0 := a - sf*b
-		h1 := b - sf*a
-		// Direction 0, backward: (1 +- sigma_1) conj(U(x-0)) psi(x-0).
-		bk := int(dn0[n])
-		c := conj(u0[bk])
-		a, b = c*psi[2*bk], c*psi[2*bk+1]
-		h0 += a + sf*b
-		h1 += b + sf*a
-		// Direction 1, forward: (1 -+ sigma_2) U psi(x+1);
-		// (1 - sigma_2)(a, b) = (a + i b, b - i a).
-		f = int(up1[n])
-		a, b = u1[n]*psi[2*f], u1[n]*psi[2*f+1]
-		h0 += a + sf*1i*b
-		h1 += b - sf*1i*a
-		// Direction 1, backward: (1 +- sigma_2) conj(U(x-1)) psi(x-1);
-		// (1 + sigma_2)(a, b) = (a - i b, b + i a).
-		bk = int(dn1[n])
-		c = conj(u1[bk])
-		a, b = c*psi[2*bk], c*psi[2*bk+1]
-		h0 += a - sf*1i*b
-		h1 += b + sf*1i*a
-		dst[2*n] = psi[2*n] - k*h0
-		dst[2*n+1] = psi[2*n+1] - k*h1
+	// Direction 0, forward: (1 -+ sigma_1) U psi(x+0).
+	f := g.Up(0, n)
+	a, b := u0[n]*psi[2*f], u0[n]*psi[2*f+1]
+	h0 = a - sf*b
+	h1 = b - sf*a
+	// Direction 0, backward: (1 +- sigma_1) conj(U(x-0)) psi(x-0).
+	bk := g.Down(0, n)
+	c := conj(u0[bk])
+	a, b = c*psi[2*bk], c*psi[2*bk+1]
+	h0 += a + sf*b
+	h1 += b + sf*a
+	// Direction 1, forward: (1 -+ sigma_2) U psi(x+1);
+	// (1 - sigma_2)(a, b) = (a + i b, b - i a).
+	f = g.Up(1, n)
+	a, b = u1[n]*psi[2*f], u1[n]*psi[2*f+1]
+	h0 += a + sf*1i*b
+	h1 += b - sf*1i*a
+	// Direction 1, backward: (1 +- sigma_2) conj(U(x-1)) psi(x-1);
+	// (1 + sigma_2)(a, b) = (a - i b, b + i a).
+	bk = g.Down(1, n)
+	c = conj(u1[bk])
+	a, b = c*psi[2*bk], c*psi[2*bk+1]
+	h0 += a - sf*1i*b
+	h1 += b + sf*1i*a
+	return h0, h1
+}
+
+// ApplySchurTo writes M psi into dst, with M = 1 - kappa^2 H_eo H_oe the
+// even-odd Schur complement of D (det D = det M): on the even sites
+// dst = psi - kappa^2 H (H psi), on the odd sites 0. Only the even sites of
+// psi are read. odd is workspace (length 2V) that receives H_oe psi on the
+// odd sites. dst, odd and psi must be distinct. It panics for odd L.
+func (d *Operator) ApplySchurTo(dst, odd, psi []complex128) {
+	d.applySchur("ApplySchurTo", dst, odd, psi, false)
+}
+
+// ApplySchurDaggerTo writes M^dagger psi = psi - kappa^2 H^dagger (H^dagger
+// psi) on the even sites, 0 on the odd ones, like ApplySchurTo.
+func (d *Operator) ApplySchurDaggerTo(dst, odd, psi []complex128) {
+	d.applySchur("ApplySchurDaggerTo", dst, odd, psi, true)
+}
+
+func (d *Operator) applySchur(fn string, dst, odd, psi []complex128, dagger bool) {
+	d.checkVec(fn, "dst", dst)
+	d.checkVec(fn, "odd", odd)
+	d.checkVec(fn, "psi", psi)
+	if d.Geom.L%2 != 0 {
+		panic(fmt.Sprintf("fermion: %s: L=%d, want L even", fn, d.Geom.L))
+	}
+	if &dst[0] == &psi[0] || &dst[0] == &odd[0] || &odd[0] == &psi[0] {
+		panic(fmt.Sprintf("fermion: %s: dst, odd and psi share memory", fn))
+	}
+	for _, n := range d.odd {
+		odd[2*n], odd[2*n+1] = d.hopSite(int(n), psi, dagger)
+	}
+	k2 := complex(d.Kappa*d.Kappa, 0)
+	for _, n := range d.even {
+		h0, h1 := d.hopSite(int(n), odd, dagger)
+		dst[2*n] = psi[2*n] - k2*h0
+		dst[2*n+1] = psi[2*n+1] - k2*h1
+	}
+	for _, n := range d.odd {
+		dst[2*n], dst[2*n+1] = 0, 0
 	}
 }
 

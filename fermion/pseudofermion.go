@@ -22,6 +22,15 @@ import (
 //
 //	dS/dtheta = dS_g/dtheta - 2 Re[Y^dagger (dD/dtheta) X].
 //
+// The even-odd form (NewEvenOddPseudofermionAction, L even) uses
+// det(D^dagger D) = det(M^dagger M), M = 1 - kappa^2 H_eo H_oe, with phi on
+// the even sites only and S_pf = phi^dagger (M^dagger M)^-1 phi; with
+// X = (M^dagger M)^-1 phi, Y = M X and the odd parts X_o = H_oe X,
+// Y_o = (H_eo)^dagger Y, Y^dagger (dM/dtheta) X = kappa Yf^dagger (dD/dtheta) Xf
+// for the full vectors Xf = (X, X_o), Yf = (Y, Y_o), so the force is
+// dS_g/dtheta - 2 kappa Re[Yf^dagger (dD/dtheta) Xf]. Its CG converges in
+// fewer iterations of about the same cost.
+//
 // It implements lattice.Action and lattice.Wrapper. A CG failure makes
 // Action return NaN (an HMC step then rejects) and ForceTo write NaN, and
 // is kept for Err. Not safe for concurrent use.
@@ -39,6 +48,10 @@ type PseudofermionAction struct {
 	last   []float64
 	// solves and iters count the CG solves and their iterations.
 	solves, iters int
+
+	// Even-odd form: the odd workspace and the full vectors Xf, Yf.
+	evenOdd bool
+	w       []complex128
 }
 
 // NewPseudofermionAction returns the action at gauge coupling beta and
@@ -59,7 +72,25 @@ func NewPseudofermionAction(g *lattice.Geometry, beta, kappa, tol float64, maxIt
 	}
 }
 
-// Refresh draws phi = D^dagger chi at the links, chi complex Gaussian with
+// NewEvenOddPseudofermionAction returns the even-odd form of the action
+// (type doc), with a Schur CG (NewSchurCG). It panics for odd L and as
+// NewPseudofermionAction.
+func NewEvenOddPseudofermionAction(g *lattice.Geometry, beta, kappa, tol float64, maxIter int) *PseudofermionAction {
+	if g != nil && g.L%2 != 0 {
+		panic(fmt.Sprintf("fermion: NewEvenOddPseudofermionAction: L=%d, want L even", g.L))
+	}
+	a := NewPseudofermionAction(g, beta, kappa, tol, maxIter)
+	a.CG = NewSchurCG(a.Op, tol, maxIter)
+	a.evenOdd = true
+	a.w = make([]complex128, a.Op.Size())
+	return a
+}
+
+// EvenOdd reports whether a is the even-odd form.
+func (a *PseudofermionAction) EvenOdd() bool { return a.evenOdd }
+
+// Refresh draws phi = D^dagger chi (even-odd: phi = M^dagger chi on the
+// even sites) at the links, chi complex Gaussian with
 // density proportional to exp(-chi^dagger chi) (each real and imaginary
 // part of variance 1/2), so that phi has the density
 // exp(-phi^dagger (D^dagger D)^-1 phi) / det(D^dagger D). It draws 4V
@@ -69,6 +100,16 @@ func (a *PseudofermionAction) Refresh(links []float64, rng *rand.Rand) {
 	a.err, a.solved = nil, false
 	a.Op.SetLinks(links)
 	s := math.Sqrt(0.5)
+	if a.evenOdd {
+		clear(a.y)
+		for _, n := range a.Op.even {
+			for i := 2 * n; i < 2*n+2; i++ {
+				a.y[i] = complex(s*rng.NormFloat64(), s*rng.NormFloat64())
+			}
+		}
+		a.Op.ApplySchurDaggerTo(a.Phi, a.w, a.y)
+		return
+	}
 	for i := range a.y {
 		a.y[i] = complex(s*rng.NormFloat64(), s*rng.NormFloat64())
 	}
@@ -135,8 +176,21 @@ func (a *PseudofermionAction) ForceTo(dst, links []float64) {
 		}
 		return
 	}
-	a.Op.ApplyTo(a.y, a.x)
-	a.Op.linkDerivativeAdd(dst, -2, a.y, a.x)
+	if !a.evenOdd {
+		a.Op.ApplyTo(a.y, a.x)
+		a.Op.linkDerivativeAdd(dst, -2, a.y, a.x)
+		return
+	}
+	// Y = M X (even), X_o = H_oe X left in w (odd). Xf = (X, X_o) is
+	// assembled in w, Yf = (Y, Y_o) in y.
+	a.Op.ApplySchurTo(a.y, a.w, a.x)
+	for _, n := range a.Op.even {
+		a.w[2*n], a.w[2*n+1] = a.x[2*n], a.x[2*n+1]
+	}
+	for _, n := range a.Op.odd {
+		a.y[2*n], a.y[2*n+1] = a.Op.hopSite(int(n), a.y, true)
+	}
+	a.Op.linkDerivativeAdd(dst, -2*a.Op.Kappa, a.y, a.w)
 }
 
 // linkDerivativeAdd adds c Re[Y^dagger (dD/dtheta_mu(x)) X] to dst for

@@ -15,12 +15,13 @@ import (
 // the exact effective action S_g - log det(D^dagger D) (fermion.ExactAction),
 // two independent routes to the same two-flavour weight: <cos P> and the
 // chiral condensate (measured exactly on every configuration) must agree
-// within kSigma combined standard errors, and the fermions must visibly
+// within kSigma combined standard errors, for the plain and the even-odd
+// pseudofermions, and the fermions must visibly
 // shift <cos P> away from the pure gauge value (gauge.ExactTorus), so that
 // a sampler that ignored the determinant would fail.
 func TestPseudofermionHMCMatchesExact(t *testing.T) {
 	if testing.Short() {
-		t.Skip("statistical check of about 15 s")
+		t.Skip("statistical check of about 20 s")
 	}
 	const L, beta, kappa = 4, 1.0, 0.25
 	const therm, n = 300, 8000
@@ -60,6 +61,11 @@ func TestPseudofermionHMCMatchesExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pfEO := fermion.NewEvenOddPseudofermionAction(g, beta, kappa, 1e-10, 100*g.V)
+	ueo, err := sampler.NewRefreshHMCUpdate(sampler.HMC{Tau: 1, Steps: 6}, pfEO, 2*g.V, rand.NewPCG(13, 1), sampler.HMCOptions{Jitter: sampler.DefaultJitter})
+	if err != nil {
+		t.Fatal(err)
+	}
 	exDet, err := fermion.NewDeterminant(g, kappa, fermion.EvenOdd)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +75,7 @@ func TestPseudofermionHMCMatchesExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	cp1, cd1 := run("pseudofermion", upf.Step)
+	cp3, cd3 := run("even-odd pseudofermion", ueo.Step)
 	cp2, cd2 := run("exact", uex.Step)
 	exact, err := gauge.ExactTorus(beta, L)
 	if err != nil {
@@ -77,7 +84,7 @@ func TestPseudofermionHMCMatchesExact(t *testing.T) {
 	for _, o := range []struct {
 		name   string
 		pf, ex []float64
-	}{{"<cos P>", cp1, cp2}, {"condensate", cd1, cd2}} {
+	}{{"<cos P>", cp1, cp2}, {"condensate", cd1, cd2}, {"<cos P> (even-odd)", cp3, cp2}, {"condensate (even-odd)", cd3, cd2}} {
 		m1, e1 := binnedMean(o.pf, nBins)
 		m2, e2 := binnedMean(o.ex, nBins)
 		e := math.Hypot(e1, e2)

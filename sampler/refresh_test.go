@@ -19,10 +19,13 @@ var _ sampler.Refresher = (*fermion.PseudofermionAction)(nil)
 const pfCGTol = 1e-14
 
 // pfStart returns a pseudofermion action at (beta, kappa) on the L x L
-// lattice with a refreshed phi, and random links.
-func pfStart(L int, beta, kappa float64, seed uint64) (*fermion.PseudofermionAction, []float64, *rand.Rand) {
+// lattice, plain or even-odd, with a refreshed phi, and random links.
+func pfStart(L int, beta, kappa float64, seed uint64, evenOdd bool) (*fermion.PseudofermionAction, []float64, *rand.Rand) {
 	g := lattice.NewGeometry(L)
 	act := fermion.NewPseudofermionAction(g, beta, kappa, pfCGTol, 100*g.V)
+	if evenOdd {
+		act = fermion.NewEvenOddPseudofermionAction(g, beta, kappa, pfCGTol, 100*g.V)
+	}
 	rng := rand.New(rand.NewPCG(seed, 5))
 	links := make([]float64, 2*g.V)
 	gauge.RandomLinksTo(links, rng)
@@ -33,9 +36,13 @@ func pfStart(L int, beta, kappa float64, seed uint64) (*fermion.PseudofermionAct
 // TestPseudofermionHMCReversible integrates a trajectory forward, flips
 // the momenta, integrates back and compares with the start.
 func TestPseudofermionHMCReversible(t *testing.T) {
-	for _, kappa := range []float64{0.2, 0.26} {
-		t.Run(fmt.Sprintf("L=4/kappa=%g", kappa), func(t *testing.T) {
-			act, x0, rng := pfStart(4, 2, kappa, 1)
+	for _, c := range []struct {
+		kappa   float64
+		evenOdd bool
+	}{{0.2, false}, {0.26, false}, {0.2, true}, {0.26, true}} {
+		kappa := c.kappa
+		t.Run(fmt.Sprintf("L=4/kappa=%g/evenodd=%v", kappa, c.evenOdd), func(t *testing.T) {
+			act, x0, rng := pfStart(4, 2, kappa, 1, c.evenOdd)
 			p0 := gaussian(rng, len(x0), 1)
 			x, p := append([]float64(nil), x0...), append([]float64(nil), p0...)
 			force := make([]float64, len(x))
@@ -73,24 +80,28 @@ const pfReversibleTol = 1e-9
 // TestPseudofermionHMCDeltaHScaling checks that the energy violation of a
 // trajectory falls like eps^2: |dH| at eps and eps/2 in ratio 4.
 func TestPseudofermionHMCDeltaHScaling(t *testing.T) {
-	act, x0, rng := pfStart(4, 2, 0.24, 2)
-	p0 := gaussian(rng, len(x0), 1)
-	force := make([]float64, len(x0))
-	h0 := act.Action(x0) + kineticEnergy(p0)
-	var prev float64
-	for _, steps := range []int{20, 40, 80} {
-		x, p := append([]float64(nil), x0...), append([]float64(nil), p0...)
-		sampler.HMC{Tau: 1, Steps: steps}.Leapfrog(act, x, p, force)
-		cur := math.Abs(act.Action(x) + kineticEnergy(p) - h0)
-		if prev != 0 {
-			if r := prev / cur; math.Abs(r-4) > scalingTol {
-				t.Errorf("steps %d -> %d: got |dH| ratio %.4f (%.3g / %.3g), want 4 +- %g", steps/2, steps, r, prev, cur, scalingTol)
+	for _, evenOdd := range []bool{false, true} {
+		t.Run(fmt.Sprintf("L=4/kappa=0.24/evenodd=%v", evenOdd), func(t *testing.T) {
+			act, x0, rng := pfStart(4, 2, 0.24, 2, evenOdd)
+			p0 := gaussian(rng, len(x0), 1)
+			force := make([]float64, len(x0))
+			h0 := act.Action(x0) + kineticEnergy(p0)
+			var prev float64
+			for _, steps := range []int{20, 40, 80} {
+				x, p := append([]float64(nil), x0...), append([]float64(nil), p0...)
+				sampler.HMC{Tau: 1, Steps: steps}.Leapfrog(act, x, p, force)
+				cur := math.Abs(act.Action(x) + kineticEnergy(p) - h0)
+				if prev != 0 {
+					if r := prev / cur; math.Abs(r-4) > scalingTol {
+						t.Errorf("steps %d -> %d: got |dH| ratio %.4f (%.3g / %.3g), want 4 +- %g", steps/2, steps, r, prev, cur, scalingTol)
+					}
+				}
+				prev = cur
 			}
-		}
-		prev = cur
-	}
-	if err := act.Err(); err != nil {
-		t.Fatal(err)
+			if err := act.Err(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 
