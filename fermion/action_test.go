@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"latflow/lattice"
@@ -71,11 +72,10 @@ func TestExactActionForceFD(t *testing.T) {
 	for _, L := range []int{3, 4} {
 		t.Run(fmt.Sprintf("L=%d", L), func(t *testing.T) {
 			g := lattice.NewGeometry(L)
-			d, err := NewDeterminant(g, 0.25, DefaultMethod(L))
+			act, err := NewExactAction(g, 1.5, 0.25, DefaultMethod(L))
 			if err != nil {
 				t.Fatal(err)
 			}
-			act := NewExactAction(1.5, d)
 			forceFD(t, act, randomLinks(g, uint64(L)+40), gradFDTol)
 		})
 	}
@@ -124,5 +124,51 @@ func TestPseudofermionCGFailure(t *testing.T) {
 	act.Refresh(links, rand.New(rand.NewPCG(1, 1)))
 	if act.Err() != nil {
 		t.Errorf("Err after Refresh: got %v, want nil", act.Err())
+	}
+}
+
+// TestExactActionConcurrent calls Action and ForceTo from several
+// goroutines at once (as the IMH workers do) and compares with sequential
+// calls; run with -race to check the free list.
+func TestExactActionConcurrent(t *testing.T) {
+	const L, workers, per = 4, 4, 20
+	g := lattice.NewGeometry(L)
+	act, err := NewExactAction(g, 2, 0.24, EvenOdd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := make([][]float64, workers*per)
+	want := make([]float64, len(configs))
+	wantF := make([][]float64, len(configs))
+	for i := range configs {
+		configs[i] = randomLinks(g, uint64(i)+100)
+		want[i] = act.Action(configs[i])
+		wantF[i] = make([]float64, 2*g.V)
+		act.ForceTo(wantF[i], configs[i])
+	}
+	got := make([]float64, len(configs))
+	gotF := make([][]float64, len(configs))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(configs); i += workers {
+				got[i] = act.Action(configs[i])
+				gotF[i] = make([]float64, 2*g.V)
+				act.ForceTo(gotF[i], configs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range configs {
+		if got[i] != want[i] {
+			t.Errorf("config %d: concurrent action %v, want %v", i, got[i], want[i])
+		}
+		for l := range gotF[i] {
+			if gotF[i][l] != wantF[i][l] {
+				t.Fatalf("config %d link %d: concurrent force %v, want %v", i, l, gotF[i][l], wantF[i][l])
+			}
+		}
 	}
 }
