@@ -15,7 +15,10 @@
 //     D is n x n with n = 2V, row-major: D[(2x+a)*n + 2y+b].
 //   - Dirac matrices: gamma_mu for direction mu = 0, 1 are the Pauli
 //     matrices sigma_1 and sigma_2 (the gamma_1, gamma_2), and
-//     gamma_5 = sigma_3 = diag(1, -1).
+//     gamma_5 = sigma_3 = diag(1, -1). The other assignment (sigma_2 for
+//     direction 0) is the conjugation by (sigma_1 + sigma_2)/sqrt 2, which
+//     flips gamma_5: det D, the condensate and the pion correlator are the
+//     same with either.
 //   - The Wilson operator at hopping parameter kappa (bare mass
 //     m = 1/(2 kappa) - 2) is D = 1 - kappa H, with the hopping matrix
 //     H(x,y) = sum_mu [(1 - gamma_mu) U_mu(x) delta_(x+mu,y) +
