@@ -49,7 +49,8 @@ type PseudofermionAction struct {
 	// solves and iters count the CG solves and their iterations.
 	solves, iters int
 
-	// Even-odd form: the odd workspace and the full vectors Xf, Yf.
+	// Even-odd form: w is the odd workspace of M and then holds Xf (Yf is
+	// assembled in y).
 	evenOdd bool
 	w       []complex128
 }
