@@ -112,7 +112,7 @@ func (o *trajectoryOptions) hmc(set flagSet) (sampler.HMC, sampler.HMCOptions, m
 	return h, opt, settings, nil
 }
 
-func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error {
+func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err error) {
 	t, err := o.target.target()
 	if err != nil {
 		return err
@@ -139,10 +139,11 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%g (jitter %g), %s start, seed %d\n",
 		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.traj.jitter, o.start, o.chain.seed)
-	res, elapsed, err := runChains(ctx, "hmc", &o.chain, r, stderr)
+	res, elapsed, tr, err := runChains(ctx, "hmc", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
+	defer func() { err = tr.finish(err) }()
 	rows, notes, err := table(t, res)
 	if err != nil {
 		return err
@@ -181,7 +182,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	if ran := res.Chains[0].Ran; ran > 0 {
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
 	}
-	return writeReport(stdout, rep, o.chain.json)
+	return tr.writeReport(stdout, rep, o.chain.json)
 }
 
 // writeReport prints a run's report as text or JSON.

@@ -150,7 +150,7 @@ func (o *sampleOptions) validate(t ensemble.Target) error {
 	return nil
 }
 
-func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) error {
+func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) (err error) {
 	t, err := o.target.target()
 	if err != nil {
 		return err
@@ -233,10 +233,11 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stderr, "latflow sample: %s; %s; %d chain(s) x (%d + %d) proposals, batch %d, seed %d\n",
 		t, source, o.chain.chains, o.chain.therm, o.chain.n, o.batch, seed)
-	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	res, elapsed, tr, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
+	defer func() { err = tr.finish(err) }()
 	rows, tnotes, err := table(t, res)
 	if err != nil {
 		return err
@@ -272,21 +273,22 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	if ran > 0 {
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
 	}
-	return writeReport(stdout, rep, o.chain.json)
+	return tr.writeReport(stdout, rep, o.chain.json)
 }
 
 // runExactSamples writes independent exact samples of a U(1) target.
-func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, stdout, stderr io.Writer) error {
+func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, stdout, stderr io.Writer) (err error) {
 	r := o.chain.run(t, "exact", map[string]string{flagProposal: o.proposal, flagExact: "true"})
 	seed := o.chain.seed
 	r.NewUpdate = func(c int) (sampler.Update, error) {
 		return sampler.NewExactUpdate(t.L, t.Couplings[ensemble.Beta], sampler.NewStream(seed, c, sampler.StreamProposal))
 	}
 	fmt.Fprintf(stderr, "latflow sample: %s; %d x (%d + %d) independent exact samples, seed %d\n", t, o.chain.chains, o.chain.therm, o.chain.n, seed)
-	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	res, elapsed, tr, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
+	defer func() { err = tr.finish(err) }()
 	rows, notes, err := table(t, res)
 	if err != nil {
 		return err
@@ -308,7 +310,7 @@ func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, s
 	if ran > 0 {
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
 	}
-	return writeReport(stdout, rep, o.chain.json)
+	return tr.writeReport(stdout, rep, o.chain.json)
 }
 
 // flowProposal builds the flow of m at the target's L in precision T and
