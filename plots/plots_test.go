@@ -268,7 +268,7 @@ func TestWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, f, "log weights of 4000 independence Metropolis proposals", "ESS/N = ", "log w - max log w", "proposals")
+	check(t, f, "log weights of 4000 independence Metropolis proposals: ESS/N = ", "U(1) gauge theory", "log w - max log w", "proposals")
 }
 
 func TestBadInput(t *testing.T) {

@@ -3,6 +3,11 @@ package plots
 import (
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 
 	"gonum.org/v1/plot/vg"
 
@@ -60,6 +65,7 @@ func Train(logs []TrainLog, x TrainX) (*Figure, error) {
 	panel(lr, "learning rate", xlabel, "learning rate")
 	several := len(logs) > 1
 	legendRoom(ess, 0, 1, 2*len(logs))
+	var lossXYs, stdXYs []plotter.XYs
 	maxLR := 0.0
 	for i, l := range logs {
 		n := len(l.Rows)
@@ -89,10 +95,12 @@ func Train(logs []TrainLog, x TrainX) (*Figure, error) {
 		if several {
 			label = l.Label
 		}
-		if err := addLine(loss, blockMeans(finiteXYs(xs, cols["loss"]), block), i, label, false); err != nil {
+		lxy, sxy := blockMeans(finiteXYs(xs, cols["loss"]), block), blockMeans(finiteXYs(xs, cols["std"]), block)
+		lossXYs, stdXYs = append(lossXYs, lxy), append(stdXYs, sxy)
+		if err := addLine(loss, lxy, i, label, false); err != nil {
 			return nil, err
 		}
-		if err := addLine(std, blockMeans(finiteXYs(xs, cols["std"]), block), i, label, false); err != nil {
+		if err := addLine(std, sxy, i, label, false); err != nil {
 			return nil, err
 		}
 		batchName, freshName := "batch", "fresh"
@@ -109,9 +117,43 @@ func Train(logs []TrainLog, x TrainX) (*Figure, error) {
 			return nil, err
 		}
 	}
+	legends := 0
+	if several {
+		legends = len(logs)
+	}
+	robustRange(loss, lossXYs, legends)
+	robustRange(std, stdXYs, legends)
 	// From 0, so that a constant rate is a line, not a degenerate axis.
 	if maxLR > 0 {
 		lr.Y.Min, lr.Y.Max = 0, maxLR*(1.12+0.07*float64(len(logs)))
 	}
 	return f, nil
+}
+
+// clipQuantile is the quantile of a training curve's values above which
+// the first steps of a run, far above the rest, are left off the scale.
+const clipQuantile = 0.98
+
+// robustRange sets the y range of a panel of training curves to their
+// values up to the clipQuantile quantile, when the largest values (the
+// first steps, from an untrained flow) lie far above it and would squash
+// the rest into a line; the title then says so. legends entries get room
+// at the top.
+func robustRange(p *plot.Plot, xys []plotter.XYs, legends int) {
+	var ys []float64
+	for _, xy := range xys {
+		for _, pt := range xy {
+			ys = append(ys, pt.Y)
+		}
+	}
+	if len(ys) == 0 {
+		return
+	}
+	slices.Sort(ys)
+	lo, hi, q := ys[0], ys[len(ys)-1], ys[int(math.Floor(clipQuantile*float64(len(ys)-1)))]
+	if hi > q+2*(q-lo) && q > lo {
+		hi = q + 0.1*(q-lo)
+		p.Title.Text += " (first steps off the scale)"
+	}
+	legendRoom(p, lo, hi, legends)
 }

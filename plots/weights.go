@@ -55,7 +55,7 @@ func Weights(ds *dataset.Dataset, therm, bins int) (*Figure, error) {
 	ess := observables.ReverseESS(logw)
 	f := newFigure(1, 1, 7*vg.Inch, 4.5*vg.Inch)
 	p := f.Panels[0][0]
-	panel(p, fmt.Sprintf("log weights of %d independence Metropolis proposals (%s): ESS/N = %.3f", len(logw), target(ds), ess),
+	panel(p, fmt.Sprintf("log weights of %d independence Metropolis proposals: ESS/N = %.3f\n%s", len(logw), ess, target(ds)),
 		"log w - max log w", "proposals")
 	h, err := plotter.NewHist(vals, bins)
 	if err != nil {
