@@ -17,5 +17,11 @@
 //   - Non-finite values (skipped training steps, NaN columns) are left out
 //     of the curves. Long training logs are drawn as means over blocks of
 //     consecutive steps (at most MaxPoints per curve), with the block size
-//     in the axis label.
+//     in the axis label; the first steps of an untrained flow, far above the
+//     rest, are left off the scale of the loss and std(log w), said in the
+//     title. A chain's history is drawn with at most MaxHistoryPoints points
+//     (every k-th row beyond).
+//   - Observables are named as in the table (observables.NamedSeries):
+//     action, plaquette, Q, Q^2 for U(1); action, m, |m|, m^2, phi^2 for
+//     phi^4; or a dataset column.
 package plots
