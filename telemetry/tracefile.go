@@ -34,10 +34,17 @@ type fileClient struct {
 	path string
 
 	mu      sync.Mutex
-	f       *os.File // nil once closed
-	spans   int      // spans handed to the client
-	written int      // spans on complete lines of the file
-	err     error    // the first write or encoding error
+	f       traceFile // nil once closed
+	size    int64     // bytes of the complete lines written
+	spans   int       // spans handed to the client
+	written int       // spans on complete lines of the file
+	err     error     // the first write or encoding error
+}
+
+// traceFile is what fileClient needs of its *os.File.
+type traceFile interface {
+	io.WriteCloser
+	Truncate(size int64) error
 }
 
 var _ otlptrace.Client = (*fileClient)(nil)
@@ -47,7 +54,8 @@ var _ otlptrace.Client = (*fileClient)(nil)
 func (c *fileClient) Start(context.Context) error { return nil }
 
 // UploadTraces writes the spans as one line. It returns nil even when the
-// write fails: the failure is reported by Err.
+// write fails: the failure is reported by Err, and a partly written line
+// is cut off.
 func (c *fileClient) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpans) error {
 	n := countSpans(rs)
 	c.mu.Lock()
@@ -67,8 +75,13 @@ func (c *fileClient) UploadTraces(_ context.Context, rs []*tracepb.ResourceSpans
 	}
 	if _, err := c.f.Write(append(line, '\n')); err != nil {
 		c.err = fmt.Errorf("writing: %w", pathless(err))
+		// Keep the file a sequence of complete lines, which a reader can
+		// use up to the failure (a device such as /dev/full cannot be
+		// truncated, and has nothing to keep).
+		_ = c.f.Truncate(c.size)
 		return nil
 	}
+	c.size += int64(len(line)) + 1
 	c.written += n
 	return nil
 }

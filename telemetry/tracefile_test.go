@@ -342,3 +342,54 @@ func TestTraceFileLostCount(t *testing.T) {
 		t.Errorf("got %v, want 6 of 9 spans lost", err)
 	}
 }
+
+// shortFile accepts limit bytes and then fails a write after writing part
+// of it, as a disk that fills up does.
+type shortFile struct {
+	bytes.Buffer
+	limit     int
+	truncated int64
+}
+
+func (f *shortFile) Write(p []byte) (int, error) {
+	if room := f.limit - f.Len(); len(p) > room {
+		f.Buffer.Write(p[:room])
+		return room, syscall.ENOSPC
+	}
+	return f.Buffer.Write(p)
+}
+
+func (f *shortFile) Truncate(size int64) error {
+	f.truncated = size
+	f.Buffer.Truncate(int(size))
+	return nil
+}
+
+func (f *shortFile) Close() error { return nil }
+
+// TestTraceFilePartialLine: a write that fails halfway through a line is
+// cut off, so that the file holds only complete lines, which decode.
+func TestTraceFilePartialLine(t *testing.T) {
+	batch := []*tracepb.ResourceSpans{{ScopeSpans: []*tracepb.ScopeSpans{{Spans: []*tracepb.Span{
+		{Name: "part", TraceId: bytes.Repeat([]byte{1}, 16), SpanId: bytes.Repeat([]byte{2}, 8)}}}}}}
+	line, err := MarshalTraceLine(&coltracepb.ExportTraceServiceRequest{ResourceSpans: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &shortFile{limit: 2*(len(line)+1) + len(line)/2} // two lines and half of the third
+	c := &fileClient{path: "trace.jsonl", f: f}
+	for range 4 {
+		_ = c.UploadTraces(context.Background(), batch)
+	}
+	var fe *TraceFileError
+	if err := c.Err(); !errors.As(err, &fe) || fe.Lost != 2 || fe.Spans != 4 || !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("got %v, want ENOSPC with 2 of 4 spans lost", err)
+	}
+	if want := int64(2 * (len(line) + 1)); f.truncated != want || int64(f.Len()) != want {
+		t.Errorf("got the file truncated to %d (length %d), want %d: two complete lines", f.truncated, f.Len(), want)
+	}
+	reqs, err := ReadTraceFile(bytes.NewReader(f.Bytes()))
+	if err != nil || len(reqs) != 2 {
+		t.Errorf("got %d requests, %v, want the 2 complete lines", len(reqs), err)
+	}
+}
