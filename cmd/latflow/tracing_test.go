@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"latflow/telemetry"
@@ -37,7 +38,7 @@ func traceSpans(t *testing.T, path string) []*tracepb.Span {
 	return spans
 }
 
-// runSpan returns the one span named "run" and the attributes of a span.
+// runSpan returns the one span named "run".
 func runSpan(t *testing.T, spans []*tracepb.Span) *tracepb.Span {
 	t.Helper()
 	var run *tracepb.Span
@@ -59,14 +60,15 @@ func runSpan(t *testing.T, spans []*tracepb.Span) *tracepb.Span {
 func spanAttrs(s *tracepb.Span) map[string]any {
 	m := map[string]any{}
 	for _, kv := range s.GetAttributes() {
-		v := kv.GetValue()
-		switch {
-		case v.GetStringValue() != "":
-			m[kv.GetKey()] = v.GetStringValue()
-		case v.GetDoubleValue() != 0:
-			m[kv.GetKey()] = v.GetDoubleValue()
+		switch v := kv.GetValue().GetValue().(type) {
+		case *commonpb.AnyValue_StringValue:
+			m[kv.GetKey()] = v.StringValue
+		case *commonpb.AnyValue_DoubleValue:
+			m[kv.GetKey()] = v.DoubleValue
+		case *commonpb.AnyValue_IntValue:
+			m[kv.GetKey()] = v.IntValue
 		default:
-			m[kv.GetKey()] = v.GetIntValue()
+			m[kv.GetKey()] = kv.GetValue().String()
 		}
 	}
 	return m
