@@ -51,13 +51,20 @@ var ErrAnticorrelated = errors.New("observables: strongly anticorrelated data")
 // TauInt = 1/2. If the windowing fails, the error wraps ErrNoWindow and the
 // Estimate is still returned.
 func GammaPrimary(replicas [][]float64, opt GammaOptions) (Estimate, error) {
+	est, _, err := gammaPrimary(replicas, opt)
+	return est, err
+}
+
+// gammaPrimary is GammaPrimary that also returns the autocorrelation
+// function it used (nil for a constant series).
+func gammaPrimary(replicas [][]float64, opt GammaOptions) (Estimate, *autocov, error) {
 	n, err := checkReplicas(replicas)
 	if err != nil {
-		return Estimate{}, fmt.Errorf("observables: %w", err)
+		return Estimate{}, nil, fmt.Errorf("observables: %w", err)
 	}
 	mean, constant := seriesMean(replicas, n)
 	if constant {
-		return constantEstimate(mean, n), nil
+		return constantEstimate(mean, n), nil, nil
 	}
 	dev := make([][]float64, len(replicas))
 	for r, x := range replicas {
@@ -67,9 +74,9 @@ func GammaPrimary(replicas [][]float64, opt GammaOptions) (Estimate, error) {
 		}
 		dev[r] = d
 	}
-	est, err := gammaAnalysis(dev, n, opt)
+	est, ac, err := gammaAnalysis(dev, n, opt)
 	est.Mean = mean
-	return est, err
+	return est, ac, err
 }
 
 // GammaDerived analyses the derived quantity f(<a_1>, ..., <a_n>) by the
@@ -169,7 +176,7 @@ func GammaDerived(data [][][]float64, f func(means []float64) float64, grad func
 	if zero {
 		return constantEstimate(value, n), nil
 	}
-	est, err := gammaAnalysis(dev, n, opt)
+	est, _, err := gammaAnalysis(dev, n, opt)
 	est.Mean = value
 	return est, err
 }
@@ -244,8 +251,8 @@ func constantEstimate(mean float64, n int) Estimate {
 
 // gammaAnalysis runs the Gamma method on the deviations dev[r] from the
 // mean, n = sum_r len(dev[r]). It fills every field of the Estimate except
-// Mean.
-func gammaAnalysis(dev [][]float64, n int, opt GammaOptions) (Estimate, error) {
+// Mean, and returns the autocorrelation function it used.
+func gammaAnalysis(dev [][]float64, n int, opt GammaOptions) (Estimate, *autocov, error) {
 	sTau := opt.STau
 	if sTau == 0 {
 		sTau = DefaultSTau
@@ -259,7 +266,7 @@ func gammaAnalysis(dev [][]float64, n int, opt GammaOptions) (Estimate, error) {
 
 	g0 := ac.gamma(0)
 	if g0 == 0 {
-		return constantEstimate(0, n), nil
+		return constantEstimate(0, n), ac, nil
 	}
 
 	var werr error
@@ -294,19 +301,26 @@ func gammaAnalysis(dev [][]float64, n int, opt GammaOptions) (Estimate, error) {
 		cf += 2 * ac.gamma(t)
 	}
 	// Bias correction: Gamma(t) += C_F / N for 0 <= t <= W_opt, once.
-	bias := cf / float64(n)
-	g0c := g0 + bias
-	cfc := cf + float64(2*wopt+1)*bias
+	cfc := cf + float64(2*wopt+1)*(cf/float64(n))
 	if !(cfc > 0) {
-		return Estimate{}, fmt.Errorf("%w: estimated variance C_F = %g at W = %d is not positive", ErrAnticorrelated, cfc, wopt)
+		return Estimate{}, ac, fmt.Errorf("%w: estimated variance C_F = %g at W = %d is not positive", ErrAnticorrelated, cfc, wopt)
 	}
-	tau := cfc / (2 * g0c)
+	tau, tauErr := tauIntBiasCorrected(g0, cf, wopt, n)
 	est := Estimate{
 		Err:       math.Sqrt(cfc / float64(n)),
 		TauInt:    tau,
-		TauIntErr: 2 * tau * math.Sqrt(math.Max(0, (float64(wopt)-tau+0.5)/float64(n))),
+		TauIntErr: tauErr,
 		Window:    wopt,
 		N:         n,
 	}
-	return est, werr
+	return est, ac, werr
+}
+
+// tauIntBiasCorrected returns tau_int at window w and its error, from
+// Gamma(0) = g0 and C_F(w) = Gamma(0) + 2 sum_{t=1}^{w} Gamma(t), with the
+// bias correction Gamma(t) += C_F / N for 0 <= t <= w.
+func tauIntBiasCorrected(g0, cf float64, w, n int) (tau, tauErr float64) {
+	bias := cf / float64(n)
+	tau = (cf + float64(2*w+1)*bias) / (2 * (g0 + bias))
+	return tau, 2 * tau * math.Sqrt(math.Max(0, (float64(w)-tau+0.5)/float64(n)))
 }

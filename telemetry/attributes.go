@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"math"
 	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -19,7 +20,9 @@ func CouplingKey(name string) attribute.Key {
 	if name == "" {
 		panic("telemetry: empty coupling name")
 	}
-	if k := attribute.Key(keyPrefix + name); k == KeyTheory || k == KeyL {
+	k := attribute.Key(keyPrefix + name)
+	switch k {
+	case KeyTheory, KeyL, KeySteps, KeyAcceptance, KeyESS, KeyLogZ, KeyLogZError:
 		panic("telemetry: coupling name " + name + " collides with " + string(k))
 	}
 	return attribute.Key(keyPrefix + name)
@@ -37,6 +40,46 @@ func RunAttributes(theory string, L int, couplings map[string]float64) []attribu
 	slices.Sort(names)
 	for _, name := range names {
 		attrs = append(attrs, CouplingKey(name).Float64(couplings[name]))
+	}
+	return attrs
+}
+
+// Keys of the totals of a run, set on its run span by Totals.Attributes.
+const (
+	KeySteps      = attribute.Key("latflow.steps")
+	KeyAcceptance = attribute.Key("latflow.acceptance")
+	KeyESS        = attribute.Key("latflow.ess")
+	KeyLogZ       = attribute.Key("latflow.log_z")
+	KeyLogZError  = attribute.Key("latflow.log_z_error")
+)
+
+// Totals are the results of a whole run, for its run span. A NaN (or other
+// non-finite) value means the run has no such total and is left out.
+type Totals struct {
+	// Steps is what the run did: measurements of all chains (hmc,
+	// sample, analyze) or training steps (train).
+	Steps int64
+	// Acceptance is the acceptance rate of the chains' proposals (of the
+	// flow's, for independence Metropolis and a training evaluation).
+	Acceptance float64
+	// ESS is ESS/N of the flow's importance weights.
+	ESS float64
+	// LogZ is the importance-sampling estimate of log Z, with its error.
+	LogZ, LogZError float64
+}
+
+// Attributes returns the totals as span attributes: latflow.steps (int),
+// and latflow.acceptance, latflow.ess, latflow.log_z, latflow.log_z_error
+// (float) where finite.
+func (t Totals) Attributes() []attribute.KeyValue {
+	attrs := []attribute.KeyValue{KeySteps.Int64(t.Steps)}
+	for _, f := range []struct {
+		k attribute.Key
+		v float64
+	}{{KeyAcceptance, t.Acceptance}, {KeyESS, t.ESS}, {KeyLogZ, t.LogZ}, {KeyLogZError, t.LogZError}} {
+		if !math.IsNaN(f.v) && !math.IsInf(f.v, 0) {
+			attrs = append(attrs, f.k.Float64(f.v))
+		}
 	}
 	return attrs
 }

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ func TestRunAttributes(t *testing.T) {
 }
 
 func TestCouplingKeyPanics(t *testing.T) {
-	for _, name := range []string{"", "theory", "L"} {
+	for _, name := range []string{"", "theory", "L", "steps", "acceptance", "ess", "log_z", "log_z_error"} {
 		t.Run("name="+name, func(t *testing.T) {
 			defer func() {
 				r := recover()
@@ -35,6 +36,34 @@ func TestCouplingKeyPanics(t *testing.T) {
 				}
 			}()
 			CouplingKey(name)
+		})
+	}
+}
+
+func TestTotalsAttributes(t *testing.T) {
+	nan := math.NaN()
+	for _, tc := range []struct {
+		name   string
+		totals Totals
+		want   []attribute.KeyValue
+	}{
+		{"imh", Totals{Steps: 2000, Acceptance: 0.5, ESS: 0.25, LogZ: -3.5, LogZError: 0.125},
+			[]attribute.KeyValue{KeySteps.Int64(2000), KeyAcceptance.Float64(0.5), KeyESS.Float64(0.25), KeyLogZ.Float64(-3.5), KeyLogZError.Float64(0.125)}},
+		{"hmc", Totals{Steps: 300, Acceptance: 0.9, ESS: nan, LogZ: nan, LogZError: nan},
+			[]attribute.KeyValue{KeySteps.Int64(300), KeyAcceptance.Float64(0.9)}},
+		{"infinite", Totals{Steps: 1, Acceptance: math.Inf(1), ESS: math.Inf(-1), LogZ: nan, LogZError: nan},
+			[]attribute.KeyValue{KeySteps.Int64(1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.totals.Attributes()
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("attribute %d: got %s=%v, want %s=%v", i, got[i].Key, got[i].Value.Emit(), tc.want[i].Key, tc.want[i].Value.Emit())
+				}
+			}
 		})
 	}
 }

@@ -1,9 +1,7 @@
 package telemetry_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,14 +49,19 @@ func Example() {
 		return
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var s struct{ Name string }
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			fmt.Println(err)
-			return
+	reqs, err := telemetry.ReadTraceFile(f) // one ExportTraceServiceRequest per line
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, req := range reqs {
+		for _, rs := range req.GetResourceSpans() {
+			for _, ss := range rs.GetScopeSpans() {
+				for _, s := range ss.GetSpans() {
+					fmt.Println("span:", s.GetName())
+				}
+			}
 		}
-		fmt.Println("span:", s.Name)
 	}
 	// Output:
 	// enabled: true

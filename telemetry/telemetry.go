@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -32,8 +32,8 @@ const envServiceName = "OTEL_SERVICE_NAME"
 // Options configures Setup. The zero value means tracing off (unless the
 // OTLP environment variables are set).
 type Options struct {
-	// TraceFile, when not empty, is created and receives one JSON line per
-	// span. An existing file is refused (so that a typo cannot destroy a
+	// TraceFile, when not empty, is created and receives the spans in
+	// OTLP/JSON, one ExportTraceServiceRequest per line. An existing file is refused (so that a typo cannot destroy a
 	// model or a dataset part) unless Overwrite is set.
 	TraceFile string
 	Overwrite bool
@@ -54,7 +54,7 @@ type Options struct {
 type Telemetry struct {
 	provider *sdktrace.TracerProvider // nil when off
 	tracer   trace.Tracer
-	file     *os.File // nil without a trace file
+	file     *fileClient // nil without a trace file
 	timeout  time.Duration
 
 	once        sync.Once
@@ -100,7 +100,7 @@ func Setup(ctx context.Context, opt Options) (*Telemetry, error) {
 			_ = e.Shutdown(ctx)
 		}
 		if t.file != nil {
-			_ = t.file.Close()
+			t.file.close()
 		}
 	}
 	if endpoint != "" {
@@ -127,8 +127,8 @@ func Setup(ctx context.Context, opt Options) (*Telemetry, error) {
 			cleanup()
 			return nil, fmt.Errorf("telemetry: cannot create trace file: %w", err)
 		}
-		t.file = f
-		e, err := stdouttrace.New(stdouttrace.WithWriter(f))
+		t.file = &fileClient{path: opt.TraceFile, f: f}
+		e, err := otlptrace.New(ctx, t.file)
 		if err != nil {
 			cleanup()
 			return nil, fmt.Errorf("telemetry: cannot create trace file exporter: %w", err)
@@ -193,7 +193,9 @@ func (t *Telemetry) Enabled() bool {
 }
 
 // Shutdown flushes the pending spans to every exporter, shuts them down and
-// closes the trace file. It waits at most the shutdown timeout or until the
+// closes the trace file. If the trace file could not be written completely
+// (a full disk, say), the error is a *TraceFileError that says how many
+// spans are missing from it; this is the one report of that failure. It waits at most the shutdown timeout or until the
 // deadline of ctx, whichever comes first; cancellation of ctx is ignored.
 // Only the first call does the work; later and concurrent calls wait for it
 // and return its result.
@@ -216,8 +218,9 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("telemetry: flushing spans: %w", err))
 		}
 		if t.file != nil {
-			if err := t.file.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("telemetry: closing trace file: %w", err))
+			t.file.close() // in case the exporter was not shut down in time
+			if err := t.file.Err(); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		t.shutdownErr = errors.Join(errs...)

@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -63,6 +64,8 @@ type span struct {
 	name, traceID, spanID, parentID string
 	attrs                           map[string]any // string, int64 or float64
 	resource                        map[string]any
+	status                          *tracepb.Status
+	scope                           string
 }
 
 // checkRun checks that spans is the tree emitRun creates, with its
@@ -156,6 +159,18 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	got := requestSpans(&req)
+	c.mu.Lock()
+	c.spans = append(c.spans, got...)
+	c.mu.Unlock()
+	resp, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(resp)
+}
+
+// requestSpans returns the spans of an OTLP request; ids are hex, as
+// trace.TraceID.String gives them.
+func requestSpans(req *coltracepb.ExportTraceServiceRequest) []span {
 	var got []span
 	for _, rs := range req.GetResourceSpans() {
 		res := otlpAttrs(rs.GetResource().GetAttributes())
@@ -163,21 +178,18 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			for _, s := range ss.GetSpans() {
 				got = append(got, span{
 					name:     s.GetName(),
-					traceID:  string(s.GetTraceId()),
-					spanID:   string(s.GetSpanId()),
-					parentID: string(s.GetParentSpanId()),
+					traceID:  hex.EncodeToString(s.GetTraceId()),
+					spanID:   hex.EncodeToString(s.GetSpanId()),
+					parentID: hex.EncodeToString(s.GetParentSpanId()),
 					attrs:    otlpAttrs(s.GetAttributes()),
 					resource: res,
+					status:   s.GetStatus(),
+					scope:    ss.GetScope().GetName(),
 				})
 			}
 		}
 	}
-	c.mu.Lock()
-	c.spans = append(c.spans, got...)
-	c.mu.Unlock()
-	resp, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(resp)
+	return got
 }
 
 func otlpAttrs(kvs []*commonpb.KeyValue) map[string]any {
@@ -247,36 +259,9 @@ func TestOTLPExport(t *testing.T) {
 	}
 }
 
-// fileSpan is the part of stdouttrace's JSON encoding the tests read.
-type fileSpan struct {
-	Name        string
-	SpanContext struct{ TraceID, SpanID string }
-	Parent      struct{ SpanID string }
-	Attributes  []fileAttr
-	Resource    []fileAttr
-}
-
-type fileAttr struct {
-	Key   string
-	Value struct {
-		Type  string
-		Value any
-	}
-}
-
-func fileAttrs(as []fileAttr) map[string]any {
-	m := map[string]any{}
-	for _, a := range as {
-		v := a.Value.Value
-		if f, ok := v.(float64); ok && a.Value.Type == "INT64" {
-			v = int64(f)
-		}
-		m[a.Key] = v
-	}
-	return m
-}
-
-// readTraceFile parses a trace file, one JSON span per line.
+// readTraceFile decodes a trace file, one OTLP/JSON ExportTraceServiceRequest
+// per line, with protojson (through UnmarshalTraceLine, which maps the hex ids
+// of OTLP/JSON to the base64 of the protobuf JSON mapping).
 func readTraceFile(t *testing.T, path string) []span {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -287,22 +272,11 @@ func readTraceFile(t *testing.T, path string) []span {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<20)
 	for line := 1; sc.Scan(); line++ {
-		var fs fileSpan
-		if err := json.Unmarshal(sc.Bytes(), &fs); err != nil {
-			t.Fatalf("line %d: got %v, want a JSON span", line, err)
+		var req coltracepb.ExportTraceServiceRequest
+		if err := UnmarshalTraceLine(sc.Bytes(), &req); err != nil {
+			t.Fatalf("line %d: got %v, want an ExportTraceServiceRequest", line, err)
 		}
-		parent := fs.Parent.SpanID
-		if strings.Trim(parent, "0") == "" {
-			parent = ""
-		}
-		spans = append(spans, span{
-			name:     fs.Name,
-			traceID:  fs.SpanContext.TraceID,
-			spanID:   fs.SpanContext.SpanID,
-			parentID: parent,
-			attrs:    fileAttrs(fs.Attributes),
-			resource: fileAttrs(fs.Resource),
-		})
+		spans = append(spans, requestSpans(&req)...)
 	}
 	return spans
 }

@@ -34,7 +34,7 @@ func analyzeCommand() *cli.Command {
 			"replicas, with the exact value and the deviation in sigma where one is known.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: flagTherm, Destination: &o.therm, Usage: "drop the first N steps of each chain (>= 0)"},
-			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force"},
+			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans to `FILE` as OTLP JSON lines (the Collector's otlpjsonfile format), which must not exist unless --force"},
 			&cli.BoolFlag{Name: flagForce, Destination: &o.force, Usage: "overwrite an existing --trace-file"},
 			jsonFlag(&o.json),
 		},
@@ -108,5 +108,5 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err e
 		// As sample reports the chains it runs.
 		rep.Unreliable = observables.Stuck(moved)
 	}
-	return writeReport(stdout, rep, o.json)
+	return tc.writeReport(stdout, rep, o.json)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +58,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			trainCommand(),
 			benchCommand(),
 			modelsCommand(),
+			plotCommand(),
 		},
 		// Errors are printed and mapped to exit codes by run, not by cli.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -150,18 +152,24 @@ func parsed(c *cli.Context, positional bool) (flagSet, error) {
 
 // valueFlags are the flags of commands with positional arguments that take
 // a value; flagsFirst needs them to move "--flag value" pairs.
-var valueFlags = map[string]bool{flagTherm: true, flagTraceFile: true}
+var valueFlags = map[string]bool{flagTherm: true, flagTraceFile: true,
+	flagOutput: true, "o": true, flagObs: true, flagX: true, flagLags: true, flagBins: true}
 
 // flagsFirst moves the flags of a command that takes positional arguments
 // (analyze DIR... --json) in front of those arguments, since urfave/cli
 // stops parsing flags at the first positional argument. A "--" ends the
 // flags.
 func flagsFirst(args []string) []string {
-	if len(args) < 3 || args[1] != "analyze" {
+	head := 2 // latflow analyze
+	switch {
+	case len(args) >= 3 && args[1] == "analyze":
+	case len(args) >= 4 && args[1] == "plot" && !strings.HasPrefix(args[2], "-"):
+		head = 3 // latflow plot SUB
+	default:
 		return args
 	}
 	var flags, pos []string
-	rest := args[2:]
+	rest := args[head:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if a == "--" {
@@ -179,7 +187,7 @@ func flagsFirst(args []string) []string {
 		}
 		pos = append(pos, a)
 	}
-	out := append([]string{args[0], args[1]}, flags...)
+	out := append(slices.Clone(args[:head]), flags...)
 	out = append(out, "--")
 	return append(out, pos...)
 }

@@ -123,7 +123,7 @@ func (o *benchOptions) flags() []cli.Flag {
 		&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: fmt.Sprintf("with --%s: measure at the trained model `FILE` (built at --%s) instead of a fresh flow", flagVariance, flagL)},
 		&cli.Uint64Flag{Name: flagSeed, Value: 1, Destination: &o.seed, Usage: "random seed of the flow and the samples"},
 		&cli.IntFlag{Name: flagThreads, Destination: &o.threads, Usage: "worker goroutines (0: GOMAXPROCS)"},
-		&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force"},
+		&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans to `FILE` as OTLP JSON lines (the Collector's otlpjsonfile format), which must not exist unless --force"},
 		&cli.BoolFlag{Name: flagForce, Destination: &o.force, Usage: "overwrite an existing --trace-file"},
 		jsonFlag(&o.json),
 	)

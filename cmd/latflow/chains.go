@@ -80,7 +80,7 @@ func (o *chainOptions) flags(n, therm int, unit string) []cli.Flag {
 		&cli.BoolFlag{Name: flagSaveFloat32, Destination: &o.saveFloat32, Usage: "with --save-every, store the configurations as float32: half the bytes, values rounded to 2^-24 relative (angles to 2.4e-7)"},
 		&cli.IntFlag{Name: flagPartRows, Value: dataset.DefaultRowsPerPart, Destination: &o.partRows, Usage: "with --out, rows per Arrow part file (and per checkpoint)"},
 		&cli.BoolFlag{Name: flagResume, Destination: &o.resume, Usage: "continue the chains in --out DIR from their checkpoints (after an interruption, a crash, or with a larger --n); other flags must be as before"},
-		&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
+		&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans to `FILE` as OTLP JSON lines (the Collector's otlpjsonfile format), which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
 		&cli.BoolFlag{Name: flagForce, Destination: &o.force, Usage: "overwrite an existing --trace-file"},
 		jsonFlag(&o.json),
 	}
@@ -132,17 +132,23 @@ func (o *chainOptions) run(t ensemble.Target, samplerName string, settings map[s
 
 // runChains runs r with a progress display on stderr and tracing, and
 // returns its result and wall time. A SIGINT or SIGTERM becomes an
-// interruptedError that says what was kept.
-func runChains(ctx context.Context, name string, o *chainOptions, r *sampler.Run, stderr io.Writer) (res *sampler.Result, elapsed time.Duration, err error) {
+// interruptedError that says what was kept. On success the run span is
+// still open: the caller records its totals (tracing.writeReport) and
+// calls tr.finish; on failure runChains has finished it.
+func runChains(ctx context.Context, name string, o *chainOptions, r *sampler.Run, stderr io.Writer) (res *sampler.Result, elapsed time.Duration, tr *tracing, err error) {
 	if err := r.Prepare(); err != nil {
-		return nil, 0, runError(err)
+		return nil, 0, nil, runError(err)
 	}
 	t := r.Target
 	sctx, tr, err := startTracing(ctx, o.traceFile, o.force, name, &t)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	defer func() { err = tr.finish(err) }()
+	defer func() {
+		if err != nil {
+			err = tr.finish(err)
+		}
+	}()
 	tr.Span().SetAttributes(attribute.Int("latflow.chains", r.Chains))
 	tracer := tr.Tracer
 
@@ -158,14 +164,14 @@ func runChains(ctx context.Context, name string, o *chainOptions, r *sampler.Run
 			if r.Out != "" {
 				msg += fmt.Sprintf("; %d steps saved in %s; continue with --%s", res.Saved(), r.Out, flagResume)
 			}
-			return res, elapsed, &interruptedError{msg: msg}
+			return res, elapsed, tr, &interruptedError{msg: msg}
 		}
-		return res, elapsed, runError(err)
+		return res, elapsed, tr, runError(err)
 	}
 	if r.Out != "" {
 		fmt.Fprintf(stderr, "latflow %s: %d steps saved in %s\n", name, res.Saved(), r.Out)
 	}
-	return res, elapsed, nil
+	return res, elapsed, tr, nil
 }
 
 // runError maps the setting errors of the sampler to bad usage.

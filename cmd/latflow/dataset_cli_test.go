@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -163,23 +162,12 @@ func TestInterruptedRun(t *testing.T) {
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
-// spanNames reads a trace file of JSON lines and returns the span names.
+// spanNames reads a trace file and returns the span names.
 func spanNames(t *testing.T, path string) map[string]bool {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	names := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var span struct{ Name string }
-		if err := json.Unmarshal(sc.Bytes(), &span); err != nil {
-			t.Fatalf("trace line %q: %v", sc.Text(), err)
-		}
-		names[span.Name] = true
+	for _, s := range traceSpans(t, path) {
+		names[s.GetName()] = true
 	}
 	return names
 }
@@ -206,7 +194,7 @@ func TestTraceFileSpans(t *testing.T) {
 			t.Errorf("trace lacks attribute %s", attr)
 		}
 	}
-	if n := bytes.Count(data, []byte(`"Name":"part"`)); n != 3 {
+	if n := bytes.Count(data, []byte(`"name":"part"`)); n != 3 {
 		t.Errorf("got %d part spans, want 3 (500 rows in parts of 200)", n)
 	}
 }

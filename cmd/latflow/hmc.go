@@ -188,7 +188,7 @@ func (o *hmcOptions) validateRun() (*sampler.Run, error) {
 	return p.run, err
 }
 
-func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error {
+func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err error) {
 	var p hmcPlan
 	if err := o.validate(&p); err != nil {
 		return err
@@ -196,10 +196,11 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	t, h, r, tune := p.target, p.hmc, p.run, p.hopt.Tune
 	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%g (jitter %g), %s start, seed %d\n",
 		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.traj.jitter, o.start, o.chain.seed)
-	res, elapsed, err := runChains(ctx, "hmc", &o.chain, r, stderr)
+	res, elapsed, tr, err := runChains(ctx, "hmc", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
+	defer func() { err = tr.finish(err) }()
 	rows, notes, err := table(t, res)
 	if err != nil {
 		return err
@@ -238,7 +239,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	if ran := res.Chains[0].Ran; ran > 0 {
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
 	}
-	return writeReport(stdout, rep, o.chain.json)
+	return tr.writeReport(stdout, rep, o.chain.json)
 }
 
 // noAcceptance is the error of an hmc run that accepted none of its n

@@ -287,7 +287,7 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 	return nil
 }
 
-func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) error {
+func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) (err error) {
 	var p samplePlan
 	if err := o.validate(&p); err != nil {
 		return err
@@ -301,10 +301,11 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stderr, "latflow sample: %s; %s; %d chain(s) x (%d + %d) proposals, batch %d, seed %d\n",
 		t, source, o.chain.chains, o.chain.therm, o.chain.n, o.batch, seed)
-	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	res, elapsed, tr, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
+	defer func() { err = tr.finish(err) }()
 	rows, tnotes, err := table(t, res)
 	if err != nil {
 		return err
@@ -348,7 +349,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	if ran > 0 {
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
 	}
-	return writeReport(stdout, rep, o.chain.json)
+	return tr.writeReport(stdout, rep, o.chain.json)
 }
 
 // exactRun returns the run of independent exact samples of a U(1) target.
@@ -363,13 +364,14 @@ func (o *sampleOptions) exactRun(t ensemble.Target) *sampler.Run {
 
 // runExactSamples writes independent exact samples of a U(1) target with
 // the run r of exactRun.
-func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, r *sampler.Run, stdout, stderr io.Writer) error {
+func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, r *sampler.Run, stdout, stderr io.Writer) (err error) {
 	seed := o.chain.seed
 	fmt.Fprintf(stderr, "latflow sample: %s; %d x (%d + %d) independent exact samples, seed %d\n", t, o.chain.chains, o.chain.therm, o.chain.n, seed)
-	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	res, elapsed, tr, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
+	defer func() { err = tr.finish(err) }()
 	rows, notes, err := table(t, res)
 	if err != nil {
 		return err
@@ -391,7 +393,7 @@ func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, r
 	if ran > 0 {
 		rep.SecondsPer = elapsed.Seconds() / float64(ran)
 	}
-	return writeReport(stdout, rep, o.chain.json)
+	return tr.writeReport(stdout, rep, o.chain.json)
 }
 
 // flowProposal builds the flow of m at the target's L in precision T and

@@ -25,6 +25,7 @@ import (
 	"latflow/flowtrain"
 	"latflow/nn"
 	"latflow/sampler"
+	"latflow/telemetry"
 )
 
 // Files of a training run, derived from --out.
@@ -226,7 +227,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: flagMaxSkips, Value: flowtrain.DefaultMaxSkips, Destination: &o.maxSkips, Usage: "skipped (non-finite) steps in a row that stop the run (>= 1)"},
 			&cli.Uint64Flag{Name: flagSeed, Value: 1, Destination: &o.seed, Usage: "random seed; the same seed gives the same model bit for bit"},
 			&cli.IntFlag{Name: flagThreads, Destination: &o.threads, Usage: "worker goroutines (0: GOMAXPROCS); results do not depend on it"},
-			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
+			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans to `FILE` as OTLP JSON lines (the Collector's otlpjsonfile format), which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
 			&cli.DurationFlag{Name: flagMaxTime, Destination: &o.maxTime, Usage: "stop training normally after this wall time (e.g. 10m; 0: no limit); the model records the steps done"},
 			&cli.StringFlag{Name: flagInit, Destination: &o.initModel, Usage: "start from the parameters of model `FILE` (its architecture and base; a flow trained at another L or beta transfers), recorded in the provenance"},
 			&cli.IntFlag{Name: flagEvalEvery, Value: defaultEvalEvery, Destination: &o.evalEvery, Usage: fmt.Sprintf("every K steps, measure the ESS of %d fresh flow samples into the log's ess_fresh column (0: never); the per-batch ess is optimistic", freshSamples)},
@@ -520,7 +521,7 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 
 	span := tc.Span()
 	span.SetAttributes(attribute.String("latflow.estimator", cfg.estimator),
-		attribute.Int("latflow.batch", run.Batch), attribute.Int("latflow.steps", run.Steps))
+		attribute.Int("latflow.batch", run.Batch), attribute.Int("latflow.steps_requested", run.Steps))
 	// A span per block of trainSpanSteps steps, with its mean loss and ESS.
 	blockStart, blockLoss, blockESS, blockN := time.Now(), 0.0, 0.0, 0
 	lastFresh := math.NaN()
@@ -578,7 +579,11 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		},
 	})
 	prog.finish()
-	span.SetAttributes(attribute.Int("latflow.steps_done", tr.StepsDone()), attribute.Int("latflow.skipped", tr.Skipped()))
+	// The run's totals: the steps done, and the last fresh ESS until an
+	// evaluation gives ESS and acceptance.
+	totals := telemetry.Totals{Steps: int64(tr.StepsDone()), Acceptance: math.NaN(), ESS: lastFresh, LogZ: math.NaN(), LogZError: math.NaN()}
+	span.SetAttributes(totals.Attributes()...)
+	span.SetAttributes(attribute.Int("latflow.skipped", tr.Skipped()))
 	if err != nil {
 		kept := "no checkpoint was written"
 		if lastCkpt >= 0 {
@@ -618,6 +623,8 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 			return fmt.Errorf("train: evaluation: %w", err)
 		}
 		rep.Eval, m.Provenance.Eval = &ev, &ev
+		totals.ESS, totals.Acceptance = ev.ESS, ev.Acceptance
+		span.SetAttributes(totals.Attributes()...)
 	}
 	if err := flow.Save(o.out, m); err != nil {
 		return fmt.Errorf("train: %w", err)
