@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -137,6 +138,11 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 		}
 		cfg.BaseBeta = t.Couplings[ensemble.Beta]
 		if o.set[flagBaseBeta] {
+			// Bounded like --beta: beyond MaxBeta exp(beta cos P) leaves
+			// float64 and every training step is skipped.
+			if !(o.baseBeta > 0) || o.baseBeta > ensemble.MaxBeta {
+				return cfg, "", usagef("--%s must be positive (0 < base-beta <= %g), got %g", flagBaseBeta, ensemble.MaxBeta, o.baseBeta)
+			}
 			cfg.BaseBeta = o.baseBeta
 		}
 	}
@@ -363,22 +369,34 @@ func checkTrainFiles(o *trainOptions, cfg *trainConfig) error {
 	if st, err := os.Stat(o.out); err == nil && st.IsDir() {
 		return usagef("--%s %s is a directory, want a model file name", flagOut, o.out)
 	}
+	// One piece of advice for both directions: --resume where the
+	// checkpoint is, --force where only a model or a log is.
+	_, ckptErr := os.Lstat(cfg.ckpt)
+	var other string // an existing model or log
+	for _, p := range []string{o.out, cfg.logPath} {
+		if _, err := os.Lstat(p); err == nil {
+			other = p
+			break
+		}
+	}
 	if o.resume {
-		if _, err := os.Stat(cfg.ckpt); err != nil {
-			msg := fmt.Sprintf("--%s: no checkpoint %s to continue from", flagResume, cfg.ckpt)
-			if _, err := os.Stat(o.out); err == nil {
-				msg += fmt.Sprintf("; the model %s exists (its run finished without a checkpoint, or the checkpoint was removed): start afresh with --%s", o.out, flagForce)
-			} else {
-				msg += fmt.Sprintf(" (start without --%s)", flagResume)
+		if ckptErr != nil {
+			if other != "" {
+				return usagef("--%s: no checkpoint %s to continue from, but %s exists (its run finished or stopped without a checkpoint): start afresh with --%s",
+					flagResume, cfg.ckpt, other, flagForce)
 			}
-			return usagef("%s", msg)
+			return usagef("--%s: no checkpoint %s to continue from (start without --%s)", flagResume, cfg.ckpt, flagResume)
 		}
 		return nil
 	}
-	for _, p := range []string{o.out, cfg.ckpt, cfg.logPath} {
-		if _, err := os.Lstat(p); err == nil && !o.force {
+	if !o.force {
+		switch {
+		case ckptErr == nil:
 			return usagef("--%s %s: %s exists; pass --%s to continue its run or --%s to start afresh (nothing was overwritten)",
-				flagOut, o.out, p, flagResume, flagForce)
+				flagOut, o.out, cfg.ckpt, flagResume, flagForce)
+		case other != "":
+			return usagef("--%s %s: %s exists and there is no checkpoint %s to continue from; pass --%s to start afresh (nothing was overwritten)",
+				flagOut, o.out, other, cfg.ckpt, flagForce)
 		}
 	}
 	// The output directory must be writable before hours of training.
@@ -560,21 +578,15 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	prog.finish()
 	span.SetAttributes(attribute.Int("latflow.steps_done", tr.StepsDone()), attribute.Int("latflow.skipped", tr.Skipped()))
 	if err != nil {
-		kept := "no checkpoint was written"
-		if lastCkpt >= 0 {
-			kept = fmt.Sprintf("checkpoint %s (step %d) is kept", cfg.ckpt, lastCkpt)
-		}
-		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
-			return &interruptedError{msg: fmt.Sprintf("train: interrupted after step %d of %d; %s; continue with --%s",
-				tr.StepsDone(), run.Steps, kept, flagResume)}
-		}
-		if errors.Is(err, flowtrain.ErrTooManySkips) {
-			return fmt.Errorf("train: %w; %s; log %s (lower --%s or set --%s)", err, kept, cfg.logPath, flagLR, flagClip)
-		}
-		return fmt.Errorf("train: %w", err)
+		return trainFailure(ctx, err, cfg, tr.StepsDone(), lastCkpt)
 	}
-	if tr.StepsDone() == 0 {
-		return fmt.Errorf("train: --%s %v stopped the run before its first step; no model was written", flagMaxTime, o.maxTime)
+	switch {
+	case tr.StepsDone() == 0:
+		return fmt.Errorf("train: --%s %v stopped the run before its first step; nothing was written", flagMaxTime, o.maxTime)
+	case tr.Updates() == 0:
+		// All steps skipped: the parameters are the initial ones, a model
+		// of them would pass for a trained flow.
+		return fmt.Errorf("train: none of the %d steps updated the parameters (every one was skipped, see the reasons above); nothing was written", tr.StepsDone())
 	}
 	if tr.StepsDone() < run.Steps {
 		fmt.Fprintf(stderr, "latflow train: --%s %v reached after step %d of %d\n", flagMaxTime, o.maxTime, tr.StepsDone(), run.Steps)
@@ -600,13 +612,44 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		rep.Eval, m.Provenance.Eval = &ev, &ev
 	}
 	if err := flow.Save(o.out, m); err != nil {
-		return fmt.Errorf("train: %w", err)
+		return trainFailure(ctx, err, cfg, tr.StepsDone(), lastCkpt)
 	}
 	fmt.Fprintf(stderr, "latflow train: model saved to %s (log %s)\n", o.out, cfg.logPath)
 	if o.json {
 		return writeJSON(stdout, rep)
 	}
 	return rep.write(stdout)
+}
+
+// trainFailure is the error of a training run that failed after step
+// done, with the last checkpoint written at step lastCkpt (-1: none). It
+// says what is kept and how to go on: --resume where a checkpoint is,
+// --force where only a log may be.
+func trainFailure(ctx context.Context, err error, cfg *trainConfig, done, lastCkpt int) error {
+	kept := "no checkpoint was written"
+	next := fmt.Sprintf("start afresh with --%s", flagForce)
+	if lastCkpt >= 0 {
+		kept = fmt.Sprintf("checkpoint %s (step %d) is kept", cfg.ckpt, lastCkpt)
+		next = fmt.Sprintf("continue with --%s (the result equals an uninterrupted run's)", flagResume)
+	}
+	switch {
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		if lastCkpt < 0 {
+			// Nothing was written (Train writes nothing before an update).
+			next = "start again"
+		}
+		return &interruptedError{msg: fmt.Sprintf("train: interrupted after step %d of %d; %s; %s",
+			done, cfg.run.Steps, kept, next)}
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("train: %w; %s; free space and %s", err, kept, next)
+	case errors.Is(err, flowtrain.ErrTooManySkips):
+		log := ""
+		if _, serr := os.Stat(cfg.logPath); serr == nil {
+			log = "; log " + cfg.logPath
+		}
+		return fmt.Errorf("train: %w; %s%s (lower --%s or set --%s)", err, kept, log, flagLR, flagClip)
+	}
+	return fmt.Errorf("train: %w", err)
 }
 
 // describeArch is a one-line description of a flow architecture; params < 0

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,18 +203,22 @@ func TestTrainResume(t *testing.T) {
 		cancel() // as if SIGINT arrived before the first step
 		var stdout, stderr bytes.Buffer
 		code := runContext(ctx, append([]string{"latflow"}, args...), &stdout, &stderr)
-		if code != exitInterrupted || !strings.Contains(stderr.String(), "--resume") {
-			t.Fatalf("interrupted run: exit %d, stderr %q, want %d and a hint to --resume", code, stderr.String(), exitInterrupted)
+		// Before its first update a run writes nothing, so the advice is
+		// to start again, and starting again works.
+		if code != exitInterrupted || !strings.Contains(stderr.String(), "start again") || strings.Contains(stderr.String(), "--resume") {
+			t.Fatalf("interrupted run: exit %d, stderr %q, want %d and the advice to start again", code, stderr.String(), exitInterrupted)
 		}
-		if _, err := os.Stat(out); err == nil {
-			t.Error("an interrupted run wrote the model")
+		for _, p := range []string{out, out + ".ckpt", out + ".log.arrow"} {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("a run interrupted before its first step wrote %s", p)
+			}
 		}
-		code, _, errs := runCLI(t, append(args, "--resume")...)
+		code, _, errs := runCLI(t, args...)
 		if code != exitOK {
-			t.Fatalf("resume: exit %d: %s", code, errs)
+			t.Fatalf("start again: exit %d: %s", code, errs)
 		}
 		if !sameBits(loadParams(t, out), want) {
-			t.Error("resumed after interrupt: model differs from the uninterrupted run, want bit-identical")
+			t.Error("restarted after interrupt: model differs from the uninterrupted run, want bit-identical")
 		}
 	})
 
@@ -428,4 +433,137 @@ func TestArchDefaultBase(t *testing.T) {
 			t.Errorf("%s: base beta %v, want the target's 3", c.name, cfg.BaseBeta)
 		}
 	}
+}
+
+// tinyU1 are the flags of a tiny U(1) training run on the plaquette base.
+var tinyU1 = []string{"train", "--theory", "u1", "--L", "4", "--beta", "1", "--layers", "1", "--mixtures", "1",
+	"--hidden", "2", "--batch", "4", "--eval-every", "0"}
+
+// noFiles fails the test for each file of the run --out out that exists.
+func noFiles(t *testing.T, out string) {
+	t.Helper()
+	for _, p := range []string{out, out + checkpointSuffix, out + trainLogSuffix} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s exists, want nothing written", p)
+		}
+	}
+}
+
+// TestTrainBaseBetaBound: --base-beta is bounded like --beta (issue 19,
+// A.2): 1e300 trained with every step skipped and saved the model.
+func TestTrainBaseBetaBound(t *testing.T) {
+	for _, v := range []string{"1e300", "1.000001e6", "0", "-1", "NaN", "Inf"} {
+		t.Run(v, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "bb.flow")
+			code, stdout, errs := runCLI(t, append(append([]string(nil), tinyU1...), "--steps", "2", "--base-beta", v, "--out", out)...)
+			if code != exitUsage || !strings.Contains(errs, "--base-beta") || !strings.Contains(errs, "1e+06") {
+				t.Errorf("exit %d, stderr %q, want %d and a message naming --base-beta and its bound 1e+06", code, errs, exitUsage)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want none", stdout)
+			}
+			noFiles(t, out)
+		})
+	}
+	out := filepath.Join(t.TempDir(), "ok.flow")
+	if code, _, errs := runCLI(t, append(append([]string(nil), tinyU1...), "--steps", "1", "--base-beta", "1e6", "--out", out)...); code != exitOK {
+		t.Errorf("--base-beta 1e6 (the bound): exit %d: %s", code, errs)
+	}
+}
+
+// TestTrainNoUpdateSavesNothing: a run in which every step is skipped exits
+// 1 and writes no model, checkpoint or log (issue 19, A.2). The steps are
+// made non-finite by --init from a model whose parameters overflow float32.
+func TestTrainNoUpdateSavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.flow")
+	if code, _, errs := runCLI(t, append(append([]string(nil), tinyU1...), "--steps", "1", "--out", seed)...); code != exitOK {
+		t.Fatalf("seed model: exit %d: %s", code, errs)
+	}
+	m, err := flow.Load(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Params {
+		m.Params[i] = 1e300
+	}
+	huge := filepath.Join(dir, "huge.flow")
+	if err := flow.Save(huge, m); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "none.flow")
+	code, stdout, errs := runCLI(t, "train", "--theory", "u1", "--L", "4", "--beta", "1", "--batch", "4", "--eval-every", "0",
+		"--steps", "3", "--checkpoint-every", "1", "--init", huge, "--out", out)
+	if code != exitFailed || !strings.Contains(errs, "none of the 3 steps updated the parameters") || strings.Contains(errs, "model saved") {
+		t.Errorf("exit %d, stderr %q, want %d and \"none of the 3 steps updated the parameters\"", code, errs, exitFailed)
+	}
+	if stdout != "" {
+		t.Errorf("stdout %q, want no report", stdout)
+	}
+	noFiles(t, out)
+}
+
+// TestTrainAdviceConsistent: the message refusing to overwrite a run's
+// files and the one refusing --resume give the same advice (issue 19,
+// C.21): --resume only where a checkpoint is, --force otherwise. A run
+// stopped by --max-time before its first step writes nothing, so it can
+// simply be started again.
+func TestTrainAdviceConsistent(t *testing.T) {
+	t.Run("max-time before the first step", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "o.flow")
+		code, _, errs := runCLI(t, trainArgs(out, "--steps", "3", "--max-time", "1ns")...)
+		if code != exitFailed || !strings.Contains(errs, "nothing was written") {
+			t.Fatalf("exit %d, stderr %q, want %d and \"nothing was written\"", code, errs, exitFailed)
+		}
+		noFiles(t, out)
+		if code, _, errs := runCLI(t, trainArgs(out, "--steps", "3")...); code != exitOK {
+			t.Errorf("rerun: exit %d: %s", code, errs)
+		}
+	})
+	t.Run("finished without a checkpoint", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "o.flow")
+		args := trainArgs(out, "--steps", "3", "--checkpoint-every", "0")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		for _, extra := range [][]string{nil, {"--resume"}} {
+			code, _, errs := runCLI(t, append(slices.Clone(args), extra...)...)
+			if code != exitUsage || !strings.Contains(errs, "--force") {
+				t.Errorf("%v: exit %d, stderr %q, want %d and the advice --force", extra, code, errs, exitUsage)
+			}
+			if strings.Contains(errs, "pass --resume") || strings.Contains(errs, "without --resume") {
+				t.Errorf("%v: stderr %q advises for or against --resume, want only --force", extra, errs)
+			}
+		}
+	})
+	t.Run("only a log", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "o.flow")
+		args := trainArgs(out, "--steps", "3", "--checkpoint-every", "0")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		if err := os.Remove(out); err != nil {
+			t.Fatal(err)
+		}
+		for _, extra := range [][]string{nil, {"--resume"}} {
+			code, _, errs := runCLI(t, append(slices.Clone(args), extra...)...)
+			if code != exitUsage || !strings.Contains(errs, "--force") || strings.Contains(errs, "pass --resume") {
+				t.Errorf("%v: exit %d, stderr %q, want %d and only the advice --force", extra, code, errs, exitUsage)
+			}
+		}
+	})
+	t.Run("checkpoint", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "o.flow")
+		args := trainArgs(out, "--steps", "3", "--checkpoint-every", "2")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		code, _, errs := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "pass --resume") {
+			t.Errorf("rerun: exit %d, stderr %q, want %d and the advice --resume", code, errs, exitUsage)
+		}
+		if code, _, errs := runCLI(t, append(slices.Clone(args), "--resume")...); code != exitOK {
+			t.Errorf("--resume: exit %d: %s", code, errs)
+		}
+	})
 }
