@@ -24,6 +24,7 @@ import (
 	"latflow/ensemble"
 	"latflow/flow"
 	"latflow/flowtrain"
+	"latflow/internal/atomicfile"
 	"latflow/nn"
 	"latflow/sampler"
 )
@@ -205,7 +206,9 @@ func trainCommand() *cli.Command {
 			"skipped, ess_fresh), rewritten whole with each checkpoint and at the end. An existing OUT, OUT.ckpt or\n" +
 			"OUT.log.arrow is not overwritten unless --force (which starts afresh) or --resume (which\n" +
 			"continues from OUT.ckpt and needs the same parameters; the result equals an uninterrupted\n" +
-			"run bit for bit; --threads, --checkpoint-every and --max-skips may change).\n\n" +
+			"run bit for bit; --threads, --checkpoint-every and --max-skips may change). While a run works\n" +
+			"it holds the lock OUT.lock: a second run with the same --out refuses. A run removes the\n" +
+			"temporary files (.OUT.tmpN) that an earlier run of OUT killed while writing left behind.\n\n" +
 			"The per-batch ESS of the log and the progress line is optimistic: with heavy-tailed weights a\n" +
 			"batch rarely holds the rare large weights. --eval N measures ESS and independence-Metropolis\n" +
 			"acceptance on N fresh samples, which is what latflow sample will see; --eval-every K writes\n" +
@@ -360,7 +363,7 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 // checkTrainFiles refuses to overwrite a previous run's files unless
 // --force, and needs the checkpoint with --resume. It changes nothing:
 // with --force the old checkpoint is removed only once every other input
-// has been validated (removeStaleCheckpoint).
+// has been validated (removeStaleFiles).
 func checkTrainFiles(o *trainOptions, cfg *trainConfig) error {
 	dir := filepath.Dir(o.out)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -409,9 +412,38 @@ func checkTrainFiles(o *trainOptions, cfg *trainConfig) error {
 	return nil
 }
 
-// removeStaleCheckpoint removes the checkpoint of an earlier run with
-// --force, so that it cannot be resumed later as if it were this run's.
-func removeStaleCheckpoint(o *trainOptions, cfg *trainConfig) error {
+// lockTrainOutput takes the lock of the run's output (OUT.lock), so that
+// two runs with one --out cannot both train and the last silently replace
+// the first. Under the lock it checks the files again (another run may
+// have written them since checkTrainFiles).
+func lockTrainOutput(o *trainOptions, cfg *trainConfig) (*flowtrain.OutputLock, error) {
+	lock, err := flowtrain.LockOutput(o.out)
+	var le *flowtrain.LockedError
+	if errors.As(err, &le) {
+		return nil, fmt.Errorf("train: --%s %s is being written by another latflow train (%s; lock %s); wait for it to finish or choose another --%s (nothing was changed)",
+			flagOut, o.out, le.Holder, le.Lock, flagOut)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("train: --%s: %w", flagOut, err)
+	}
+	if err := checkTrainFiles(o, cfg); err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	return lock, nil
+}
+
+// removeStaleFiles removes, once every input has been validated and under
+// the output's lock, the temporary files that an earlier run killed while
+// writing (kill -9, a crash) left behind, and with --force the checkpoint
+// of an earlier run, so that it cannot be resumed later as if it were this
+// run's.
+func removeStaleFiles(o *trainOptions, cfg *trainConfig) error {
+	for _, p := range []string{o.out, cfg.ckpt, cfg.logPath} {
+		if _, err := atomicfile.RemoveTemps(p); err != nil {
+			return fmt.Errorf("train: --%s: %w", flagOut, err)
+		}
+	}
 	if !o.force {
 		return nil
 	}
@@ -455,6 +487,11 @@ func runTrain(ctx context.Context, o *trainOptions, stdout, stderr io.Writer) (e
 	if err := checkTrainFiles(o, cfg); err != nil {
 		return err
 	}
+	lock, err := lockTrainOutput(o, cfg)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	if cfg.obj == flowtrain.Forward {
 		if err := loadTrainData(o, cfg); err != nil {
 			return err
@@ -475,7 +512,7 @@ func runTrain(ctx context.Context, o *trainOptions, stdout, stderr io.Writer) (e
 		return err
 	}
 	defer func() { err = tr.finish(err) }()
-	if err := removeStaleCheckpoint(o, cfg); err != nil {
+	if err := removeStaleFiles(o, cfg); err != nil {
 		return err
 	}
 	if cfg.run.Precision == precisionFloat32 {

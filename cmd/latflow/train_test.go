@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"latflow/ensemble"
@@ -566,4 +570,107 @@ func TestTrainAdviceConsistent(t *testing.T) {
 			t.Errorf("--resume: exit %d: %s", code, errs)
 		}
 	})
+}
+
+// TestTrainOutputLock: two runs with one --out (issue 19, B.7). While one
+// holds the output's lock another refuses with exit 1, naming the holder
+// and writing nothing; of two runs started together exactly one trains
+// and the other refuses, so that neither replaces the other's model.
+func TestTrainOutputLock(t *testing.T) {
+	t.Run("held", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "tc.flow")
+		lock, err := flowtrain.LockOutput(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Unlock()
+		for _, extra := range [][]string{nil, {"--force"}} {
+			code, stdout, errs := runCLI(t, trainArgs(out, append([]string{"--steps", "2"}, extra...)...)...)
+			if code != exitFailed || !strings.Contains(errs, "being written by another latflow train") ||
+				!strings.Contains(errs, fmt.Sprintf("pid %d", os.Getpid())) {
+				t.Errorf("%v: exit %d, stderr %q, want %d and the holder named", extra, code, errs, exitFailed)
+			}
+			if stdout != "" {
+				t.Errorf("%v: stdout %q, want none", extra, stdout)
+			}
+			noFiles(t, out)
+		}
+	})
+	t.Run("started together", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "tc.flow")
+		type result struct {
+			code int
+			errs string
+		}
+		res := make([]result, 2)
+		var wg sync.WaitGroup
+		for i := range res {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, _, errs := runCLI(t, trainArgs(out, "--steps", "400", "--seed", strconv.Itoa(10+i))...)
+				res[i] = result{code, errs}
+			}()
+		}
+		wg.Wait()
+		won := -1
+		for i, r := range res {
+			switch {
+			case r.code == exitOK && won < 0:
+				won = i
+			case r.code == exitOK:
+				t.Fatalf("both runs exit 0, want one refused")
+			case !strings.Contains(r.errs, "being written by another latflow train") && !strings.Contains(r.errs, "exists"):
+				t.Errorf("run %d: exit %d, stderr %q, want a refusal naming the other run", i, r.code, r.errs)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("no run succeeded: %+v", res)
+		}
+		m, err := flow.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uint64(10 + won); m.Provenance.Seed != want {
+			t.Errorf("model of seed %d, want the winner's %d", m.Provenance.Seed, want)
+		}
+		if _, err := os.Stat(out + flowtrain.LockSuffix); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("lock file after both runs: %v, want removed", err)
+		}
+	})
+}
+
+// TestTrainRemovesStaleTemps: the temporary files a killed run leaves
+// (kill -9 while writing the model, checkpoint or log) are removed by the
+// next run of the same --out, --resume included (issue 19, C.19); files of
+// other outputs are kept.
+func TestTrainRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "o.flow")
+	args := trainArgs(out, "--steps", "6", "--checkpoint-every", "4")
+	if code, _, errs := runCLI(t, args...); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// As if killed after the checkpoint of step 4, while writing.
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{".o.flow.tmp123", ".o.flow.ckpt.tmp4567", ".o.flow.log.arrow.tmp89"}
+	other := ".p.flow.tmp123"
+	for _, n := range append(slices.Clone(stale), other) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, errs := runCLI(t, append(slices.Clone(args), "--resume")...); code != exitOK {
+		t.Fatalf("--resume: exit %d: %s", code, errs)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after --resume: %v, want removed", n, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, other)); err != nil {
+		t.Errorf("%s of another output: %v, want kept", other, err)
+	}
 }
