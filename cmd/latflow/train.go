@@ -203,12 +203,16 @@ func trainCommand() *cli.Command {
 			"Files: --out OUT is the model; OUT.ckpt is the checkpoint, written every --checkpoint-every\n" +
 			"steps and on SIGINT/SIGTERM (a finished run keeps the one of the last multiple); OUT.log.arrow\n" +
 			"is the training log (Arrow IPC: step, loss, grad_norm, ess, std_logw, lr, wall_seconds,\n" +
-			"skipped, ess_fresh), rewritten whole with each checkpoint and at the end. An existing OUT, OUT.ckpt or\n" +
-			"OUT.log.arrow is not overwritten unless --force (which starts afresh) or --resume (which\n" +
-			"continues from OUT.ckpt and needs the same parameters; the result equals an uninterrupted\n" +
-			"run bit for bit; --threads, --checkpoint-every and --max-skips may change). While a run works\n" +
-			"it holds the lock OUT.lock: a second run with the same --out refuses. A run removes the\n" +
-			"temporary files (.OUT.tmpN) that an earlier run of OUT killed while writing left behind.\n\n" +
+			"skipped, ess_fresh), rewritten whole with each checkpoint and at the end. An existing OUT,\n" +
+			"OUT.ckpt or OUT.log.arrow is not overwritten unless --force (which starts afresh) or --resume\n" +
+			"(which continues from OUT.ckpt and needs the same parameters; --threads, --checkpoint-every\n" +
+			"and --max-skips may change). While a run works it holds the lock OUT.lock: a second run with\n" +
+			"the same --out refuses. A run removes the temporary files (.OUT.tmpN) that an earlier run of\n" +
+			"OUT left behind when it was killed while writing.\n\n" +
+			"Bit for bit: the same flags and --seed, or a run resumed any number of times, give a model\n" +
+			"with the same architecture and parameters bit for bit. Its provenance also records the date,\n" +
+			"the wall time and the evaluation's samples per second, which differ from run to run (as does\n" +
+			"the log's wall_seconds column), and the command line (of a resumed run: the --resume one).\n\n" +
 			"The per-batch ESS of the log and the progress line is optimistic: with heavy-tailed weights a\n" +
 			"batch rarely holds the rare large weights. --eval N measures ESS and independence-Metropolis\n" +
 			"acceptance on N fresh samples, which is what latflow sample will see; --eval-every K writes\n" +
@@ -233,7 +237,7 @@ func trainCommand() *cli.Command {
 			&cli.BoolFlag{Name: flagResume, Destination: &o.resume, Usage: "continue from the checkpoint OUT.ckpt"},
 			&cli.BoolFlag{Name: flagForce, Destination: &o.force, Usage: "overwrite an existing model, checkpoint, log and --trace-file and start afresh"},
 			&cli.IntFlag{Name: flagMaxSkips, Value: flowtrain.DefaultMaxSkips, Destination: &o.maxSkips, Usage: "skipped (non-finite) steps in a row that stop the run (>= 1)"},
-			&cli.Uint64Flag{Name: flagSeed, Value: 1, Destination: &o.seed, Usage: "random seed; the same seed gives the same model bit for bit"},
+			&cli.Uint64Flag{Name: flagSeed, Value: 1, Destination: &o.seed, Usage: "random seed; the same seed and flags give the same parameters bit for bit (the provenance's date and timings differ)"},
 			&cli.IntFlag{Name: flagThreads, Destination: &o.threads, Usage: "worker goroutines (0: GOMAXPROCS); results do not depend on it"},
 			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans as JSON lines to `FILE`, which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
 			&cli.DurationFlag{Name: flagMaxTime, Destination: &o.maxTime, Usage: "stop training normally after this wall time (e.g. 10m; 0: no limit); the model records the steps done"},

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"latflow/ensemble"
 	"latflow/flow"
@@ -672,5 +673,64 @@ func TestTrainRemovesStaleTemps(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, other)); err != nil {
 		t.Errorf("%s of another output: %v, want kept", other, err)
+	}
+}
+
+// TestTrainBitForBitClaim: what the help calls identical is (issue 19,
+// C.20). Two runs of one command write model files that are equal once
+// the provenance fields the help names as differing are cleared, and the
+// help names every field this test has to clear.
+func TestTrainBitForBitClaim(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.flow")
+	args := trainArgs(out, "--steps", "3", "--eval", "64")
+	var models []flow.Model
+	for i := range 2 {
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("run %d: exit %d: %s", i, code, errs)
+		}
+		m, err := flow.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models = append(models, m)
+		for _, p := range []string{out, out + checkpointSuffix, out + trainLogSuffix} {
+			os.Remove(p)
+		}
+	}
+	if !sameBits(models[0].Params, models[1].Params) {
+		t.Fatal("two runs of one command: parameters differ, want bit-identical")
+	}
+	_, help, _ := runCLI(t, "train", "--help")
+	help = strings.Join(strings.Fields(help), " ")
+	cleared := []struct {
+		help  string // how the help names the field
+		clear func(*flow.Model)
+	}{
+		{"the date", func(m *flow.Model) { m.Provenance.Date = time.Time{} }},
+		{"the wall time", func(m *flow.Model) { m.Provenance.WallSeconds = 0 }},
+		{"the evaluation's samples per second", func(m *flow.Model) { m.Provenance.Eval.SamplesPerSecond = 0 }},
+	}
+	var enc [][]byte
+	for _, m := range models {
+		for _, c := range cleared {
+			c.clear(&m)
+		}
+		b, err := m.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc = append(enc, b)
+	}
+	if !bytes.Equal(enc[0], enc[1]) {
+		t.Error("two runs of one command: model files differ beyond the fields the help names")
+	}
+	for _, c := range cleared {
+		if !strings.Contains(help, c.help) {
+			t.Errorf("the help does not say that %s differs between identical runs", c.help)
+		}
+	}
+	if strings.Contains(help, "same model bit for bit") {
+		t.Error("the help still promises the same model bit for bit")
 	}
 }
