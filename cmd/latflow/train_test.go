@@ -19,6 +19,7 @@ import (
 	"latflow/ensemble"
 	"latflow/flow"
 	"latflow/flowtrain"
+	"latflow/models"
 )
 
 // smallTrain are the flags of a tiny phi^4 training run (L=4, two layers)
@@ -732,5 +733,91 @@ func TestTrainBitForBitClaim(t *testing.T) {
 	}
 	if strings.Contains(help, "same model bit for bit") {
 		t.Error("the help still promises the same model bit for bit")
+	}
+}
+
+// TestTrainDefaultsAreShippedRecipe: with default flags, a U(1) run trains
+// the architecture of the shipped U(1) model with its optimizer settings
+// (issue 19, D.22): the defaults were 24 layers, 6 mixtures and lr 1e-3,
+// at which one step took the acceptance from 0.980 to 0.708.
+func TestTrainDefaultsAreShippedRecipe(t *testing.T) {
+	info, _, err := models.Default(theoryU1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shipped model's command, as flag -> value.
+	words := strings.Fields(info.Provenance.Commands[0])
+	given := map[string]string{}
+	for i, w := range words {
+		if strings.HasPrefix(w, "--") && i+1 < len(words) && !strings.HasPrefix(words[i+1], "--") {
+			given[w] = words[i+1]
+		}
+	}
+	tgt := info.Target
+	out := filepath.Join(t.TempDir(), "d.flow")
+	code, stdout, errs := runCLI(t, "train", "--theory", tgt.Theory, "--L", strconv.Itoa(tgt.L),
+		"--beta", strconv.FormatFloat(tgt.Couplings[ensemble.Beta], 'g', -1, 64), "--steps", "1", "--eval-every", "0", "--out", out, "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r trainReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	want := info.Config
+	if got := r.Flow; got.Layers != want.Layers || got.Mixtures != want.Mixtures || !slices.Equal(got.Hidden, want.Hidden) ||
+		got.Kernel != want.Kernel || got.Base != want.Base || got.BaseMode != want.BaseMode || got.BaseBeta != want.BaseBeta || got.Init != want.Init {
+		t.Errorf("default flow %+v, want the shipped model's %+v", got, want)
+	}
+	for flag, got := range map[string]string{
+		"--lr": strconv.FormatFloat(r.LR, 'g', -1, 64), "--batch": strconv.Itoa(r.Batch), "--precision": r.Precision,
+		"--seed": strconv.FormatUint(r.Seed, 10), "--schedule": r.Schedule,
+	} {
+		w, ok := given[flag]
+		if !ok {
+			continue // the shipped run took the default too
+		}
+		if v, err := strconv.ParseFloat(w, 64); err == nil {
+			if g, _ := strconv.ParseFloat(got, 64); g == v {
+				continue
+			}
+		}
+		if got != w {
+			t.Errorf("default %s %s, want the shipped model's %s", flag, got, w)
+		}
+	}
+}
+
+// TestTrainProgressFreshESS: before the first --eval-every measurement the
+// progress line shows the fresh ESS as "-", not NaN, and after it the
+// value (issue 19, D.23).
+func TestTrainProgressFreshESS(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.flow")
+	code, _, errs := runCLI(t, trainArgs(out, "--steps", "10", "--eval-every", "5")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if strings.Contains(errs, "NaN") {
+		t.Errorf("stderr shows NaN: %q", errs)
+	}
+	var before, after int
+	for _, line := range strings.Split(errs, "\n") {
+		i := strings.Index(line, "train: ")
+		if i < 0 || !strings.Contains(line, "fresh ESS") {
+			continue
+		}
+		var step int
+		fmt.Sscanf(line[i+len("train: "):], "%d/", &step)
+		switch fresh := line[strings.Index(line, "fresh ESS ")+len("fresh ESS "):]; {
+		case step < 5 && strings.HasPrefix(fresh, "- "):
+			before++
+		case step >= 5 && fresh[0] >= '0' && fresh[0] <= '9':
+			after++
+		default:
+			t.Errorf("step %d: progress line %q, want fresh ESS - before step 5 and a number from it on", step, line)
+		}
+	}
+	if before == 0 || after == 0 {
+		t.Errorf("%d lines before step 5 and %d from it on, want some of each: %q", before, after, errs)
 	}
 }
