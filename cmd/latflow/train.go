@@ -95,9 +95,10 @@ func (o *archOptions) flags() []cli.Flag {
 			Usage: fmt.Sprintf("u1: non-compact projections mixed per coupling (1 to %d)", maxMixtures)},
 		&cli.StringFlag{Name: flagHidden, Value: "8,8", Destination: &o.hidden, Usage: "hidden channels of each conditioner CNN, comma-separated (\"\": none)"},
 		&cli.IntFlag{Name: flagKernel, Value: 3, Destination: &o.kernel, Usage: "odd convolution kernel size, at most L"},
-		&cli.StringFlag{Name: flagPrecision, Value: precisionFloat32, Destination: &o.precision, Usage: "flow arithmetic: float32 (the default: about twice as fast, the same ESS at equal steps) or float64 (parameters and Adam are kept in float64)"},
+		&cli.StringFlag{Name: flagPrecision, Value: precisionFloat32, Destination: &o.precision, Usage: "flow arithmetic: float32 (about twice as fast, the same ESS at equal steps) or float64 (parameters and Adam are kept in float64)"},
 		&cli.StringFlag{Name: flagBase, Usage: "base distribution: u1: uniform or plaquettes (independent plaquettes, see latflow sample --proposal plaquettes); phi4: normal (default: plaquettes for u1)", Destination: &o.base},
-		&cli.Float64Flag{Name: flagBaseBeta, Destination: &o.baseBeta, Usage: "with --base plaquettes: the beta of the base (default: the target's --beta)"},
+		&cli.Float64Flag{Name: flagBaseBeta, Destination: &o.baseBeta, DefaultText: "the target's --beta",
+			Usage: fmt.Sprintf("with --base plaquettes: the beta of the base (0 < base-beta <= %g)", ensemble.MaxBeta)},
 		&cli.StringFlag{Name: flagBaseMode, Destination: &o.baseMode, Usage: "with --base plaquettes: how the plaquettes meet sum P = 0 mod 2pi, random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (the default: all drawn, each shifted by the same amount; the highest acceptance)"},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
