@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -819,5 +820,55 @@ func TestTrainProgressFreshESS(t *testing.T) {
 	}
 	if before == 0 || after == 0 {
 		t.Errorf("%d lines before step 5 and %d from it on, want some of each: %q", before, after, errs)
+	}
+}
+
+// TestTrainKilled runs latflow train in a child process: while it runs
+// another run with its --out refuses (the lock is across processes);
+// after SIGKILL its lock file (naming a dead process) and the temporary
+// files of an interrupted write do not stop --resume, which removes them
+// (issue 19, B.7, C.19).
+func TestTrainKilled(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "k.flow")
+	args := trainArgs(out, "--steps", "1000000", "--checkpoint-every", "50", "--eval-every", "0")
+	cmd := childLatflow(t, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(out + checkpointSuffix); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint after 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, _, errs := runCLI(t, append(slices.Clone(args), "--resume")...)
+	if code != exitFailed || !strings.Contains(errs, fmt.Sprintf("pid %d", cmd.Process.Pid)) {
+		t.Errorf("run beside a running one: exit %d, stderr %q, want %d and the holder's pid %d", code, errs, exitFailed, cmd.Process.Pid)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if _, err := os.Stat(out + flowtrain.LockSuffix); err != nil {
+		t.Fatalf("lock file after SIGKILL: %v, want it left naming the dead holder", err)
+	}
+	stale := filepath.Join(dir, ".k.flow.ckpt.tmp31337")
+	if err := os.WriteFile(stale, []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runCLI(t, append(slices.Clone(args), "--resume", "--max-time", "1ms")...)
+	if code != exitOK || !strings.Contains(errs, "continuing from step") {
+		t.Fatalf("--resume after SIGKILL: exit %d: %s", code, errs)
+	}
+	for _, p := range []string{stale, out + flowtrain.LockSuffix} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after --resume: %v, want removed", p, err)
+		}
 	}
 }
