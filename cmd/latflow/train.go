@@ -293,6 +293,7 @@ type trainConfig struct {
 	obj       flowtrain.Objective
 	grad      flowtrain.GradientType
 	workers   int
+	out       string // the model, --out
 	ckpt      string
 	logPath   string
 	data      [][]float64
@@ -382,7 +383,7 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 	}
 	cfg := &trainConfig{
 		target: t, init: init, obj: obj, grad: grad, workers: o.threads,
-		ckpt: o.out + checkpointSuffix, logPath: o.out + trainLogSuffix,
+		out: o.out, ckpt: o.out + checkpointSuffix, logPath: o.out + trainLogSuffix,
 		estimator: obj.String() + " " + grad.String(),
 	}
 	if cfg.workers == 0 {
@@ -704,31 +705,41 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 
 // trainFailure is the error of a training run that failed after step
 // done, with the last checkpoint written at step lastCkpt (-1: none). It
-// says what is kept and how to go on: --resume where a checkpoint is,
-// --force where only a log may be.
+// says what is kept and how to go on, as checkTrainFiles would: --resume
+// where the checkpoint is, --force where only a model or a log is, and
+// nothing where no file was written.
 func trainFailure(ctx context.Context, err error, cfg *trainConfig, done, lastCkpt int) error {
 	kept := "no checkpoint was written"
-	next := fmt.Sprintf("start afresh with --%s", flagForce)
 	if lastCkpt >= 0 {
 		kept = fmt.Sprintf("checkpoint %s (step %d) is kept", cfg.ckpt, lastCkpt)
+	}
+	next := "start again"
+	if _, serr := os.Lstat(cfg.ckpt); serr == nil {
 		next = fmt.Sprintf("continue with --%s (the result equals an uninterrupted run's)", flagResume)
+	} else {
+		for _, p := range []string{cfg.out, cfg.logPath} {
+			if _, serr := os.Lstat(p); serr == nil {
+				next = fmt.Sprintf("start afresh with --%s", flagForce)
+			}
+		}
 	}
 	switch {
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-		if lastCkpt < 0 {
-			// Nothing was written (Train writes nothing before an update).
-			next = "start again"
-		}
 		return &interruptedError{msg: fmt.Sprintf("train: interrupted after step %d of %d; %s; %s",
 			done, cfg.run.Steps, kept, next)}
 	case errors.Is(err, syscall.ENOSPC):
 		return fmt.Errorf("train: %w; %s; free space and %s", err, kept, next)
 	case errors.Is(err, flowtrain.ErrTooManySkips):
-		log := ""
+		// Other flags do not resume the checkpoint: a new run needs --force
+		// once files exist.
+		log, again := "", ""
 		if _, serr := os.Stat(cfg.logPath); serr == nil {
 			log = "; log " + cfg.logPath
 		}
-		return fmt.Errorf("train: %w; %s%s (lower --%s or set --%s)", err, kept, log, flagLR, flagClip)
+		if next != "start again" {
+			again = fmt.Sprintf(", and start afresh with --%s", flagForce)
+		}
+		return fmt.Errorf("train: %w; %s%s (lower --%s or set --%s%s)", err, kept, log, flagLR, flagClip, again)
 	}
 	return fmt.Errorf("train: %w", err)
 }

@@ -498,16 +498,34 @@ func TestTrainNoUpdateSavesNothing(t *testing.T) {
 	if err := flow.Save(huge, m); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "none.flow")
-	code, stdout, errs := runCLI(t, "train", "--theory", "u1", "--L", "4", "--beta", "1", "--batch", "4", "--eval-every", "0",
-		"--steps", "3", "--checkpoint-every", "1", "--init", huge, "--out", out)
-	if code != exitFailed || !strings.Contains(errs, "none of the 3 steps updated the parameters") || strings.Contains(errs, "model saved") {
-		t.Errorf("exit %d, stderr %q, want %d and \"none of the 3 steps updated the parameters\"", code, errs, exitFailed)
+	cases := []struct {
+		name  string
+		extra []string
+		want  string
+	}{
+		{"steps done", nil, "none of the 3 steps updated the parameters"},
+		// Stopped by --max-skips: the advice needs no --resume or --force,
+		// since nothing was written.
+		{"max-skips", []string{"--max-skips", "2"}, "too many skipped steps in a row"},
 	}
-	if stdout != "" {
-		t.Errorf("stdout %q, want no report", stdout)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "none.flow")
+			args := append([]string{"train", "--theory", "u1", "--L", "4", "--beta", "1", "--batch", "4", "--eval-every", "0",
+				"--steps", "3", "--checkpoint-every", "1", "--init", huge, "--out", out}, c.extra...)
+			code, stdout, errs := runCLI(t, args...)
+			if code != exitFailed || !strings.Contains(errs, c.want) || strings.Contains(errs, "model saved") {
+				t.Errorf("exit %d, stderr %q, want %d and %q", code, errs, exitFailed, c.want)
+			}
+			if strings.Contains(errs, "--resume") || strings.Contains(errs, "--force") {
+				t.Errorf("stderr %q advises --resume or --force, want neither: nothing was written", errs)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want no report", stdout)
+			}
+			noFiles(t, out)
+		})
 	}
-	noFiles(t, out)
 }
 
 // TestTrainAdviceConsistent: the message refusing to overwrite a run's
