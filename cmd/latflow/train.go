@@ -716,7 +716,7 @@ func trainFailure(ctx context.Context, err error, cfg *trainConfig, done, lastCk
 	}
 	next := "start again"
 	if _, serr := os.Lstat(cfg.ckpt); serr == nil {
-		next = fmt.Sprintf("continue with --%s (the result equals an uninterrupted run's)", flagResume)
+		next = fmt.Sprintf("continue with --%s (the parameters equal an uninterrupted run's)", flagResume)
 	} else {
 		for _, p := range []string{cfg.out, cfg.logPath} {
 			if _, serr := os.Lstat(p); serr == nil {
