@@ -223,12 +223,13 @@ func trainCommand() *cli.Command {
 			"Files: --out OUT is the model; OUT.ckpt is the checkpoint, written every --checkpoint-every\n" +
 			"steps and on SIGINT/SIGTERM (a finished run keeps the one of the last multiple); OUT.log.arrow\n" +
 			"is the training log (Arrow IPC: step, loss, grad_norm, ess, std_logw, lr, wall_seconds,\n" +
-			"skipped, ess_fresh), rewritten whole with each checkpoint and at the end. An existing OUT,\n" +
-			"OUT.ckpt or OUT.log.arrow is not overwritten unless --force (which starts afresh) or --resume\n" +
-			"(which continues from OUT.ckpt and needs the same parameters; --threads, --checkpoint-every\n" +
-			"and --max-skips may change). While a run works it holds the lock OUT.lock: a second run with\n" +
-			"the same --out refuses. A run removes the temporary files (.OUT.tmpN) that an earlier run of\n" +
-			"OUT left behind when it was killed while writing.\n\n" +
+			"skipped, ess_fresh), rewritten whole with each checkpoint and at the end. A run in which no\n" +
+			"step updated the parameters (all skipped, or stopped before) writes none of them and exits 1\n" +
+			"(3 if interrupted). An existing OUT, OUT.ckpt or OUT.log.arrow is not overwritten unless\n" +
+			"--force (which starts afresh) or --resume (which continues from OUT.ckpt and needs the same\n" +
+			"parameters; --threads, --checkpoint-every and --max-skips may change). While a run works it\n" +
+			"holds the lock OUT.lock: a second run with the same --out refuses. A run removes the\n" +
+			"temporary files (.OUT.tmpN) that an earlier run of OUT left behind when killed while writing.\n\n" +
 			"Bit for bit: the same flags and --seed, or a run resumed any number of times, give a model\n" +
 			"with the same architecture and parameters bit for bit. Its provenance also records the date,\n" +
 			"the wall time and the evaluation's samples per second, which differ from run to run (as does\n" +
