@@ -31,4 +31,8 @@
 //     which measures their per-sample variance against maximum likelihood
 //     (GradientVariance), and can draw fresh samples from a Source (an
 //     exact sampler) instead of a dataset.
+//   - A training run's files (model OUT, checkpoint, log) belong to one
+//     run at a time: LockOutput holds OUT.lock for the run's life. Train
+//     writes no log or checkpoint before the first update, so a run in
+//     which every step was skipped leaves nothing behind.
 package flowtrain

@@ -448,10 +448,14 @@ type TrainOptions struct {
 // many skipped steps) it writes the log but no checkpoint, so the last
 // good checkpoint is kept, and returns Step's error. A finished run
 // leaves the checkpoint of the last multiple of CheckpointEvery.
+//
+// While no step has updated the parameters (Updates() == 0) Train writes
+// nothing, neither log nor checkpoint: such a state is the initial flow
+// again, and a file of it would only stand in the way of a fresh run.
 func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 	saved := -1
 	save := func() error {
-		if opt.Checkpoint == "" && opt.Log == "" || saved == t.step {
+		if opt.Checkpoint == "" && opt.Log == "" || saved == t.step || t.adam.Step == 0 {
 			return nil
 		}
 		start := time.Now()
@@ -487,7 +491,7 @@ func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 			opt.OnStep(r)
 		}
 		if err != nil {
-			if opt.Log != "" {
+			if opt.Log != "" && t.adam.Step > 0 {
 				if lerr := WriteLog(opt.Log, t.log, opt.Run.LogMetadata()); lerr != nil {
 					return errors.Join(err, lerr)
 				}
@@ -500,7 +504,7 @@ func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 			}
 		}
 	}
-	if opt.Log != "" && saved != t.step {
+	if opt.Log != "" && saved != t.step && t.adam.Step > 0 {
 		return WriteLog(opt.Log, t.log, opt.Run.LogMetadata())
 	}
 	return nil

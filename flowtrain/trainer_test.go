@@ -340,6 +340,56 @@ func TestSkipNonFinite(t *testing.T) {
 	}
 }
 
+// TestNoUpdateWritesNothing poisons every step: a run that ends (by its
+// step count, by too many skips, or by cancellation) without a single
+// update writes neither log nor checkpoint, since its state is the initial
+// flow and a file would only stand in the way of a fresh run.
+func TestNoUpdateWritesNothing(t *testing.T) {
+	cases := []struct {
+		name     string
+		maxSkips int
+		cancel   bool
+		wantErr  error
+	}{
+		{"steps done", 100, false, nil},
+		{"too many skips", 3, false, flowtrain.ErrTooManySkips},
+		{"cancelled", 100, true, context.Canceled},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			target := poisoned{inner: trainTarget(), bad: func() bool { return true }}
+			s := setup{obj: flowtrain.Reverse, grad: flowtrain.FastPath, schedule: "constant", steps: 6, workers: 1,
+				maxSkips: tc.maxSkips, target: target}
+			tr := newTrainer[float64](t, s)
+			dir := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			err := tr.Train(ctx, flowtrain.TrainOptions{
+				Steps: s.steps, Run: s.run(), Checkpoint: filepath.Join(dir, "run.ckpt"), CheckpointEvery: 2,
+				Log: filepath.Join(dir, "run.log.arrow"),
+				OnStep: func(flowtrain.StepResult) {
+					if tc.cancel && tr.StepsDone() == 4 {
+						cancel()
+					}
+				},
+			})
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Train: got error %v, want %v", err, tc.wantErr)
+			}
+			if tr.Updates() != 0 || tr.StepsDone() == 0 {
+				t.Fatalf("got %d updates in %d steps, want 0 updates in some steps", tr.Updates(), tr.StepsDone())
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				t.Errorf("file %s written by a run without an update, want none", e.Name())
+			}
+		})
+	}
+}
+
 // TestWorkersDoNotMatter trains with one and with two workers and compares
 // the parameters bit for bit.
 func TestWorkersDoNotMatter(t *testing.T) {

@@ -92,6 +92,9 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) (c
 		// No "help" subcommands: "latflow analyze h" analyses the directory h
 		// (--help still shows the help).
 		c.HideHelpCommand = true
+		for i, f := range c.Flags {
+			c.Flags[i] = longName(f)
+		}
 	}
 	err := app.RunContext(ctx, flagsFirst(args))
 	if err == nil {
@@ -199,3 +202,28 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// longName returns a one-letter flag (--L, --n) as a flag that the help
+// prints with two dashes, as the README, the docs and the error messages
+// spell it (urfave/cli would print -L); both spellings parse. Other flags
+// are returned as they are.
+func longName(f cli.Flag) cli.Flag {
+	if len(f.Names()[0]) != 1 {
+		return f
+	}
+	switch f := f.(type) {
+	case *cli.IntFlag:
+		return longIntFlag{f}
+	case *cli.StringFlag:
+		return longStringFlag{f}
+	}
+	return f
+}
+
+type longIntFlag struct{ *cli.IntFlag }
+
+func (f longIntFlag) String() string { return "-" + cli.FlagStringer(f.IntFlag) }
+
+type longStringFlag struct{ *cli.StringFlag }
+
+func (f longStringFlag) String() string { return "-" + cli.FlagStringer(f.StringFlag) }

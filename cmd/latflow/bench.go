@@ -110,7 +110,7 @@ func (o *benchOptions) flags() []cli.Flag {
 				Usage: i.Usage + ", or a comma-separated list such as 8,16,32 (timings only)"}
 		case flagLayers:
 			i := f.(*cli.IntFlag)
-			f = &cli.StringFlag{Name: flagLayers, Destination: &o.layersList,
+			f = &cli.StringFlag{Name: flagLayers, Destination: &o.layersList, DefaultText: i.DefaultText,
 				Usage: i.Usage + ", or a comma-separated list such as 8,16,24 (timings only)"}
 		}
 		fl = append(fl, f)

@@ -36,7 +36,8 @@ type trajectoryOptions struct {
 func (o *trajectoryOptions) flags(prefix string) []cli.Flag {
 	return []cli.Flag{
 		&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: prefix + fmt.Sprintf("trajectory length (0 < tau <= %d)", maxTau)},
-		&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: prefix + fmt.Sprintf("leapfrog steps per trajectory (1 to %d; default: tuned during thermalization, starting from %d)", sampler.MaxTuneSteps, hmcStartSteps)},
+		&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, DefaultText: fmt.Sprintf("tuned during thermalization, starting from %d", hmcStartSteps),
+			Usage: prefix + fmt.Sprintf("leapfrog steps per trajectory (1 to %d)", sampler.MaxTuneSteps)},
 		&cli.Float64Flag{Name: flagTauJitter, Value: sampler.DefaultJitter, Destination: &o.jitter, Usage: prefix + "draw each trajectory length uniformly from tau*(1 +- J), which breaks the resonances of fixed-length trajectories (0 <= J < 1; 0: fixed)"},
 	}
 }

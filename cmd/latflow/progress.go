@@ -29,6 +29,9 @@ type progress struct {
 	// the rate.
 	base   int64
 	status string // live status text shown after the counters (setStatus)
+	// deadline, if not zero, is when the run stops whatever the work
+	// left (--max-time): the time left is at most the time until it.
+	deadline time.Time
 
 	pool *mpb.Progress
 	bar  *mpb.Bar
@@ -54,7 +57,8 @@ func newProgress(w io.Writer, name string, total int64) *progress {
 		p.pool = mpb.New(mpb.WithOutput(w), mpb.WithAutoRefresh(), mpb.WithWidth(40))
 		p.bar = p.pool.AddBar(total,
 			mpb.PrependDecorators(decor.Name(name+" "), decor.CountersNoUnit("%d/%d")),
-			mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.AverageSpeed(0, "%.1f/s"), decor.Name(" eta "), decor.AverageETA(decor.ET_STYLE_GO),
+			mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.AverageSpeed(0, "%.1f/s"), decor.Name(" eta "),
+				decor.Any(func(decor.Statistics) string { return p.etaText() }),
 				decor.Any(func(decor.Statistics) string { return p.statusText() })),
 		)
 	} else {
@@ -65,13 +69,15 @@ func newProgress(w io.Writer, name string, total int64) *progress {
 
 // add records n more units of work done.
 func (p *progress) add(n int64) {
+	p.mu.Lock()
+	p.done += n
 	if p.bar != nil {
+		// Unlocked: the bar's decorators take p.mu.
+		p.mu.Unlock()
 		p.bar.IncrInt64(n)
 		return
 	}
-	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.done += n
 	now := time.Now()
 	due := now.Sub(p.lastLine) >= progressInterval
 	for p.total > 0 && p.done*100 >= p.nextPct*p.total && p.nextPct <= 100 {
@@ -80,15 +86,45 @@ func (p *progress) add(n int64) {
 	}
 	if due {
 		p.lastLine = now
-		el := now.Sub(p.start).Seconds()
-		rate := float64(p.done-p.base) / el
-		eta := "-"
-		if rate > 0 && p.done < p.total {
-			eta = time.Duration(float64(p.total-p.done) / rate * float64(time.Second)).Round(time.Second).String()
-		}
+		rate := float64(p.done-p.base) / now.Sub(p.start).Seconds()
 		fmt.Fprintf(p.w, "%s %s: %d/%d (%d%%, %.1f/s, eta %s)%s\n", now.Format(time.DateTime), p.name, p.done, p.total,
-			100*p.done/max(1, p.total), rate, eta, p.statusLocked())
+			100*p.done/max(1, p.total), rate, p.etaLocked(now), p.statusLocked())
 	}
+}
+
+// setDeadline records when the run stops whatever the work left (a
+// wall-time limit); the zero time means none.
+func (p *progress) setDeadline(t time.Time) {
+	p.mu.Lock()
+	p.deadline = t
+	p.mu.Unlock()
+}
+
+func (p *progress) etaText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.etaLocked(time.Now())
+}
+
+// etaLocked is the time left at now: the work left at the rate so far,
+// or the time until the deadline if that is sooner; "-" if unknown.
+func (p *progress) etaLocked(now time.Time) string {
+	if p.done >= p.total {
+		return "-"
+	}
+	left := time.Duration(-1)
+	if rate := float64(p.done-p.base) / now.Sub(p.start).Seconds(); rate > 0 {
+		left = time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
+	}
+	if !p.deadline.IsZero() {
+		if d := max(p.deadline.Sub(now), 0); left < 0 || d < left {
+			left = d
+		}
+	}
+	if left < 0 {
+		return "-"
+	}
+	return left.Round(time.Second).String()
 }
 
 // resumed records n units done before this run: they count towards the

@@ -66,11 +66,11 @@ func newSampleCommand(o *sampleOptions) *cli.Command {
 		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ")...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
 			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
-			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintSpread.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: how the plaquettes meet sum P = 0 mod 2pi: random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (the default: all drawn, each shifted by the same amount; the highest acceptance)"},
+			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintSpread.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: how the plaquettes meet sum P = 0 mod 2pi: random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (all drawn, each shifted by the same amount; the highest acceptance)"},
 			&cli.BoolFlag{Name: flagExact, Destination: &o.exact, Usage: "with --proposal plaquettes: write independent exact samples (rejection on the constrained plaquette) instead of a Markov chain, e.g. as training data"},
 			&cli.IntFlag{Name: flagBatch, Value: 256, Destination: &o.batch, Usage: fmt.Sprintf("proposals drawn per batch, in parallel (1 to %d)", maxBatch)},
 			&cli.IntFlag{Name: flagHMCEvery, Destination: &o.hmcEvery, Usage: "one HMC trajectory after every K flow proposals (0: flow only)"},
-			&cli.StringFlag{Name: flagPrecision, Value: precisionFloat32, Destination: &o.precision, Usage: "flow arithmetic: float32 (the default: half the time, the same table to the printed digits) or float64; log q is accumulated in float64 either way"},
+			&cli.StringFlag{Name: flagPrecision, Value: precisionFloat32, Destination: &o.precision, Usage: "flow arithmetic: float32 (half the time, the same table to the printed digits) or float64; log q is accumulated in float64 either way"},
 		),
 		Action: chainAction(o, func(ctx context.Context, stdout, stderr io.Writer) error {
 			return runSample(ctx, o, stdout, stderr)

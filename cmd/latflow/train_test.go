@@ -4,15 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"latflow/ensemble"
 	"latflow/flow"
 	"latflow/flowtrain"
+	"latflow/models"
 )
 
 // smallTrain are the flags of a tiny phi^4 training run (L=4, two layers)
@@ -202,18 +210,22 @@ func TestTrainResume(t *testing.T) {
 		cancel() // as if SIGINT arrived before the first step
 		var stdout, stderr bytes.Buffer
 		code := runContext(ctx, append([]string{"latflow"}, args...), &stdout, &stderr)
-		if code != exitInterrupted || !strings.Contains(stderr.String(), "--resume") {
-			t.Fatalf("interrupted run: exit %d, stderr %q, want %d and a hint to --resume", code, stderr.String(), exitInterrupted)
+		// Before its first update a run writes nothing, so the advice is
+		// to start again, and starting again works.
+		if code != exitInterrupted || !strings.Contains(stderr.String(), "start again") || strings.Contains(stderr.String(), "--resume") {
+			t.Fatalf("interrupted run: exit %d, stderr %q, want %d and the advice to start again", code, stderr.String(), exitInterrupted)
 		}
-		if _, err := os.Stat(out); err == nil {
-			t.Error("an interrupted run wrote the model")
+		for _, p := range []string{out, out + ".ckpt", out + ".log.arrow"} {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("a run interrupted before its first step wrote %s", p)
+			}
 		}
-		code, _, errs := runCLI(t, append(args, "--resume")...)
+		code, _, errs := runCLI(t, args...)
 		if code != exitOK {
-			t.Fatalf("resume: exit %d: %s", code, errs)
+			t.Fatalf("start again: exit %d: %s", code, errs)
 		}
 		if !sameBits(loadParams(t, out), want) {
-			t.Error("resumed after interrupt: model differs from the uninterrupted run, want bit-identical")
+			t.Error("restarted after interrupt: model differs from the uninterrupted run, want bit-identical")
 		}
 	})
 
@@ -426,6 +438,455 @@ func TestArchDefaultBase(t *testing.T) {
 		}
 		if c.wantBase == flow.BasePlaquettes && cfg.BaseBeta != 3 {
 			t.Errorf("%s: base beta %v, want the target's 3", c.name, cfg.BaseBeta)
+		}
+	}
+}
+
+// tinyU1 are the flags of a tiny U(1) training run on the plaquette base.
+var tinyU1 = []string{"train", "--theory", "u1", "--L", "4", "--beta", "1", "--layers", "1", "--mixtures", "1",
+	"--hidden", "2", "--batch", "4", "--eval-every", "0"}
+
+// noFiles fails the test for each file of the run --out out that exists.
+func noFiles(t *testing.T, out string) {
+	t.Helper()
+	for _, p := range []string{out, out + checkpointSuffix, out + trainLogSuffix} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s exists, want nothing written", p)
+		}
+	}
+}
+
+// TestTrainBaseBetaBound: --base-beta is bounded like --beta (issue 19,
+// A.2): 1e300 trained with every step skipped and saved the model.
+func TestTrainBaseBetaBound(t *testing.T) {
+	for _, v := range []string{"1e300", "1.000001e6", "0", "-1", "NaN", "Inf"} {
+		t.Run(v, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "bb.flow")
+			code, stdout, errs := runCLI(t, append(append([]string(nil), tinyU1...), "--steps", "2", "--base-beta", v, "--out", out)...)
+			if code != exitUsage || !strings.Contains(errs, "--base-beta") || !strings.Contains(errs, "1e+06") {
+				t.Errorf("exit %d, stderr %q, want %d and a message naming --base-beta and its bound 1e+06", code, errs, exitUsage)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want none", stdout)
+			}
+			noFiles(t, out)
+		})
+	}
+	out := filepath.Join(t.TempDir(), "ok.flow")
+	if code, _, errs := runCLI(t, append(append([]string(nil), tinyU1...), "--steps", "1", "--base-beta", "1e6", "--out", out)...); code != exitOK {
+		t.Errorf("--base-beta 1e6 (the bound): exit %d: %s", code, errs)
+	}
+}
+
+// TestTrainNoUpdateSavesNothing: a run in which every step is skipped exits
+// 1 and writes no model, checkpoint or log (issue 19, A.2). The steps are
+// made non-finite by --init from a model whose parameters overflow float32.
+func TestTrainNoUpdateSavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.flow")
+	if code, _, errs := runCLI(t, append(append([]string(nil), tinyU1...), "--steps", "1", "--out", seed)...); code != exitOK {
+		t.Fatalf("seed model: exit %d: %s", code, errs)
+	}
+	m, err := flow.Load(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Params {
+		m.Params[i] = 1e300
+	}
+	huge := filepath.Join(dir, "huge.flow")
+	if err := flow.Save(huge, m); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		extra []string
+		want  string
+	}{
+		{"steps done", nil, "none of the 3 steps updated the parameters"},
+		// Stopped by --max-skips: the advice needs no --resume or --force,
+		// since nothing was written.
+		{"max-skips", []string{"--max-skips", "2"}, "too many skipped steps in a row"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "none.flow")
+			args := append([]string{"train", "--theory", "u1", "--L", "4", "--beta", "1", "--batch", "4", "--eval-every", "0",
+				"--steps", "3", "--checkpoint-every", "1", "--init", huge, "--out", out}, c.extra...)
+			code, stdout, errs := runCLI(t, args...)
+			if code != exitFailed || !strings.Contains(errs, c.want) || strings.Contains(errs, "model saved") {
+				t.Errorf("exit %d, stderr %q, want %d and %q", code, errs, exitFailed, c.want)
+			}
+			if strings.Contains(errs, "--resume") || strings.Contains(errs, "--force") {
+				t.Errorf("stderr %q advises --resume or --force, want neither: nothing was written", errs)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want no report", stdout)
+			}
+			noFiles(t, out)
+		})
+	}
+}
+
+// TestTrainAdviceConsistent: the message refusing to overwrite a run's
+// files and the one refusing --resume give the same advice (issue 19,
+// C.21): --resume only where a checkpoint is, --force otherwise. A run
+// stopped by --max-time before its first step writes nothing, so it can
+// simply be started again.
+func TestTrainAdviceConsistent(t *testing.T) {
+	t.Run("max-time before the first step", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "o.flow")
+		code, _, errs := runCLI(t, trainArgs(out, "--steps", "3", "--max-time", "1ns")...)
+		if code != exitFailed || !strings.Contains(errs, "nothing was written") {
+			t.Fatalf("exit %d, stderr %q, want %d and \"nothing was written\"", code, errs, exitFailed)
+		}
+		noFiles(t, out)
+		if code, _, errs := runCLI(t, trainArgs(out, "--steps", "3")...); code != exitOK {
+			t.Errorf("rerun: exit %d: %s", code, errs)
+		}
+	})
+	t.Run("finished without a checkpoint", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "o.flow")
+		args := trainArgs(out, "--steps", "3", "--checkpoint-every", "0")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		for _, extra := range [][]string{nil, {"--resume"}} {
+			code, _, errs := runCLI(t, append(slices.Clone(args), extra...)...)
+			if code != exitUsage || !strings.Contains(errs, "--force") {
+				t.Errorf("%v: exit %d, stderr %q, want %d and the advice --force", extra, code, errs, exitUsage)
+			}
+			if strings.Contains(errs, "pass --resume") || strings.Contains(errs, "without --resume") {
+				t.Errorf("%v: stderr %q advises for or against --resume, want only --force", extra, errs)
+			}
+		}
+	})
+	t.Run("only a log", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "o.flow")
+		args := trainArgs(out, "--steps", "3", "--checkpoint-every", "0")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		if err := os.Remove(out); err != nil {
+			t.Fatal(err)
+		}
+		for _, extra := range [][]string{nil, {"--resume"}} {
+			code, _, errs := runCLI(t, append(slices.Clone(args), extra...)...)
+			if code != exitUsage || !strings.Contains(errs, "--force") || strings.Contains(errs, "pass --resume") {
+				t.Errorf("%v: exit %d, stderr %q, want %d and only the advice --force", extra, code, errs, exitUsage)
+			}
+		}
+	})
+	t.Run("checkpoint", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "o.flow")
+		args := trainArgs(out, "--steps", "3", "--checkpoint-every", "2")
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		code, _, errs := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "pass --resume") {
+			t.Errorf("rerun: exit %d, stderr %q, want %d and the advice --resume", code, errs, exitUsage)
+		}
+		if code, _, errs := runCLI(t, append(slices.Clone(args), "--resume")...); code != exitOK {
+			t.Errorf("--resume: exit %d: %s", code, errs)
+		}
+	})
+}
+
+// TestTrainOutputLock: two runs with one --out (issue 19, B.7). While one
+// holds the output's lock another refuses with exit 1, naming the holder
+// and writing nothing; of two runs started together exactly one trains
+// and the other refuses, so that neither replaces the other's model.
+func TestTrainOutputLock(t *testing.T) {
+	t.Run("held", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "tc.flow")
+		lock, err := flowtrain.LockOutput(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Unlock()
+		for _, extra := range [][]string{nil, {"--force"}} {
+			code, stdout, errs := runCLI(t, trainArgs(out, append([]string{"--steps", "2"}, extra...)...)...)
+			if code != exitFailed || !strings.Contains(errs, "being written by another latflow train") ||
+				!strings.Contains(errs, fmt.Sprintf("pid %d", os.Getpid())) {
+				t.Errorf("%v: exit %d, stderr %q, want %d and the holder named", extra, code, errs, exitFailed)
+			}
+			if stdout != "" {
+				t.Errorf("%v: stdout %q, want none", extra, stdout)
+			}
+			noFiles(t, out)
+		}
+	})
+	t.Run("started together", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "tc.flow")
+		type result struct {
+			code int
+			errs string
+		}
+		res := make([]result, 2)
+		var wg sync.WaitGroup
+		for i := range res {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, _, errs := runCLI(t, trainArgs(out, "--steps", "400", "--seed", strconv.Itoa(10+i))...)
+				res[i] = result{code, errs}
+			}()
+		}
+		wg.Wait()
+		won := -1
+		for i, r := range res {
+			switch {
+			case r.code == exitOK && won < 0:
+				won = i
+			case r.code == exitOK:
+				t.Fatalf("both runs exit 0, want one refused")
+			case !strings.Contains(r.errs, "being written by another latflow train") && !strings.Contains(r.errs, "exists"):
+				t.Errorf("run %d: exit %d, stderr %q, want a refusal naming the other run", i, r.code, r.errs)
+			}
+		}
+		if won < 0 {
+			t.Fatalf("no run succeeded: %+v", res)
+		}
+		m, err := flow.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uint64(10 + won); m.Provenance.Seed != want {
+			t.Errorf("model of seed %d, want the winner's %d", m.Provenance.Seed, want)
+		}
+		if _, err := os.Stat(out + flowtrain.LockSuffix); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("lock file after both runs: %v, want removed", err)
+		}
+	})
+}
+
+// TestTrainRemovesStaleTemps: the temporary files a killed run leaves
+// (kill -9 while writing the model, checkpoint or log) are removed by the
+// next run of the same --out, --resume included (issue 19, C.19); files of
+// other outputs are kept.
+func TestTrainRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "o.flow")
+	args := trainArgs(out, "--steps", "6", "--checkpoint-every", "4")
+	if code, _, errs := runCLI(t, args...); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// As if killed after the checkpoint of step 4, while writing.
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{".o.flow.tmp123", ".o.flow.ckpt.tmp4567", ".o.flow.log.arrow.tmp89"}
+	other := ".p.flow.tmp123"
+	for _, n := range append(slices.Clone(stale), other) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, errs := runCLI(t, append(slices.Clone(args), "--resume")...); code != exitOK {
+		t.Fatalf("--resume: exit %d: %s", code, errs)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after --resume: %v, want removed", n, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, other)); err != nil {
+		t.Errorf("%s of another output: %v, want kept", other, err)
+	}
+}
+
+// TestTrainBitForBitClaim: what the help calls identical is (issue 19,
+// C.20). Two runs of one command write model files that are equal once
+// the provenance fields the help names as differing are cleared, and the
+// help names every field this test has to clear.
+func TestTrainBitForBitClaim(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "m.flow")
+	args := trainArgs(out, "--steps", "3", "--eval", "64")
+	var models []flow.Model
+	for i := range 2 {
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("run %d: exit %d: %s", i, code, errs)
+		}
+		m, err := flow.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		models = append(models, m)
+		for _, p := range []string{out, out + checkpointSuffix, out + trainLogSuffix} {
+			os.Remove(p)
+		}
+	}
+	if !sameBits(models[0].Params, models[1].Params) {
+		t.Fatal("two runs of one command: parameters differ, want bit-identical")
+	}
+	_, help, _ := runCLI(t, "train", "--help")
+	help = strings.Join(strings.Fields(help), " ")
+	cleared := []struct {
+		help  string // how the help names the field
+		clear func(*flow.Model)
+	}{
+		{"the date", func(m *flow.Model) { m.Provenance.Date = time.Time{} }},
+		{"the wall time", func(m *flow.Model) { m.Provenance.WallSeconds = 0 }},
+		{"the evaluation's samples per second", func(m *flow.Model) { m.Provenance.Eval.SamplesPerSecond = 0 }},
+	}
+	var enc [][]byte
+	for _, m := range models {
+		for _, c := range cleared {
+			c.clear(&m)
+		}
+		b, err := m.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc = append(enc, b)
+	}
+	if !bytes.Equal(enc[0], enc[1]) {
+		t.Error("two runs of one command: model files differ beyond the fields the help names")
+	}
+	for _, c := range cleared {
+		if !strings.Contains(help, c.help) {
+			t.Errorf("the help does not say that %s differs between identical runs", c.help)
+		}
+	}
+	if strings.Contains(help, "same model bit for bit") {
+		t.Error("the help still promises the same model bit for bit")
+	}
+}
+
+// TestTrainDefaultsAreShippedRecipe: with default flags, a U(1) run trains
+// the architecture of the shipped U(1) model with its optimizer settings
+// (issue 19, D.22): the defaults were 24 layers, 6 mixtures and lr 1e-3,
+// at which one step took the acceptance from 0.980 to 0.708.
+func TestTrainDefaultsAreShippedRecipe(t *testing.T) {
+	info, _, err := models.Default(theoryU1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The shipped model's command, as flag -> value.
+	words := strings.Fields(info.Provenance.Commands[0])
+	given := map[string]string{}
+	for i, w := range words {
+		if strings.HasPrefix(w, "--") && i+1 < len(words) && !strings.HasPrefix(words[i+1], "--") {
+			given[w] = words[i+1]
+		}
+	}
+	tgt := info.Target
+	out := filepath.Join(t.TempDir(), "d.flow")
+	code, stdout, errs := runCLI(t, "train", "--theory", tgt.Theory, "--L", strconv.Itoa(tgt.L),
+		"--beta", strconv.FormatFloat(tgt.Couplings[ensemble.Beta], 'g', -1, 64), "--steps", "1", "--eval-every", "0", "--out", out, "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r trainReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	want := info.Config
+	if got := r.Flow; got.Layers != want.Layers || got.Mixtures != want.Mixtures || !slices.Equal(got.Hidden, want.Hidden) ||
+		got.Kernel != want.Kernel || got.Base != want.Base || got.BaseMode != want.BaseMode || got.BaseBeta != want.BaseBeta || got.Init != want.Init {
+		t.Errorf("default flow %+v, want the shipped model's %+v", got, want)
+	}
+	for flag, got := range map[string]string{
+		"--lr": strconv.FormatFloat(r.LR, 'g', -1, 64), "--batch": strconv.Itoa(r.Batch), "--precision": r.Precision,
+		"--seed": strconv.FormatUint(r.Seed, 10), "--schedule": r.Schedule,
+	} {
+		w, ok := given[flag]
+		if !ok {
+			continue // the shipped run took the default too
+		}
+		if v, err := strconv.ParseFloat(w, 64); err == nil {
+			if g, _ := strconv.ParseFloat(got, 64); g == v {
+				continue
+			}
+		}
+		if got != w {
+			t.Errorf("default %s %s, want the shipped model's %s", flag, got, w)
+		}
+	}
+}
+
+// TestTrainProgressFreshESS: before the first --eval-every measurement the
+// progress line shows the fresh ESS as "-", not NaN, and after it the
+// value (issue 19, D.23).
+func TestTrainProgressFreshESS(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "p.flow")
+	code, _, errs := runCLI(t, trainArgs(out, "--steps", "10", "--eval-every", "5")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if strings.Contains(errs, "NaN") {
+		t.Errorf("stderr shows NaN: %q", errs)
+	}
+	var before, after int
+	for _, line := range strings.Split(errs, "\n") {
+		i := strings.Index(line, "train: ")
+		if i < 0 || !strings.Contains(line, "fresh ESS") {
+			continue
+		}
+		var step int
+		fmt.Sscanf(line[i+len("train: "):], "%d/", &step)
+		switch fresh := line[strings.Index(line, "fresh ESS ")+len("fresh ESS "):]; {
+		case step < 5 && strings.HasPrefix(fresh, "- "):
+			before++
+		case step >= 5 && fresh[0] >= '0' && fresh[0] <= '9':
+			after++
+		default:
+			t.Errorf("step %d: progress line %q, want fresh ESS - before step 5 and a number from it on", step, line)
+		}
+	}
+	if before == 0 || after == 0 {
+		t.Errorf("%d lines before step 5 and %d from it on, want some of each: %q", before, after, errs)
+	}
+}
+
+// TestTrainKilled runs latflow train in a child process: while it runs
+// another run with its --out refuses (the lock is across processes);
+// after SIGKILL its lock file (naming a dead process) and the temporary
+// files of an interrupted write do not stop --resume, which removes them
+// (issue 19, B.7, C.19).
+func TestTrainKilled(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "k.flow")
+	args := trainArgs(out, "--steps", "1000000", "--checkpoint-every", "50", "--eval-every", "0")
+	cmd := childLatflow(t, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(out + checkpointSuffix); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint after 60 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, _, errs := runCLI(t, append(slices.Clone(args), "--resume")...)
+	if code != exitFailed || !strings.Contains(errs, fmt.Sprintf("pid %d", cmd.Process.Pid)) {
+		t.Errorf("run beside a running one: exit %d, stderr %q, want %d and the holder's pid %d", code, errs, exitFailed, cmd.Process.Pid)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if _, err := os.Stat(out + flowtrain.LockSuffix); err != nil {
+		t.Fatalf("lock file after SIGKILL: %v, want it left naming the dead holder", err)
+	}
+	stale := filepath.Join(dir, ".k.flow.ckpt.tmp31337")
+	if err := os.WriteFile(stale, []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runCLI(t, append(slices.Clone(args), "--resume", "--max-time", "1ms")...)
+	if code != exitOK || !strings.Contains(errs, "continuing from step") {
+		t.Fatalf("--resume after SIGKILL: exit %d: %s", code, errs)
+	}
+	for _, p := range []string{stale, out + flowtrain.LockSuffix} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after --resume: %v, want removed", p, err)
 		}
 	}
 }

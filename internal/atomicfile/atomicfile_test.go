@@ -58,3 +58,41 @@ func TestWriteFailureKeepsOld(t *testing.T) {
 		t.Error("writing into a missing directory: got nil error")
 	}
 }
+
+// TestRemoveTemps: the temporaries of a path, as Write names them, are
+// removed; the file itself, temporaries of other paths and names that only
+// look alike are kept.
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.flow")
+	// A temporary made the way Write makes it, left by a killed writer.
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.Close()
+	stale := []string{filepath.Base(tmp.Name()), ".m.flow.tmp0123"}
+	kept := []string{"m.flow", ".m.flow.tmp", ".m.flow.tmp12x", ".m.flow.ckpt.tmp123", ".n.flow.tmp123", "m.flow.tmp123"}
+	for _, n := range append(append([]string(nil), stale...), kept...) {
+		if err := os.WriteFile(filepath.Join(dir, n), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := RemoveTemps(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != len(stale) {
+		t.Errorf("removed %q, want the %d files %q", removed, len(stale), stale)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: got %v, want removed", n, err)
+		}
+	}
+	for _, n := range kept {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s: got %v, want kept", n, err)
+		}
+	}
+}
