@@ -150,14 +150,18 @@ func parsed(c *cli.Context, positional bool) (flagSet, error) {
 
 // valueFlags are the flags of commands with positional arguments that take
 // a value; flagsFirst needs them to move "--flag value" pairs.
-var valueFlags = map[string]bool{flagTherm: true, flagTraceFile: true}
+var valueFlags = map[string]bool{flagTherm: true, flagTraceFile: true, flagExport: true}
+
+// positionalCommands are the commands whose flags flagsFirst moves in
+// front of their arguments.
+var positionalCommands = map[string]bool{"analyze": true, "models": true}
 
 // flagsFirst moves the flags of a command that takes positional arguments
-// (analyze DIR... --json) in front of those arguments, since urfave/cli
+// (analyze DIR... --json, models --export NAME FILE --force) in front of those arguments, since urfave/cli
 // stops parsing flags at the first positional argument. A "--" ends the
 // flags.
 func flagsFirst(args []string) []string {
-	if len(args) < 3 || args[1] != "analyze" {
+	if len(args) < 3 || !positionalCommands[args[1]] {
 		return args
 	}
 	var flags, pos []string

@@ -85,17 +85,23 @@ type loadedModel struct {
 	sha256 string
 }
 
-// loadModel reads the model file given by flag, or the shipped model of
-// theory if path is empty.
+// loadModel reads the model file given by flag, the shipped model NAME if
+// path is "shipped:NAME", or the shipped model of theory if path is empty.
 func loadModel(path, theory, flag string) (*loadedModel, error) {
 	var name string
 	var b []byte
-	if path == "" {
+	if shipped, ok := shippedName(path); ok {
+		info, data, err := models.Get(shipped)
+		if err != nil {
+			return nil, usagef("--%s: %v", flag, err)
+		}
+		name, b = models.Prefix+info.Name, data
+	} else if path == "" {
 		info, data, err := models.Default(theory)
 		if err != nil {
 			return nil, err
 		}
-		name, b = "shipped:"+info.Name, data
+		name, b = models.Prefix+info.Name, data
 	} else {
 		var err error
 		if b, err = flow.ReadFile(path); err != nil {
