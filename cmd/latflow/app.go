@@ -42,9 +42,10 @@ func (e *interruptedError) Error() string { return e.msg }
 
 // newApp wires the subcommands; stdout gets results, stderr errors and progress.
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "latflow",
 		Usage:     "lattice field theory Monte Carlo with normalizing flows",
+		UsageText: appUsageText,
 		Version:   Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
@@ -57,14 +58,28 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			trainCommand(),
 			benchCommand(),
 			modelsCommand(),
+			completionCommand(), hiddenCompleteCommand(),
 		},
 		// Errors are printed and mapped to exit codes by run, not by cli.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &usageError{msg: err.Error()}
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			msg := err.Error()
+			if c != nil {
+				msg += flagSuggestion(c.Command, err)
+			}
+			return &usageError{msg: msg}
 		},
 	}
+	setupHelp(app)
+	return app
 }
+
+// appUsageText is the usage of latflow --help, with examples.
+const appUsageText = "latflow command [flags]   (latflow command --help: the flags and examples of a command)\n\n" +
+	"Examples:\n" +
+	"  latflow sample --beta 3.0 --L 16\n" +
+	"  latflow hmc --theory phi4 --L 8 --m2 -4 --lambda 8\n" +
+	"  latflow train --theory u1 --beta 3 --L 16 --base plaquettes --out u1.flow"
 
 // run executes latflow with args and returns the process exit code. SIGINT
 // and SIGTERM cancel the context handed to the commands.
@@ -96,6 +111,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) (c
 		return exitOK
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	if rest, ok := strings.CutPrefix(msg, "No help topic for '"); ok {
+		// An unknown command: urfave/cli says "No help topic for 'X'. did
+		// you mean ...?".
+		name, hint, _ := strings.Cut(rest, "'")
+		msg = fmt.Sprintf("unknown command %q%s (latflow --help lists the commands)", name, strings.Replace(hint, ". did", "; did", 1))
+	}
 	fmt.Fprintf(stderr, "latflow: %s\n", msg)
 	var ue *usageError
 	var ie *interruptedError
@@ -150,18 +171,14 @@ func parsed(c *cli.Context, positional bool) (flagSet, error) {
 
 // valueFlags are the flags of commands with positional arguments that take
 // a value; flagsFirst needs them to move "--flag value" pairs.
-var valueFlags = map[string]bool{flagTherm: true, flagTraceFile: true, flagExport: true}
-
-// positionalCommands are the commands whose flags flagsFirst moves in
-// front of their arguments.
-var positionalCommands = map[string]bool{"analyze": true, "models": true}
+var valueFlags = map[string]bool{flagTherm: true, flagTraceFile: true}
 
 // flagsFirst moves the flags of a command that takes positional arguments
-// (analyze DIR... --json, models --export NAME FILE --force) in front of those arguments, since urfave/cli
+// (analyze DIR... --json) in front of those arguments, since urfave/cli
 // stops parsing flags at the first positional argument. A "--" ends the
 // flags.
 func flagsFirst(args []string) []string {
-	if len(args) < 3 || !positionalCommands[args[1]] {
+	if len(args) < 3 || args[1] != "analyze" {
 		return args
 	}
 	var flags, pos []string

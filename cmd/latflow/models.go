@@ -21,6 +21,7 @@ func modelsCommand() *cli.Command {
 	var export string
 	return &cli.Command{
 		Name:      "models",
+		UsageText: modelsUsage,
 		Usage:     "list the flows shipped with latflow, with their provenance, or export one as a model file",
 		ArgsUsage: "[FILE]",
 		Description: "Lists the models embedded in this binary: the default model of each theory is what\n" +
@@ -52,10 +53,23 @@ func modelsCommand() *cli.Command {
 			if set[flagJSON] {
 				return usagef("--%s and --%s exclude each other", flagJSON, flagExport)
 			}
-			if c.NArg() != 1 {
-				return usagef("--%s NAME needs one FILE to write the model to, got %d arguments", flagExport, c.NArg())
+			// --force may follow FILE: urfave/cli stops parsing flags at
+			// the first argument.
+			var files []string
+			for _, a := range c.Args().Slice() {
+				switch {
+				case a == "--"+flagForce || a == "-"+flagForce:
+					force = true
+				case strings.HasPrefix(a, "-") && a != "-":
+					return usagef("models --%s NAME FILE: unknown flag %s after FILE (only --%s may follow it)", flagExport, a, flagForce)
+				default:
+					files = append(files, a)
+				}
 			}
-			return exportModel(c.App.Writer, export, c.Args().First(), force)
+			if len(files) != 1 {
+				return usagef("--%s NAME needs one FILE to write the model to, got %d arguments", flagExport, len(files))
+			}
+			return exportModel(c.App.Writer, export, files[0], force)
 		},
 	}
 }

@@ -48,8 +48,9 @@ func sampleCommand() *cli.Command { return newSampleCommand(&sampleOptions{}) }
 // newSampleCommand returns the sample command, whose flags land in o.
 func newSampleCommand(o *sampleOptions) *cli.Command {
 	return &cli.Command{
-		Name:  "sample",
-		Usage: "sample with a normalizing flow as independence-Metropolis proposal, with Gamma-method errors",
+		Name:      "sample",
+		UsageText: sampleUsage,
+		Usage:     "sample with a normalizing flow as independence-Metropolis proposal, with Gamma-method errors",
 		Description: "Runs --chains independence-Metropolis chains of --n flow proposals each: a proposal x' ~ q\n" +
 			"is accepted with probability min(1, w(x')/w(x)), w = exp(-S)/q, so the chain samples exp(-S)\n" +
 			"exactly whatever the flow. Proposals are drawn --batch at a time on all cores, then accepted\n" +

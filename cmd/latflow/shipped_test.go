@@ -42,8 +42,8 @@ func TestModelsExport(t *testing.T) {
 		}
 	}
 
-	// An existing file is kept without --force, replaced with it (flags
-	// after the arguments too).
+	// An existing file is kept without --force, replaced with it (--force
+	// after FILE too).
 	name := models.Names()[0]
 	path := filepath.Join(dir, "exists.flow")
 	if err := os.WriteFile(path, []byte("keep"), 0o644); err != nil {
@@ -75,6 +75,7 @@ func TestModelsExport(t *testing.T) {
 		{[]string{"models", filepath.Join(dir, "a")}, "--export"},
 		{[]string{"models", "--export", name, "--json", filepath.Join(dir, "a")}, "--json"},
 		{[]string{"models", "--force"}, "--export"},
+		{[]string{"models", "--export", name, filepath.Join(dir, "a"), "--json"}, "--json after FILE"},
 	} {
 		code, _, errs := runCLI(t, c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.want) {

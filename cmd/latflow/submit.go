@@ -62,6 +62,7 @@ func submitCommand() *cli.Command {
 	o := &submitOptions{}
 	return &cli.Command{
 		Name:      "submit",
+		UsageText: submitUsage,
 		Usage:     "run a sample or hmc command as a Slurm array job that writes one dataset",
 		ArgsUsage: "-- sample|hmc [FLAGS]",
 		Description: "Writes an sbatch script for an array of --tasks tasks and submits it with sbatch; prints\n" +
