@@ -63,11 +63,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		// Errors are printed and mapped to exit codes by run, not by cli.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			msg := err.Error()
-			if c != nil {
-				msg += flagSuggestion(c.Command, err)
-			}
-			return &usageError{msg: msg}
+			return usageErrorOf(c, err)
 		},
 	}
 	setupHelp(app)

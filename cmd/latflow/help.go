@@ -185,6 +185,16 @@ func suggestFlag(flags []cli.Flag, provided string) string {
 	return orList(quoteAll(suggest(strings.TrimLeft(provided, "-"), names), "--"))
 }
 
+// usageErrorOf is the usage error of a flag parsing error of the command
+// of c, with "did you mean" for an undefined flag.
+func usageErrorOf(c *cli.Context, err error) error {
+	msg := err.Error()
+	if c != nil {
+		msg += flagSuggestion(c.Command, err)
+	}
+	return &usageError{msg: msg}
+}
+
 // flagSuggestion is the "did you mean" of a usage error for an undefined
 // flag of command c, "" if err is another error or no flag is close.
 func flagSuggestion(c *cli.Command, err error) string {

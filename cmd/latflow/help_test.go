@@ -216,6 +216,9 @@ func TestDidYouMean(t *testing.T) {
 		{[]string{"hmc", "-l", "8"}, "did you mean --L?"},
 		{[]string{"sample", "--save", "3"}, "did you mean --save-every or --save-float32?"},
 		{[]string{"exact", "--zzz"}, ""},
+		{[]string{"submit", "--taks", "2"}, "did you mean --tasks?"},
+		{[]string{"submit", "--tasks", "2", "--out", "x", "--dry-run", "--", "sample", "--bta", "3"}, "did you mean --beta?"},
+		{[]string{"analyze", "x", "--therms", "3"}, "did you mean --therm?"},
 	} {
 		code, _, errs := runCLI(t, c.args...)
 		if code != exitUsage {

@@ -210,8 +210,8 @@ func (o *submitOptions) parseCommand() error {
 		Name: "latflow", Writer: io.Discard, ErrWriter: io.Discard,
 		Commands:       []*cli.Command{cmd},
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &usageError{msg: err.Error()}
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErrorOf(c, err)
 		},
 	}
 	cmd.OnUsageError = app.OnUsageError
