@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"path"
 	"slices"
 	"strings"
 
@@ -35,16 +34,26 @@ type Info struct {
 	flow.Model
 }
 
-// List returns the shipped models, sorted by name.
-func List() ([]Info, error) {
-	names, err := fs.Glob(files, "*.flow")
-	if err != nil {
-		return nil, err
+// Prefix marks a shipped model where a model file is expected:
+// "shipped:NAME".
+const Prefix = "shipped:"
+
+// Names returns the names of the shipped models, sorted.
+func Names() []string {
+	flows, _ := fs.Glob(files, "*.flow")
+	names := make([]string, len(flows))
+	for i, f := range flows {
+		names[i] = strings.TrimSuffix(f, ".flow")
 	}
 	slices.Sort(names)
+	return names
+}
+
+// List returns the shipped models, sorted by name.
+func List() ([]Info, error) {
 	var out []Info
-	for _, n := range names {
-		info, _, err := Get(strings.TrimSuffix(n, ".flow"))
+	for _, n := range Names() {
+		info, _, err := Get(n)
 		if err != nil {
 			return nil, err
 		}
@@ -53,13 +62,19 @@ func List() ([]Info, error) {
 	return out, nil
 }
 
-// Get returns the shipped model name and its file bytes.
+// Get returns the shipped model name and its file bytes, which are a
+// model file as latflow train writes it. An unknown name is an error that
+// lists the shipped models.
 func Get(name string) (Info, []byte, error) {
-	b, err := files.ReadFile(path.Clean(name) + ".flow")
-	if err != nil {
-		return Info{}, nil, fmt.Errorf("models: no shipped model %q", name)
+	names := Names()
+	if !slices.Contains(names, name) {
+		return Info{}, nil, fmt.Errorf("models: no shipped model %q (shipped: %s)", name, strings.Join(names, ", "))
 	}
-	m, err := flow.Decode("shipped:"+name, b)
+	b, err := files.ReadFile(name + ".flow")
+	if err != nil {
+		return Info{}, nil, fmt.Errorf("models: shipped model %q: %w", name, err)
+	}
+	m, err := flow.Decode(Prefix+name, b)
 	if err != nil {
 		return Info{}, nil, err
 	}

@@ -57,3 +57,19 @@ func TestShippedModels(t *testing.T) {
 		t.Errorf("Get(../models): got no error")
 	}
 }
+
+func TestGetUnknownListsNames(t *testing.T) {
+	names := models.Names()
+	if len(names) < 2 {
+		t.Fatalf("Names: got %v, want the shipped models", names)
+	}
+	_, _, err := models.Get("nope")
+	if err == nil {
+		t.Fatal("Get(nope): got no error")
+	}
+	for _, want := range append(names, `"nope"`) {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Get(nope): error %q does not name %s", err, want)
+		}
+	}
+}

@@ -27,6 +27,7 @@ func analyzeCommand() *cli.Command {
 	o := &analyzeOptions{}
 	return &cli.Command{
 		Name:      "analyze",
+		UsageText: analyzeUsage,
 		Usage:     "Gamma-method analysis of one or more Arrow datasets (chains or shards of one ensemble)",
 		ArgsUsage: "DIR [DIR...]",
 		Description: "Reads the datasets written by --out, checks that they share theory, L and couplings,\n" +

@@ -43,9 +43,10 @@ func (e *interruptedError) Error() string { return e.msg }
 
 // newApp wires the subcommands; stdout gets results, stderr errors and progress.
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "latflow",
 		Usage:     "lattice field theory Monte Carlo with normalizing flows",
+		UsageText: appUsageText,
 		Version:   Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
@@ -59,14 +60,24 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			benchCommand(),
 			modelsCommand(),
 			plotCommand(),
+			completionCommand(), hiddenCompleteCommand(),
 		},
 		// Errors are printed and mapped to exit codes by run, not by cli.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &usageError{msg: err.Error()}
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErrorOf(c, err)
 		},
 	}
+	setupHelp(app)
+	return app
 }
+
+// appUsageText is the usage of latflow --help, with examples.
+const appUsageText = "latflow command [flags]   (latflow command --help: the flags and examples of a command)\n\n" +
+	"Examples:\n" +
+	"  latflow sample --beta 3.0 --L 16\n" +
+	"  latflow hmc --theory phi4 --L 8 --m2 -4 --lambda 8\n" +
+	"  latflow train --theory u1 --beta 3 --L 16 --base plaquettes --out u1.flow"
 
 // run executes latflow with args and returns the process exit code. SIGINT
 // and SIGTERM cancel the context handed to the commands.
@@ -101,6 +112,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) (c
 		return exitOK
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+	if rest, ok := strings.CutPrefix(msg, "No help topic for '"); ok {
+		// An unknown command: urfave/cli says "No help topic for 'X'. did
+		// you mean ...?".
+		name, hint, _ := strings.Cut(rest, "'")
+		msg = fmt.Sprintf("unknown command %q%s (latflow --help lists the commands)", name, strings.Replace(hint, ". did", "; did", 1))
+	}
 	fmt.Fprintf(stderr, "latflow: %s\n", msg)
 	var ue *usageError
 	var ie *interruptedError

@@ -67,8 +67,9 @@ const (
 func benchCommand() *cli.Command {
 	o := &benchOptions{}
 	return &cli.Command{
-		Name:  "bench",
-		Usage: "time the six gradient estimators, or measure their per-sample gradient variance",
+		Name:      "bench",
+		UsageText: benchUsage,
+		Usage:     "time the six gradient estimators, or measure their per-sample gradient variance",
 		Description: "Builds a flow (default architecture unless --layers etc. are given) and times one\n" +
 			"Estimate (loss and gradient of one batch) of each objective (reverse, forward) and gradient\n" +
 			"(standard, dropin-path, fast-path): one warm-up call, then --repeat timed calls, and prints\n" +

@@ -23,8 +23,9 @@ type exactOptions struct {
 func exactCommand() *cli.Command {
 	o := &exactOptions{}
 	return &cli.Command{
-		Name:  "exact",
-		Usage: "exact results of 2D U(1) gauge theory on the periodic L x L torus",
+		Name:      "exact",
+		UsageText: exactUsage,
+		Usage:     "exact results of 2D U(1) gauge theory on the periodic L x L torus",
 		Description: "Character expansion on the finite torus (log Z, <cos P>, <S>, <Q^2>, chi_t)\n" +
 			"and the infinite-volume limits of <cos P> and chi_t.",
 		Flags: []cli.Flag{

@@ -89,8 +89,9 @@ func hmcCommand() *cli.Command { return newHMCCommand(&hmcOptions{}) }
 // newHMCCommand returns the hmc command, whose flags land in o.
 func newHMCCommand(o *hmcOptions) *cli.Command {
 	return &cli.Command{
-		Name:  "hmc",
-		Usage: "hybrid Monte Carlo for U(1) gauge theory or phi^4 theory, with Gamma-method errors",
+		Name:      "hmc",
+		UsageText: hmcUsage,
+		Usage:     "hybrid Monte Carlo for U(1) gauge theory or phi^4 theory, with Gamma-method errors",
 		Description: "Runs --chains independent HMC chains of --therm thermalization and --n measured trajectories\n" +
 			"each, and prints mean, error and tau_int of every observable (replicas combined), with the\n" +
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +

@@ -64,8 +64,9 @@ func plotCommand() *cli.Command {
 		}
 	}
 	return &cli.Command{
-		Name:  "plot",
-		Usage: "draw training curves, Monte Carlo histories, autocorrelation functions and log-weight histograms (PNG or SVG)",
+		Name:      "plot",
+		Usage:     "draw training curves, Monte Carlo histories, autocorrelation functions and log-weight histograms (PNG or SVG)",
+		UsageText: plotUsage,
 		Subcommands: []*cli.Command{
 			sub("train", "draw loss, std(log w), batch and fresh ESS and the learning rate of training logs", "LOG.arrow [LOG.arrow...]",
 				"Reads the training logs (MODEL.flow.log.arrow, written by train) and draws four panels. Several\n"+

@@ -48,8 +48,9 @@ func sampleCommand() *cli.Command { return newSampleCommand(&sampleOptions{}) }
 // newSampleCommand returns the sample command, whose flags land in o.
 func newSampleCommand(o *sampleOptions) *cli.Command {
 	return &cli.Command{
-		Name:  "sample",
-		Usage: "sample with a normalizing flow as independence-Metropolis proposal, with Gamma-method errors",
+		Name:      "sample",
+		UsageText: sampleUsage,
+		Usage:     "sample with a normalizing flow as independence-Metropolis proposal, with Gamma-method errors",
 		Description: "Runs --chains independence-Metropolis chains of --n flow proposals each: a proposal x' ~ q\n" +
 			"is accepted with probability min(1, w(x')/w(x)), w = exp(-S)/q, so the chain samples exp(-S)\n" +
 			"exactly whatever the flow. Proposals are drawn --batch at a time on all cores, then accepted\n" +
@@ -85,17 +86,23 @@ type loadedModel struct {
 	sha256 string
 }
 
-// loadModel reads the model file given by flag, or the shipped model of
-// theory if path is empty.
+// loadModel reads the model file given by flag, the shipped model NAME if
+// path is "shipped:NAME", or the shipped model of theory if path is empty.
 func loadModel(path, theory, flag string) (*loadedModel, error) {
 	var name string
 	var b []byte
-	if path == "" {
+	if shipped, ok := shippedName(path); ok {
+		info, data, err := models.Get(shipped)
+		if err != nil {
+			return nil, usagef("--%s: %v", flag, err)
+		}
+		name, b = models.Prefix+info.Name, data
+	} else if path == "" {
 		info, data, err := models.Default(theory)
 		if err != nil {
 			return nil, err
 		}
-		name, b = "shipped:"+info.Name, data
+		name, b = models.Prefix+info.Name, data
 	} else {
 		var err error
 		if b, err = flow.ReadFile(path); err != nil {

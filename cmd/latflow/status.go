@@ -26,6 +26,7 @@ func statusCommand() *cli.Command {
 	o := &statusOptions{}
 	return &cli.Command{
 		Name:      "status",
+		UsageText: statusUsage,
 		Usage:     "show the chains of a dataset directory: rows, last step, parts, and complete, running or stale",
 		ArgsUsage: "DIR",
 		Description: "Reads the part footers and the checkpoints of DIR (never the rows) and shows, per chain, the\n" +

@@ -62,6 +62,7 @@ func submitCommand() *cli.Command {
 	o := &submitOptions{}
 	return &cli.Command{
 		Name:      "submit",
+		UsageText: submitUsage,
 		Usage:     "run a sample or hmc command as a Slurm array job that writes one dataset",
 		ArgsUsage: "-- sample|hmc [FLAGS]",
 		Description: "Writes an sbatch script for an array of --tasks tasks and submits it with sbatch; prints\n" +
@@ -209,8 +210,8 @@ func (o *submitOptions) parseCommand() error {
 		Name: "latflow", Writer: io.Discard, ErrWriter: io.Discard,
 		Commands:       []*cli.Command{cmd},
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &usageError{msg: err.Error()}
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageErrorOf(c, err)
 		},
 	}
 	cmd.OnUsageError = app.OnUsageError

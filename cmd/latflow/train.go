@@ -216,8 +216,9 @@ type trainOptions struct {
 func trainCommand() *cli.Command {
 	o := &trainOptions{}
 	return &cli.Command{
-		Name:  "train",
-		Usage: "train a normalizing flow for U(1) gauge theory or phi^4 theory",
+		Name:      "train",
+		UsageText: trainUsage,
+		Usage:     "train a normalizing flow for U(1) gauge theory or phi^4 theory",
 		Description: "Trains the gauge-equivariant flow (u1) or the RealNVP flow (phi4) by Adam on the reverse KL\n" +
 			"(samples from the flow) or the forward KL (configurations of an HMC dataset, --data), with the\n" +
 			"standard, drop-in path or fast path gradient, and saves the model to --out.\n\n" +
