@@ -81,6 +81,11 @@ type Config struct {
 	// meaning of empty) or InitIdentity. Build overwrites them with those
 	// of the model, so Init records how a model's training started.
 	Init string `json:"init,omitempty"`
+	// Z2 symmetrizes the flow's density under x -> -x (phi4 only):
+	// Sample, SampleScore and LogProb are those of
+	// q_s(x) = (q(x) + q(-x))/2 (z2.go); training trains q. Model files
+	// written before the field existed are not symmetrized.
+	Z2 bool `json:"z2,omitempty"`
 }
 
 // DefaultConfig returns the published architecture for theory on an L x L
@@ -137,6 +142,9 @@ func (c Config) Validate() error {
 	case "", InitRandom, InitIdentity:
 	default:
 		return fmt.Errorf("flow: config: init %q, want %q or %q", c.Init, InitRandom, InitIdentity)
+	}
+	if c.Z2 && c.Theory != TheoryPhi4 {
+		return fmt.Errorf("flow: config: z2 symmetrization for theory %q, want it for %q only", c.Theory, TheoryPhi4)
 	}
 	return nil
 }
