@@ -49,6 +49,9 @@ func NewFlow[T nn.Float](cfg Config, base Base, size int, layers []Layer[T]) *Fl
 			panic(fmt.Sprintf("flow: NewFlow: plaquette base on %d links, want size %d", n, size))
 		}
 	}
+	if gb, ok := base.(GaussKBase); ok && gb.l*gb.l != size {
+		panic(fmt.Sprintf("flow: NewFlow: gauss-k base on %d sites, want size %d", gb.l*gb.l, size))
+	}
 	for l, layer := range layers {
 		if layer.Size() != size {
 			panic(fmt.Sprintf("flow: NewFlow: layer %d has size %d, want %d", l, layer.Size(), size))
