@@ -71,6 +71,10 @@ const (
 	flagBase            = "base"
 	flagBaseBeta        = "base-beta"
 	flagBaseMode        = "base-mode"
+	// phi4 flow levers (issue 18): the momentum-space Gaussian base's
+	// propagator, and Z2 symmetrization of the proposal.
+	flagBasePropagator = "base-propagator"
+	flagZ2             = "z2"
 	flagLayerInit       = "layer-init"
 	flagInit            = "init"
 	flagEvalEvery       = "eval-every"
