@@ -75,11 +75,11 @@ const (
 	// propagator, and Z2 symmetrization of the proposal.
 	flagBasePropagator = "base-propagator"
 	flagZ2             = "z2"
-	flagLayerInit       = "layer-init"
-	flagInit            = "init"
-	flagEvalEvery       = "eval-every"
-	flagVariance        = "variance"
-	flagSamples         = "samples"
+	flagLayerInit      = "layer-init"
+	flagInit           = "init"
+	flagEvalEvery      = "eval-every"
+	flagVariance       = "variance"
+	flagSamples        = "samples"
 )
 
 // Theories known to latflow.
