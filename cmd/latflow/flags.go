@@ -71,15 +71,18 @@ const (
 	flagBase            = "base"
 	flagBaseBeta        = "base-beta"
 	flagBaseMode        = "base-mode"
-	// phi4 flow levers (issue 18): the momentum-space Gaussian base's
-	// propagator, and Z2 symmetrization of the proposal.
+	flagLayerInit       = "layer-init"
+	flagInit            = "init"
+	flagEvalEvery       = "eval-every"
+	flagVariance        = "variance"
+	flagSamples         = "samples"
+)
+
+// The phi4 flow levers of train (issue 18): the momentum-space Gaussian
+// base's propagator, and Z2 symmetrization of the proposal.
+const (
 	flagBasePropagator = "base-propagator"
 	flagZ2             = "z2"
-	flagLayerInit      = "layer-init"
-	flagInit           = "init"
-	flagEvalEvery      = "eval-every"
-	flagVariance       = "variance"
-	flagSamples        = "samples"
 )
 
 // Theories known to latflow.
