@@ -76,3 +76,37 @@ func TestTrainPhi4LeversBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainZ2TrainsQ: --z2 changes the proposal, not training: the
+// parameters are bit for bit those of the run without it (z2.go of
+// package flow says why), while the evaluation differs.
+func TestTrainZ2TrainsQ(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.flow"), filepath.Join(dir, "b.flow")
+	for _, c := range []struct {
+		out  string
+		args []string
+	}{{a, nil}, {b, []string{"--z2"}}} {
+		args := trainArgs(c.out, append([]string{"--steps", "5", "--eval", "500"}, c.args...)...)
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+	if !sameBits(loadParams(t, a), loadParams(t, b)) {
+		t.Errorf("--z2 changed the trained parameters")
+	}
+	ma, err := flow.Load(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := flow.Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ma.Config.Z2 || !mb.Config.Z2 {
+		t.Errorf("z2 in the models: %v and %v, want false and true", ma.Config.Z2, mb.Config.Z2)
+	}
+	if ea, eb := ma.Provenance.Eval, mb.Provenance.Eval; ea == nil || eb == nil || ea.Acceptance == eb.Acceptance {
+		t.Errorf("evaluations %+v and %+v, want two that differ", ea, eb)
+	}
+}
