@@ -28,8 +28,8 @@ const (
 // and the score) and serially in sample order (the draws), converting a
 // float32 sample through per-worker float64 scratch. Implementations are
 // immutable, safe for concurrent use and allocate nothing. The set is
-// closed (UniformBase, NormalBase, PlaquetteBase), as model files name the
-// base in Config.Base.
+// closed (UniformBase, NormalBase, PlaquetteBase, GaussKBase), as model
+// files name the base in Config.Base.
 type Base interface {
 	// String returns the name of the base as in Config.Base.
 	String() string
@@ -49,6 +49,7 @@ var (
 	_ Base = UniformBase{}
 	_ Base = NormalBase{}
 	_ Base = PlaquetteBase{}
+	_ Base = GaussKBase{}
 )
 
 // UniformBase is uniform on [0, 2pi) per link angle (U(1)):
@@ -165,6 +166,12 @@ func NewBase(cfg Config) (Base, error) {
 		return UniformBase{}, nil
 	case BaseNormal:
 		return NormalBase{}, nil
+	case BaseGaussK:
+		b, err := NewGaussKBase(cfg.L, cfg.BasePropagator)
+		if err != nil {
+			return nil, fmt.Errorf("flow: config: %w", err)
+		}
+		return b, nil
 	}
 	mode, err := gauge.ParseConstraintMode(cmp.Or(cfg.BaseMode, BaseModeRandom))
 	if err != nil {

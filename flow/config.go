@@ -77,10 +77,20 @@ type Config struct {
 	// (also the meaning of empty), BaseModeFixed or BaseModeSpread; only
 	// with BasePlaquettes.
 	BaseMode string `json:"base_mode,omitempty"`
+	// BasePropagator is G(k) = <|phi_k|^2> of the momentum-space Gaussian
+	// base (only with BaseGaussK, phi4): L*L positive values, G at
+	// k = 2pi (n0, n1)/L at index n0*L + n1, even in k (GaussKBase). Like
+	// BaseBeta it belongs to the architecture, and to its L.
+	BasePropagator []float64 `json:"base_propagator,omitempty"`
 	// Init is how New initializes the parameters: InitRandom (also the
 	// meaning of empty) or InitIdentity. Build overwrites them with those
 	// of the model, so Init records how a model's training started.
 	Init string `json:"init,omitempty"`
+	// Z2 symmetrizes the flow's density under x -> -x (phi4 only):
+	// Sample, SampleScore and LogProb are those of
+	// q_s(x) = (q(x) + q(-x))/2 (z2.go); training trains q. Model files
+	// written before the field existed are not symmetrized.
+	Z2 bool `json:"z2,omitempty"`
 }
 
 // DefaultConfig returns the published architecture for theory on an L x L
@@ -138,6 +148,9 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("flow: config: init %q, want %q or %q", c.Init, InitRandom, InitIdentity)
 	}
+	if c.Z2 && c.Theory != TheoryPhi4 {
+		return fmt.Errorf("flow: config: z2 symmetrization for theory %q, want it for %q only", c.Theory, TheoryPhi4)
+	}
 	return nil
 }
 
@@ -145,11 +158,22 @@ func (c Config) Validate() error {
 func (c Config) validateBase() error {
 	switch {
 	case c.Theory == TheoryU1 && (c.Base == "" || c.Base == BaseUniform || c.Base == BasePlaquettes):
-	case c.Theory == TheoryPhi4 && (c.Base == "" || c.Base == BaseNormal):
+	case c.Theory == TheoryPhi4 && (c.Base == "" || c.Base == BaseNormal || c.Base == BaseGaussK):
 	case c.Theory == TheoryU1:
 		return fmt.Errorf("flow: config: base %q, want %q or %q for theory %q", c.Base, BaseUniform, BasePlaquettes, c.Theory)
 	default:
-		return fmt.Errorf("flow: config: base %q, want %q for theory %q", c.Base, BaseNormal, c.Theory)
+		return fmt.Errorf("flow: config: base %q, want %q or %q for theory %q", c.Base, BaseNormal, BaseGaussK, c.Theory)
+	}
+	if c.Base == BaseGaussK {
+		if len(c.BasePropagator) != c.L*c.L {
+			return fmt.Errorf("flow: config: base_propagator has %d values, want L*L=%d for base %q at L=%d (the propagator belongs to its L)",
+				len(c.BasePropagator), c.L*c.L, BaseGaussK, c.L)
+		}
+		if _, err := NewGaussKBase(c.L, c.BasePropagator); err != nil {
+			return fmt.Errorf("flow: config: %w", err)
+		}
+	} else if len(c.BasePropagator) != 0 {
+		return fmt.Errorf("flow: config: base_propagator given for base %q, want it only for %q", c.BaseName(), BaseGaussK)
 	}
 	if c.Base != BasePlaquettes {
 		if c.BaseBeta != 0 || c.BaseMode != "" {

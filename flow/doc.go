@@ -21,7 +21,11 @@
 //     concatenated in layer order (Flow.GetParams); gradients have the
 //     same layout. Model files (model.go) store it as float64.
 //   - Base distributions (Base, Config.Base): uniform on [0, 2pi) per link
-//     for U(1) (the default), N(0, 1) per site for phi^4, or for U(1) the
+//     for U(1) (the default), N(0, 1) per site for phi^4 (the default) or
+//     the momentum-space Gaussian of phi^4 (GaussKBase, Config.Base =
+//     "gauss-k" with the propagator G(k) = <|phi_k|^2> in
+//     Config.BasePropagator, measured by MeasurePropagator on a short HMC
+//     run), or for U(1) the
 //     independent-plaquette proposal of package gauge (PlaquetteBase,
 //     Config.Base = "plaquettes" at Config.BaseBeta, constraint mode
 //     Config.BaseMode): von Mises plaquettes, one plaquette fixed by the
@@ -36,6 +40,9 @@
 //     d log q0/dz, which starts the fast-path recursion, come from the
 //     Base; the base beta belongs to the architecture, so a model keeps it
 //     when it proposes at another beta.
+//   - Z2 symmetrization (Config.Z2, phi^4): Sample, SampleScore and
+//     LogProb are those of q_s(x) = (q(x) + q(-x))/2; the training passes
+//     train q (z2.go says why).
 //   - Initialization (Config.Init): "random" (the PyTorch default for
 //     Conv2d, the default) or "identity", the same draws with the last
 //     convolution of every conditioner zeroed, so every coupling starts

@@ -28,6 +28,9 @@ type Flow[T nn.Float] struct {
 	ws *workspace[T]
 	// z64 is the float64 scratch of SampleBase.
 	z64 []float64
+	// flip holds the sign flips of the samples of the Sample call in
+	// progress of a Z2-symmetrized flow (Config.Z2).
+	flip []bool
 }
 
 // NewFlow returns the flow of the given layers on samples of size real
@@ -45,6 +48,9 @@ func NewFlow[T nn.Float](cfg Config, base Base, size int, layers []Layer[T]) *Fl
 		if n := 2 * pb.Proposal.Geometry().V; n != size {
 			panic(fmt.Sprintf("flow: NewFlow: plaquette base on %d links, want size %d", n, size))
 		}
+	}
+	if gb, ok := base.(GaussKBase); ok && gb.l*gb.l != size {
+		panic(fmt.Sprintf("flow: NewFlow: gauss-k base on %d sites, want size %d", gb.l*gb.l, size))
 	}
 	for l, layer := range layers {
 		if layer.Size() != size {
@@ -97,6 +103,12 @@ func (f *Flow[T]) SampleBase(rng *rand.Rand, z []T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.sampleBase(rng, z)
+}
+
+// sampleBase is SampleBase with f.mu held.
+func (f *Flow[T]) sampleBase(rng *rand.Rand, z []T) {
+	n := f.Size
 	if len(f.z64) != 2*n {
 		f.z64 = baseScratch(n)
 	}
@@ -112,26 +124,40 @@ func (f *Flow[T]) SampleBase(rng *rand.Rand, z []T) {
 // goroutines (workers <= 0: GOMAXPROCS). Sample does not allocate after
 // the first call with a given number of workers, except what
 // nn.ParallelFor needs to start its goroutines (nothing with 1 worker).
+//
+// For a Z2-symmetrized flow (Config.Z2, see z2.go) the samples are those
+// of q_s(x) = (q(x) + q(-x))/2: after all z, one sign flip per sample is
+// drawn from rng, in sample order, each with probability 1/2, and logq
+// holds log q_s(x).
 func (f *Flow[T]) Sample(rng *rand.Rand, x []T, logq []float64, workers int) {
 	f.checkBatch("Sample", x, logq)
-	f.SampleBase(rng, x)
-	f.run(workers, x, nil, logq, len(logq), runForward)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sampleBase(rng, x)
+	f.drawFlips(rng, len(logq))
+	f.runLocked(workers, x, nil, logq, len(logq), runForward)
 }
 
 // SampleScore is Sample that also writes s = d log q(x)/dx for each sample
 // into s (same layout as x), carried through the layers by the fast-path
 // recursion s' = J^-T (s - d/dx log|det J|) from s0 = d log q0/dz.
+// For a Z2-symmetrized flow, samples and log-densities are those of
+// Sample and s is the score of q_s (z2.go).
 func (f *Flow[T]) SampleScore(rng *rand.Rand, x, s []T, logq []float64, workers int) {
 	f.checkBatch("SampleScore", x, logq)
 	if len(s) != len(x) {
 		panic(fmt.Sprintf("flow: SampleScore: len(s)=%d, want len(x)=%d", len(s), len(x)))
 	}
-	f.SampleBase(rng, x)
-	f.run(workers, x, s, logq, len(logq), runForward)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sampleBase(rng, x)
+	f.drawFlips(rng, len(logq))
+	f.runLocked(workers, x, s, logq, len(logq), runForward)
 }
 
 // LogProb writes log q(x) for the len(logq) samples in x, through the
-// inverse layers in reverse order: log q(x) = log q0(z) - sum_l log|det J_l|.
+// inverse layers in reverse order: log q(x) = log q0(z) - sum_l log|det J_l|
+// (for a Z2-symmetrized flow log q_s(x), from log q(x) and log q(-x)).
 // x is not modified. If a layer's inverse fails, LogProb sets that
 // sample's logq to NaN, finishes the batch and returns the error of the
 // first failing sample.
@@ -165,6 +191,9 @@ type workspace[T nn.Float] struct {
 type workerState[T nn.Float] struct {
 	tapes []Tape
 	a, b  []T
+	// c and s2 are the scratch of a Z2-symmetrized flow (z2.go): the
+	// reflected sample -x and the score of q at it.
+	c, s2 []T
 	// base is the float64 scratch of the base distribution.
 	base  []float64
 	err   error
@@ -183,6 +212,13 @@ const (
 // run is the body of Sample, SampleScore, LogProb and BaseScore on B
 // samples.
 func (f *Flow[T]) run(workers int, x, s []T, logq []float64, B int, mode runMode) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.runLocked(workers, x, s, logq, B, mode)
+}
+
+// runLocked is run with f.mu held.
+func (f *Flow[T]) runLocked(workers int, x, s []T, logq []float64, B int, mode runMode) error {
 	if B == 0 {
 		return nil
 	}
@@ -190,8 +226,6 @@ func (f *Flow[T]) run(workers int, x, s []T, logq []float64, B int, mode runMode
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, B)
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	ws := f.workspaceFor(workers)
 	ws.x, ws.s, ws.logq = x, s, logq
 	switch mode {
@@ -239,6 +273,9 @@ func (f *Flow[T]) workspaceFor(workers int) *workspace[T] {
 			b:     make([]T, f.Size),
 			base:  baseScratch(f.Size),
 		}
+		if f.Config.Z2 {
+			st.c, st.s2 = make([]T, f.Size), make([]T, f.Size)
+		}
 		for l, layer := range f.Layers {
 			st.tapes[l] = layer.NewTape()
 		}
@@ -258,6 +295,9 @@ func (f *Flow[T]) forwardOne(ws *workspace[T], w, i int) {
 		si = ws.s[i*n : (i+1)*n]
 	}
 	ws.logq[i] = f.forwardSample(st.tapes, xi, xi, si, st.a, st.b, st.base)
+	if f.Config.Z2 {
+		ws.logq[i] = f.symmetrize(st, xi, si, ws.logq[i], f.flip[i])
+	}
 }
 
 // baseScoreOne writes the base score of sample i of ws.x into ws.s.
@@ -289,20 +329,44 @@ func (f *Flow[T]) forwardSample(tapes []Tape, x, z, s, a, b []T, base []float64)
 func (f *Flow[T]) inverseOne(ws *workspace[T], w, i int) {
 	st := &ws.workers[w]
 	n := f.Size
+	xi := ws.x[i*n : (i+1)*n]
+	lq, err := f.inverseLogQ(st, xi, false)
+	if err == nil && f.Config.Z2 {
+		var lm float64
+		lm, err = f.inverseLogQ(st, xi, true)
+		lq = logMeanExp2(lq, lm)
+	}
+	if err != nil {
+		if st.err == nil {
+			st.err, st.errAt = err, i
+		}
+		lq = math.NaN()
+	}
+	ws.logq[i] = lq
+}
+
+// inverseLogQ returns log q of the sample x (of -x if negate) of the
+// unsymmetrized flow, through the inverse layers on st's scratch a and b;
+// on return st.a holds z = T^-1(x). x is not modified.
+func (f *Flow[T]) inverseLogQ(st *workerState[T], x []T, negate bool) (float64, error) {
 	a, b := st.a, st.b
-	copy(a, ws.x[i*n:(i+1)*n])
+	copy(a, x)
+	if negate {
+		for k, v := range a {
+			a[k] = -v
+		}
+	}
 	var ld float64
 	for l := len(f.Layers) - 1; l >= 0; l-- {
 		d, err := f.Layers[l].Inverse(st.tapes[l], b, a)
 		if err != nil {
-			if st.err == nil {
-				st.err, st.errAt = fmt.Errorf("layer %d: %w", l, err), i
-			}
-			ws.logq[i] = math.NaN()
-			return
+			return math.NaN(), fmt.Errorf("layer %d: %w", l, err)
 		}
 		ld += d
 		a, b = b, a
 	}
-	ws.logq[i] = logBase(f.Base, a, st.base) - ld
+	if &a[0] != &st.a[0] {
+		copy(st.a, a)
+	}
+	return logBase(f.Base, st.a, st.base) - ld, nil
 }

@@ -41,8 +41,8 @@ func NewRealNVPCoupling[T nn.Float](g *lattice.Geometry, parity int, hidden []in
 	}
 }
 
-// NewPhi4Flow returns the RealNVP flow of cfg (theory phi4) with a normal
-// base: cfg.Layers couplings, layer i with active parity i%2, parameters
+// NewPhi4Flow returns the RealNVP flow of cfg (theory phi4) with its base
+// (NewBase: N(0, 1) per site, or the momentum-space Gaussian GaussKBase): cfg.Layers couplings, layer i with active parity i%2, parameters
 // drawn by nn.Net.InitRandom from rng layer by layer (for cfg.Init =
 // InitIdentity with the last convolution of each conditioner zeroed).
 func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
@@ -59,7 +59,11 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 		initConditioner(cfg, c.net, rng)
 		layers[i] = c
 	}
-	return NewFlow(cfg, NormalBase{}, g.V, layers), nil
+	base, err := NewBase(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return NewFlow(cfg, base, g.V, layers), nil
 }
 
 // Parity returns the parity of the active sites, (x0 + x1) % 2 == Parity().

@@ -103,6 +103,8 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 		{"base-beta", num(rc.BaseBeta), num(oc.BaseBeta)},
 		{"base-mode", rc.BaseMode, oc.BaseMode},
 		{"layer-init", rc.Init, oc.Init},
+		{"base-propagator", propagatorDigest(rc.BasePropagator), propagatorDigest(oc.BasePropagator)},
+		{"z2", fmt.Sprint(rc.Z2), fmt.Sprint(oc.Z2)},
 		{"precision", r.Precision, o.Precision},
 		{"objective", r.Objective, o.Objective},
 		{"gradient", r.Gradient, o.Gradient},
@@ -458,4 +460,19 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("flowtrain: %w", err)
 	}
 	return nil
+}
+
+// propagatorDigest names the gauss-k base's propagator in a mismatch: its
+// length and a digest of its float64 bits, or "none".
+func propagatorDigest(G []float64) string {
+	if len(G) == 0 {
+		return "none"
+	}
+	h := sha256.New()
+	var b [8]byte
+	for _, v := range G {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	return fmt.Sprintf("%d values (digest %.12x)", len(G), h.Sum(nil))
 }

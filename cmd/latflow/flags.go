@@ -78,6 +78,13 @@ const (
 	flagSamples         = "samples"
 )
 
+// The phi4 flow levers of train (issue 18): the momentum-space Gaussian
+// base's propagator, and Z2 symmetrization of the proposal.
+const (
+	flagBasePropagator = "base-propagator"
+	flagZ2             = "z2"
+)
+
 // Theories known to latflow.
 const (
 	theoryU1   = ensemble.U1

@@ -33,7 +33,7 @@ var flagCategories = map[string]string{
 	flagModel: catFlow, flagInit: catFlow, flagProposal: catFlow, flagConstraint: catFlow,
 	flagPrecision: catFlow, flagLayers: catFlow, flagMixtures: catFlow, flagHidden: catFlow,
 	flagKernel: catFlow, flagBase: catFlow, flagBaseBeta: catFlow, flagBaseMode: catFlow,
-	flagLayerInit: catFlow,
+	flagLayerInit: catFlow, flagBasePropagator: catFlow, flagZ2: catFlow,
 
 	flagN: catMonteCarlo, flagTherm: catMonteCarlo, flagTau: catMonteCarlo,
 	flagMDSteps: catMonteCarlo, flagTauJitter: catMonteCarlo, flagStart: catMonteCarlo,

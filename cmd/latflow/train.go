@@ -85,7 +85,10 @@ type archOptions struct {
 	hidden, precision         string
 	base, baseMode, layerInit string
 	baseBeta                  float64
-	set                       flagSet
+	// phi4 levers: --base-propagator DIR, --z2.
+	basePropagator string
+	z2             bool
+	set            flagSet
 }
 
 func (o *archOptions) flags() []cli.Flag {
@@ -97,10 +100,12 @@ func (o *archOptions) flags() []cli.Flag {
 		&cli.StringFlag{Name: flagHidden, Value: "8,8", Destination: &o.hidden, Usage: "hidden channels of each conditioner CNN, comma-separated (\"\": none)"},
 		&cli.IntFlag{Name: flagKernel, Value: 3, Destination: &o.kernel, Usage: "odd convolution kernel size, at most L"},
 		&cli.StringFlag{Name: flagPrecision, Value: precisionFloat32, Destination: &o.precision, Usage: "flow arithmetic: float32 (about twice as fast, the same ESS at equal steps) or float64 (parameters and Adam are kept in float64)"},
-		&cli.StringFlag{Name: flagBase, Usage: "base distribution: u1: uniform or plaquettes (independent plaquettes, see latflow sample --proposal plaquettes); phi4: normal (default: plaquettes for u1)", Destination: &o.base},
+		&cli.StringFlag{Name: flagBase, Usage: "base distribution: u1: uniform or plaquettes (independent plaquettes, see latflow sample --proposal plaquettes); phi4: normal or gauss-k (a Gaussian diagonal in momentum space with the propagator of --base-propagator) (default: plaquettes for u1, normal for phi4)", Destination: &o.base},
 		&cli.Float64Flag{Name: flagBaseBeta, Destination: &o.baseBeta, DefaultText: "the target's --beta",
 			Usage: fmt.Sprintf("with --base plaquettes: the beta of the base (0 < base-beta <= %g)", ensemble.MaxBeta)},
 		&cli.StringFlag{Name: flagBaseMode, Destination: &o.baseMode, Usage: "with --base plaquettes: how the plaquettes meet sum P = 0 mod 2pi, random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (the default: all drawn, each shifted by the same amount; the highest acceptance)"},
+		&cli.StringFlag{Name: flagBasePropagator, Destination: &o.basePropagator, Usage: "with --base gauss-k: dataset `DIR` written by latflow hmc --save-every K --out DIR at the flow's L; the base's G(k) = <|phi_k|^2> is measured on its configurations and stored in the model"},
+		&cli.BoolFlag{Name: flagZ2, Destination: &o.z2, Usage: "phi4: propose from the Z2-symmetrized flow (q(phi) + q(-phi))/2 (sampling and evaluation; training trains q)"},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
 }
@@ -153,6 +158,9 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 	case base == flow.BasePlaquettes && t.Theory != theoryU1:
 		return cfg, "", usagef("--%s %s is a base for --%s %s only", flagBase, flow.BasePlaquettes, flagTheory, theoryU1)
 	}
+	if err := o.phi4Levers(&cfg, t, base); err != nil {
+		return cfg, "", err
+	}
 	cfg.Base, cfg.BaseMode, cfg.Init = base, o.baseMode, layerInit
 	if base == flow.BasePlaquettes {
 		if !o.set[flagBaseMode] {
@@ -175,6 +183,43 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 		return cfg, "", usagef("--%s must be %s or %s, got %q", flagPrecision, precisionFloat64, precisionFloat32, o.precision)
 	}
 	return cfg, o.precision, nil
+}
+
+// phi4Levers sets the phi4 flow levers of cfg: --z2 and, for --base
+// gauss-k, the propagator measured on the --base-propagator dataset.
+func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base string) error {
+	switch {
+	case o.z2 && t.Theory != theoryPhi4:
+		return usagef("--%s applies to --%s %s only", flagZ2, flagTheory, theoryPhi4)
+	case base == flow.BaseGaussK && t.Theory != theoryPhi4:
+		return usagef("--%s %s is a base for --%s %s only", flagBase, flow.BaseGaussK, flagTheory, theoryPhi4)
+	case o.set[flagBasePropagator] && base != flow.BaseGaussK:
+		return usagef("--%s applies to --%s %s only", flagBasePropagator, flagBase, flow.BaseGaussK)
+	case base == flow.BaseGaussK && o.basePropagator == "":
+		return usagef("--%s %s needs --%s DIR, a dataset written by latflow hmc --%s K --%s DIR at --%s %d",
+			flagBase, flow.BaseGaussK, flagBasePropagator, flagSaveEvery, flagOut, flagL, t.L)
+	}
+	cfg.Z2 = o.z2
+	if base != flow.BaseGaussK {
+		return nil
+	}
+	ds, err := dataset.OpenWith(dataset.OpenOptions{Configs: true}, o.basePropagator)
+	if err != nil {
+		return usagef("--%s: %v", flagBasePropagator, err)
+	}
+	if m := ds.Meta; m.Theory != t.Theory || m.L != t.L {
+		return usagef("--%s %s holds %s at L=%d, want %s at --%s %d", flagBasePropagator, o.basePropagator, m.Theory, m.L, t.Theory, flagL, t.L)
+	}
+	configs := make([]float64, 0, len(ds.Configs())*t.L*t.L)
+	for _, c := range ds.Configs() {
+		configs = append(configs, c...)
+	}
+	G := make([]float64, t.L*t.L)
+	if err := flow.MeasurePropagator(G, t.L, configs); err != nil {
+		return usagef("--%s %s: %v (write configurations with latflow hmc --%s K)", flagBasePropagator, o.basePropagator, err, flagSaveEvery)
+	}
+	cfg.BasePropagator = G
+	return nil
 }
 
 // parseHidden parses --hidden "8,8" (empty: no hidden layer).
@@ -316,7 +361,7 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 	}
 	var init *loadedModel
 	if o.initModel != "" {
-		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit} {
+		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagBasePropagator, flagZ2} {
 			if o.set[f] {
 				return nil, usagef("--%s and --%s exclude each other: the architecture comes from the model", f, flagInit)
 			}
@@ -796,6 +841,9 @@ func describeArch(a flow.Config, params int, precision string) string {
 		s += fmt.Sprintf(", base plaquettes (beta %g, %s)", a.BaseBeta, mode)
 	} else {
 		s += ", base " + b
+	}
+	if a.Z2 {
+		s += ", Z2-symmetrized"
 	}
 	if a.Init == flow.InitIdentity {
 		s += ", identity init"
