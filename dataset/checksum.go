@@ -292,7 +292,7 @@ func checkListed(dir string, names []string, m manifestCache) error {
 	}
 	c, _, _ := parsePartName(missing[0])
 	return fmt.Errorf("dataset: %s is missing: %s lists it, so it was written and has since been deleted or lost "+
-		"(chain %d lacks its rows); restore the file, or read the rest with OpenOptions.SkipChecksums",
+		"(chain %d lacks its rows): restore the file, or run the chain again",
 		filepath.Join(dir, missing[0]), ChecksumName(c), c)
 }
 

@@ -431,7 +431,8 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 		}
 	}()
 	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<16)
+	fe := &firstError{w: f}
+	bw := bufio.NewWriterSize(io.MultiWriter(fe, h), 1<<16)
 	fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
 	if err != nil {
 		return err
@@ -440,10 +441,15 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 	if cerr := fw.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err = bw.Flush(); err != nil {
+	if err != nil {
+		if fe.err != nil {
+			// The file's own error (a full disk: ENOSPC), which the Arrow
+			// writer reports without wrapping.
+			return fe.err
+		}
 		return err
 	}
 	if err = f.Sync(); err != nil {
@@ -478,6 +484,20 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 		return err
 	}
 	return syncDir(dir)
+}
+
+// firstError is a writer that records the first error of w.
+type firstError struct {
+	w   io.Writer
+	err error
+}
+
+func (e *firstError) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // Close writes the buffered rows as a last part, releases the writer and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -31,6 +32,8 @@ type chainOptions struct {
 	// slurmTask is the Slurm array task id (SLURM_ARRAY_TASK_ID), or -1
 	// outside an array job.
 	slurmTask int
+	// partRowsSet records that --part-rows was given (it has a default).
+	partRowsSet bool
 }
 
 // envSlurmTask is the environment variable that holds a Slurm array task's
@@ -106,6 +109,8 @@ func (o *chainOptions) validate() error {
 		return usagef("--%s must be between 1 and %d, got %d", flagPartRows, maxPartRows, o.partRows)
 	case o.out == "" && o.saveEvery > 0:
 		return usagef("--%s needs --%s DIR", flagSaveEvery, flagOut)
+	case o.out == "" && o.partRowsSet:
+		return usagef("--%s needs --%s DIR (it sizes the dataset's part files)", flagPartRows, flagOut)
 	case o.saveFloat32 && o.saveEvery == 0:
 		return usagef("--%s needs --%s K", flagSaveFloat32, flagSaveEvery)
 	case o.out == "" && o.resume:
@@ -131,6 +136,11 @@ func (o *chainOptions) run(t ensemble.Target, samplerName string, settings map[s
 // returns its result and wall time. A SIGINT or SIGTERM becomes an
 // interruptedError that says what was kept.
 func runChains(ctx context.Context, name string, o *chainOptions, r *sampler.Run, stderr io.Writer) (res *sampler.Result, elapsed time.Duration, err error) {
+	if o.slurmTask >= 0 {
+		// The environment, not a flag, chose the chain ids: say which.
+		fmt.Fprintf(stderr, "latflow %s: %s=%d: chain %s (--%s %d + %d x --%s %d)\n", name, envSlurmTask, o.slurmTask,
+			chainRange(r.FirstChain, r.Chains), flagChainOffset, o.chainOffset, o.slurmTask, flagChains, o.chains)
+	}
 	if err := r.Prepare(); err != nil {
 		return nil, 0, runError(err)
 	}
@@ -157,12 +167,31 @@ func runChains(ctx context.Context, name string, o *chainOptions, r *sampler.Run
 			}
 			return res, elapsed, &interruptedError{msg: msg}
 		}
-		return res, elapsed, runError(err)
+		return res, elapsed, diskFull(runError(err), r.Out)
 	}
 	if r.Out != "" {
 		fmt.Fprintf(stderr, "latflow %s: %d steps saved in %s\n", name, res.Saved(), r.Out)
 	}
 	return res, elapsed, nil
+}
+
+// chainRange formats the chain ids first, ..., first+n-1: "id 3", "ids 3
+// to 5".
+func chainRange(first, n int) string {
+	if n == 1 {
+		return "id " + strconv.Itoa(first)
+	}
+	return fmt.Sprintf("ids %d to %d", first, first+n-1)
+}
+
+// diskFull adds to an error of a run that writes the dataset out what a
+// full disk leaves there and how to continue; other errors pass unchanged.
+func diskFull(err error, out string) error {
+	if out == "" || !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	return fmt.Errorf("%w; the disk is full: the complete parts and the checkpoints in %s are kept, so after freeing "+
+		"space the same command with --%s continues the chains, with the rows an uninterrupted run writes", err, out, flagResume)
 }
 
 // runError maps the setting errors of the sampler to bad usage.

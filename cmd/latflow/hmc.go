@@ -49,6 +49,7 @@ func chainAction(set *flagSet, target *targetOptions, chain *chainOptions, run f
 			return err
 		}
 		target.set = *set
+		chain.partRowsSet = (*set)[flagPartRows]
 		if err := chain.readEnv(os.Getenv); err != nil {
 			return err
 		}
