@@ -93,10 +93,10 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 		mem = memory.DefaultAllocator
 	}
 	var (
-		ds       Dataset
-		first    Spec   // spec of the first part
-		firstAt  string // path of the first part
-		cfgAt    string // path of the first part with a configuration column
+		ds        Dataset
+		first     Spec   // spec of the first part
+		firstAt   string // path of the first part
+		cfgAt     string // path of the first part with a configuration column
 		chains    []*chainBuilder
 		seenDirs  = map[string]string{}
 		manifests = manifestCache{}

@@ -31,23 +31,23 @@ type PartInfo struct {
 // ChainInfo summarizes one chain of a dataset directory, as a `status`
 // command shows it.
 type ChainInfo struct {
-	ID        int
-	Dir       string
-	Meta      Meta       // metadata of the first readable part
-	Parts     []PartInfo // readable parts, sorted by file name
+	ID    int
+	Dir   string
+	Meta  Meta       // metadata of the first readable part
+	Parts []PartInfo // readable parts, sorted by file name
 	// Corrupt has one message, naming the file, per part whose footer or
 	// framing is inconsistent (see Inspect); the part is not in Parts.
 	Corrupt []string
 	// Missing are the parts that the chain's checksum manifest lists and the
 	// directory lacks (deleted or lost after they were written); Gaps the
 	// part indices below the last part that neither exist nor are listed.
-	Missing []string
-	Gaps    []int
-	Rows      int64      // rows written
-	Configs   int64      // configurations saved
-	FirstStep int64      // smallest step
-	LastStep  int64      // largest step; a resumed chain continues at LastStep+1
-	NextPart  int        // FirstPart of a writer that resumes the chain (NextPart(dir, ID))
+	Missing   []string
+	Gaps      []int
+	Rows      int64 // rows written
+	Configs   int64 // configurations saved
+	FirstStep int64 // smallest step
+	LastStep  int64 // largest step; a resumed chain continues at LastStep+1
+	NextPart  int   // FirstPart of a writer that resumes the chain (NextPart(dir, ID))
 }
 
 // Inspect summarizes the chains of the dataset directory dir, ordered by
