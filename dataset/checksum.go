@@ -23,8 +23,9 @@ import (
 // the directory. A writer appends the line of a part and fsyncs the manifest
 // before it renames the part into place, so every part that exists has its
 // line. A later line for the same part replaces an earlier one (a part
-// rewritten after a crash); lines of parts that do not exist are ignored,
-// and so is a last line cut short by a crash.
+// rewritten after a crash), and a last line cut short by a crash is
+// ignored. A line of a part that does not exist is a missing part (see
+// listedMissing), and a failed rename takes its line back.
 
 type checksum = [sha256.Size]byte
 
