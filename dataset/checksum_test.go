@@ -108,9 +108,10 @@ func TestMissingChecksum(t *testing.T) {
 	}
 }
 
-// TestChecksumAfterCrash leaves the manifest as crashes leave it: a line for
-// a part that was never renamed into place, then half a line. The resumed
-// writer rewrites that part, and every part verifies.
+// TestChecksumAfterCrash leaves the directory as crashes leave it: a line
+// for a part that was never renamed into place, its temporary file, then
+// half a line. The resumed writer rewrites that part, and every part
+// verifies.
 func TestChecksumAfterCrash(t *testing.T) {
 	dir := t.TempDir()
 	spec := testSpec("u1", 4, 0)
@@ -124,6 +125,9 @@ func TestChecksumAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+	if err := os.WriteFile(filepath.Join(dir, tempName(PartName(0, 1))), []byte("ARROW1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Open(dir); err != nil {
 		t.Fatalf("Open after the crash: %v", err)
 	}

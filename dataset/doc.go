@@ -52,11 +52,22 @@
 // the rows buffered for the part being written. A Writer holds at most one
 // part in memory.
 //
-// RemovePartsFrom removes the last parts of a chain (from an index on) under
-// the chain's lock, for a run that resumes from a checkpoint older than
-// them; NextPart gives the FirstPart of the resumed writer, and Inspect the
-// rows, steps and parts of each chain cheaply (from the part footers in
-// format 2).
+// A chain runner may take the lock itself with LockChain before it reads
+// the chain's checkpoint, so that nothing it reads changes before it
+// writes, and hand it to its Writer (WriterOptions.Lock). RemovePartsFrom
+// removes the last parts of a chain (from an index on) under the chain's
+// lock, for a run that resumes from a checkpoint older than them; ReadChain
+// reads the parts that such a checkpoint counts, NextPart gives the
+// FirstPart of the resumed writer, and Inspect the rows, steps and parts of
+// each chain cheaply (from the part footers and message headers in format
+// 2), with the parts whose framing is inconsistent and the parts that the
+// manifest lists but the directory lacks.
+//
+// A writer never writes through a symbolic link inside the directory: a
+// manifest or lock file that is one is refused, naming it. Readers follow
+// links: a directory of links to the parts of other directories reads as a
+// dataset, each part verified against the manifest beside the file it
+// points to when the directory's own manifest has no line for it.
 //
 // # Checksums
 //
@@ -67,10 +78,16 @@
 // per part, in the format of sha256sum(1): `sha256sum -c
 // _checksums-c0003.sha256`, run in the directory, checks chain 3. Lines are
 // appended, and a later line for a part replaces an earlier one (a part
-// rewritten after a crash); lines of parts that do not exist and a last line
-// cut short by a crash are ignored. Open verifies every part that has a line
-// and refuses a mismatch with an error naming the part; a part of format 2
-// must have a line. Parts of format 1 were written without checksums and
+// rewritten after a crash); a last line cut short by a crash is ignored. A
+// line of a part that does not exist means the part was written and then
+// deleted or lost, and Open refuses it naming the part (a missing last part
+// leaves no gap in the steps, so only the manifest tells), except the line of
+// a part that a crashed writer was putting in place: above every part of its
+// chain, with its temporary file still there; the resumed writer drops it.
+// After a power loss that lost that temporary file too, Open refuses until
+// the chain is resumed. Open verifies every part that has a line and refuses
+// a mismatch with an error naming the part; a part of format 2 must have a
+// line. Parts of format 1 were written without checksums and
 // are read without. OpenOptions.SkipChecksums reads a damaged dataset
 // unverified.
 //

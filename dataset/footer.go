@@ -1,11 +1,14 @@
 package dataset
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -71,13 +74,224 @@ func checkFooter(data []byte) error {
 	if err != nil || !ok {
 		return err
 	}
-	if _, _, err := fb.vector(schema, slotSchemaFeatures, 8); err != nil {
+	return fb.schema(schema)
+}
+
+// schema checks the vectors of a Schema table.
+func (f *flatbuf) schema(schema fbTable) error {
+	if _, _, err := f.vector(schema, slotSchemaFeatures, 8); err != nil {
 		return err
 	}
-	if err := fb.keyValues(schema, slotSchemaMetadata); err != nil {
+	if err := f.keyValues(schema, slotSchemaMetadata); err != nil {
 		return err
 	}
-	return fb.fields(schema, slotSchemaFields, 0)
+	return f.fields(schema, slotSchemaFields, 0)
+}
+
+// i64 reads the little-endian int64 at at.
+func (f *flatbuf) i64(at int) (int64, error) {
+	if at < 0 || at+8 > len(f.b) {
+		return 0, f.errorf("offset %d outside the buffer (%d bytes)", at, len(f.b))
+	}
+	return int64(binary.LittleEndian.Uint64(f.b[at:])), nil
+}
+
+// Flatbuffers slots of an IPC Message and its RecordBatch (format/Message.fbs).
+const (
+	slotMessageHeader     = 2
+	slotMessageBodyLength = 3
+	slotRecordBatchLength = 0
+	ipcContinuation       = 0xFFFFFFFF
+)
+
+// fileLayout is the framing of an Arrow IPC file, read from its footer
+// and message headers without reading the record batch bodies.
+type fileLayout struct {
+	size        int64   // file size
+	footerStart int64   // first byte of the footer
+	blocks      []block // record batches, from the footer
+	endianness  int     // of the footer's schema, as stored (0 little, 1 big)
+}
+
+// slotSchemaEndianness is the Schema table's endianness slot.
+const slotSchemaEndianness = 0
+
+// endianness returns the endianness field of a Schema table as stored (the
+// reader converts the schema it returns to the native one).
+func (f *flatbuf) endianness(schema fbTable) (int, error) {
+	at, ok, err := f.field(schema, slotSchemaEndianness)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return f.u16(at)
+}
+
+// block is a record batch of the footer.
+type block struct {
+	offset  int64
+	metaLen int64
+	bodyLen int64
+}
+
+// readLayout reads the footer's record batch blocks of the file f of size
+// bytes, after checkFileFooter passed.
+func readLayout(f *os.File, size int64) (fileLayout, error) {
+	l := fileLayout{size: size}
+	if size < int64(8+ipcFooterTail) {
+		return l, fmt.Errorf("%d bytes, too short for an Arrow IPC file", size)
+	}
+	tail := make([]byte, ipcFooterTail)
+	if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil {
+		return l, err
+	}
+	n := int64(int32(binary.LittleEndian.Uint32(tail)))
+	if string(tail[4:]) != ipcMagic || n <= 0 || n > size-int64(8+ipcFooterTail) {
+		return l, fmt.Errorf("no valid footer at the end (length %d of a %d-byte file)", n, size)
+	}
+	l.footerStart = size - int64(ipcFooterTail) - n
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, l.footerStart); err != nil {
+		return l, err
+	}
+	fb := flatbuf{b: buf}
+	root, err := fb.uoffset(0)
+	if err != nil {
+		return l, err
+	}
+	footer, err := fb.table(root)
+	if err != nil {
+		return l, err
+	}
+	start, count, err := fb.vector(footer, slotFooterRecordBatches, fbBlockSize)
+	if err != nil {
+		return l, err
+	}
+	schema, ok, err := fb.child(footer, slotFooterSchema)
+	if err != nil || !ok {
+		return l, fmt.Errorf("footer without a schema")
+	}
+	if l.endianness, err = fb.endianness(schema); err != nil {
+		return l, err
+	}
+	for i := range count {
+		at := start + i*fbBlockSize
+		off, _ := fb.i64(at)
+		meta, _ := fb.u32(at + 8)
+		body, _ := fb.i64(at + 16)
+		l.blocks = append(l.blocks, block{offset: off, metaLen: int64(int32(uint32(meta))), bodyLen: body})
+	}
+	return l, nil
+}
+
+// checkLayout checks that the record batches of a part lie between the
+// header and the footer without overlapping, and that the message of each
+// says the body length that the footer says; it returns the rows of the
+// record batches from their message headers. It reads the message headers
+// (a few hundred bytes each), never the bodies.
+func checkLayout(f *os.File, l fileLayout) (rows int64, err error) {
+	end := int64(8) // after the magic and its padding
+	for i, b := range l.blocks {
+		if b.offset < end || b.metaLen < 8 || b.bodyLen < 0 || b.metaLen > l.footerStart || b.bodyLen > l.footerStart ||
+			b.offset+b.metaLen+b.bodyLen > l.footerStart || b.offset%8 != 0 || b.metaLen%8 != 0 || b.bodyLen%8 != 0 {
+			return 0, fmt.Errorf("record batch %d at bytes %d+%d+%d does not fit between byte %d and the footer at %d (file of %d bytes)",
+				i, b.offset, b.metaLen, b.bodyLen, end, l.footerStart, l.size)
+		}
+		buf := make([]byte, b.metaLen)
+		if _, err := f.ReadAt(buf, b.offset); err != nil {
+			return 0, err
+		}
+		if binary.LittleEndian.Uint32(buf) != ipcContinuation {
+			return 0, fmt.Errorf("record batch %d: no message at byte %d", i, b.offset)
+		}
+		n := int64(int32(binary.LittleEndian.Uint32(buf[4:])))
+		if n != b.metaLen-8 {
+			return 0, fmt.Errorf("record batch %d: message of %d bytes in a block of %d", i, n, b.metaLen)
+		}
+		fb := flatbuf{b: buf[8 : 8+n]}
+		root, err := fb.uoffset(0)
+		if err != nil {
+			return 0, err
+		}
+		msg, err := fb.table(root)
+		if err != nil {
+			return 0, err
+		}
+		at, ok, err := fb.field(msg, slotMessageBodyLength)
+		if err != nil || !ok {
+			return 0, fmt.Errorf("record batch %d: message without a body length", i)
+		}
+		if body, err := fb.i64(at); err != nil || body != b.bodyLen {
+			return 0, fmt.Errorf("record batch %d: its message says a body of %d bytes, the footer %d", i, body, b.bodyLen)
+		}
+		rb, ok, err := fb.child(msg, slotMessageHeader)
+		if err != nil || !ok {
+			return 0, fmt.Errorf("record batch %d: message without a header", i)
+		}
+		at, ok, err = fb.field(rb, slotRecordBatchLength)
+		if err != nil {
+			return 0, err
+		}
+		var length int64
+		if ok {
+			if length, err = fb.i64(at); err != nil {
+				return 0, err
+			}
+		}
+		if length < 0 {
+			return 0, fmt.Errorf("record batch %d: %d rows", i, length)
+		}
+		rows += length
+		end = b.offset + b.metaLen + b.bodyLen
+	}
+	return rows, nil
+}
+
+// headerSchema reads the schema message at the start of the Arrow IPC file
+// f (which the footer repeats), bounding every length by the message, and
+// returns it with its endianness as stored.
+func headerSchema(f *os.File, size int64, mem memory.Allocator) (_ *arrow.Schema, endianness int, err error) {
+	head := make([]byte, 16)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return nil, 0, err
+	}
+	if string(head[:len(ipcMagic)]) != ipcMagic || binary.LittleEndian.Uint32(head[8:]) != ipcContinuation {
+		return nil, 0, fmt.Errorf("no Arrow IPC header")
+	}
+	n := int64(int32(binary.LittleEndian.Uint32(head[12:])))
+	if n <= 0 || 16+n > size {
+		return nil, 0, fmt.Errorf("schema message of %d bytes in a file of %d", n, size)
+	}
+	buf := make([]byte, 8+n, 16+n)
+	if _, err := f.ReadAt(buf, 8); err != nil {
+		return nil, 0, err
+	}
+	fb := flatbuf{b: buf[8:]}
+	root, err := fb.uoffset(0)
+	if err != nil {
+		return nil, 0, err
+	}
+	msg, err := fb.table(root)
+	if err != nil {
+		return nil, 0, err
+	}
+	schema, ok, err := fb.child(msg, slotMessageHeader)
+	if err != nil || !ok {
+		return nil, 0, fmt.Errorf("schema message without a schema")
+	}
+	if err := fb.schema(schema); err != nil {
+		return nil, 0, err
+	}
+	if endianness, err = fb.endianness(schema); err != nil {
+		return nil, 0, err
+	}
+	buf = binary.LittleEndian.AppendUint32(buf, ipcContinuation) // end of stream
+	buf = append(buf, 0, 0, 0, 0)
+	r, err := ipc.NewReader(bytes.NewReader(buf), ipc.WithAllocator(boundedAllocator{mem, readLimit(size)}))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer r.Release()
+	return r.Schema(), endianness, nil
 }
 
 // flatbuf reads a flatbuffer with bounds checks.

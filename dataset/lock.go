@@ -9,10 +9,37 @@ import (
 	"strings"
 )
 
-// chainLock is the exclusive lock of one chain of a dataset directory, held
-// by its Writer from Create to Close or Discard and by RemovePartsFrom.
-type chainLock struct {
-	f *os.File // nil for a writer without a lock (WriterOptions.NoLock)
+// ChainLock is the exclusive lock of one chain of a dataset directory, held
+// by its Writer from Create to Close or Discard and by RemovePartsFrom. A
+// chain runner takes it with LockChain before it reads the chain's
+// checkpoint, so that what it reads cannot change until it writes, and
+// hands it to its Writer (WriterOptions.Lock).
+type ChainLock struct {
+	f     *os.File // nil for a writer without a lock (WriterOptions.NoLock)
+	dir   string
+	chain int
+}
+
+// LockChain takes the lock of chain in the existing directory dir without
+// waiting. If another writer holds it, in this process or another, the
+// error names the chain, the directory and the holder (its pid and host).
+func LockChain(dir string, chain int) (*ChainLock, error) {
+	if chain < 0 {
+		return nil, fmt.Errorf("dataset: LockChain: chain %d, want >= 0", chain)
+	}
+	return lockChain(dir, chain)
+}
+
+// Unlock releases the lock; it may be called on a nil lock, and again.
+func (l *ChainLock) Unlock() { l.unlock() }
+
+// RemovePartsFrom is RemovePartsFrom(dir, chain, first) by the holder of
+// the chain's lock.
+func (l *ChainLock) RemovePartsFrom(first int) error {
+	if l == nil || l.f == nil {
+		return fmt.Errorf("dataset: RemovePartsFrom on a released lock")
+	}
+	return removePartsFrom(l.dir, l.chain, first)
 }
 
 // errLockUnsupported marks a filesystem without flock.
@@ -21,9 +48,14 @@ var errLockUnsupported = errors.New("the filesystem does not support file locks"
 // lockChain takes the lock of chain in dir without waiting: the file
 // .lock-cCCCC, locked with flock(2) and holding the holder's pid and host.
 // The kernel releases the lock when the holder exits, also on SIGKILL.
-func lockChain(dir string, chain int) (*chainLock, error) {
+func lockChain(dir string, chain int) (*ChainLock, error) {
 	path := filepath.Join(dir, lockName(chain))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err := notSymlink(dir, lockName(chain)); err != nil {
+		return nil, fmt.Errorf("dataset: chain %d of %s: lock: %w", chain, dir, err)
+	}
+	// O_NOFOLLOW: the lock file is truncated and written, never through a
+	// link made after the check.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|oNoFollow, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: chain %d of %s: lock: %w", chain, dir, err)
 	}
@@ -42,18 +74,22 @@ func lockChain(dir string, chain int) (*chainLock, error) {
 			holder = strings.TrimSpace(string(b))
 		}
 		f.Close()
-		return nil, fmt.Errorf("dataset: chain %d of %s is being written by another writer (%s); one writer per chain",
-			chain, dir, holder)
+		who := "another process holds"
+		if strings.HasPrefix(holder, fmt.Sprintf("pid %d ", os.Getpid())) {
+			who = "another writer in this process holds"
+		}
+		return nil, fmt.Errorf("dataset: %s chain %d of %s (%s) and is writing it: one writer per chain; "+
+			"wait until it ends (latflow status shows it running), or stop it", who, chain, dir, holder)
 	}
 	host, _ := os.Hostname()
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d on %s\n", os.Getpid(), host)), 0)
 	}
-	return &chainLock{f: f}, nil
+	return &ChainLock{f: f, dir: dir, chain: chain}, nil
 }
 
 // unlock releases the lock; it may be called on a nil lock.
-func (l *chainLock) unlock() {
+func (l *ChainLock) unlock() {
 	if l == nil || l.f == nil {
 		return
 	}
@@ -71,7 +107,7 @@ func (l *chainLock) unlock() {
 func Writing(dir string, chain int) (holder string, held bool, err error) {
 	path := filepath.Join(dir, lockName(chain))
 	// Read-write: on NFS an exclusive flock needs a file open for writing.
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR|oNoFollow, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", false, nil
 	}

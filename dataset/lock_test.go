@@ -98,7 +98,7 @@ func TestCreateRace(t *testing.T) {
 		if errs[i] == nil {
 			won++
 			writers[i].Discard()
-		} else if !strings.Contains(errs[i].Error(), "another writer") {
+		} else if !strings.Contains(errs[i].Error(), "another ") {
 			t.Errorf("writer %d: got %v, want a lock error", i, errs[i])
 		}
 	}

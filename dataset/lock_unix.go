@@ -28,3 +28,6 @@ func tryLock(f *os.File) (held bool, err error) {
 	}
 	return false, err
 }
+
+// oNoFollow makes an open fail on a symbolic link (O_NOFOLLOW).
+const oNoFollow = unix.O_NOFOLLOW

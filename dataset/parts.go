@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -100,12 +101,31 @@ func tempChain(name string) (chain int, ok bool) {
 	return 0, false
 }
 
+// tempPart returns the part name of a temporary file name made by tempName
+// for a part.
+func tempPart(name string) (string, bool) {
+	inner, found := strings.CutPrefix(name, ".")
+	if !found || !strings.HasSuffix(inner, tmpSuffix) {
+		return "", false
+	}
+	i := strings.Index(inner, partSuffix)
+	if i < 0 {
+		return "", false
+	}
+	part := inner[:i+len(partSuffix)]
+	_, _, ok := parsePartName(part)
+	return part, ok
+}
+
 // isPart reports whether a directory entry name is a part (part-*.arrow).
 func isPart(name string) bool {
 	return strings.HasPrefix(name, partPrefix) && strings.HasSuffix(name, partSuffix)
 }
 
-// listParts returns the names of the parts in dir, sorted.
+// listParts returns the names of the parts in dir, sorted: regular files
+// and symbolic links that do not point to something else than a regular
+// file (a directory of links to the parts of other directories reads as a
+// dataset; a dangling link is listed, so that reading it fails naming it).
 func listParts(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -113,9 +133,17 @@ func listParts(dir string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if isPart(e.Name()) && e.Type().IsRegular() {
-			names = append(names, e.Name())
+		if !isPart(e.Name()) {
+			continue
 		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			if st, err := os.Stat(filepath.Join(dir, e.Name())); err == nil && !st.Mode().IsRegular() {
+				continue
+			}
+		} else if !e.Type().IsRegular() {
+			continue
+		}
+		names = append(names, e.Name())
 	}
 	slices.Sort(names)
 	return names, nil
@@ -171,6 +199,14 @@ func RemovePartsFrom(dir string, chain, first int) error {
 		return err
 	}
 	defer lock.unlock()
+	return removePartsFrom(dir, chain, first)
+}
+
+// removePartsFrom is RemovePartsFrom under the chain's lock.
+func removePartsFrom(dir string, chain, first int) error {
+	if first < 0 {
+		return fmt.Errorf("dataset: RemovePartsFrom: first = %d, want >= 0", first)
+	}
 	parts, err := chainParts(dir, chain)
 	if err != nil {
 		return fmt.Errorf("dataset: %w", err)
@@ -190,7 +226,7 @@ func RemovePartsFrom(dir string, chain, first int) error {
 			return fmt.Errorf("dataset: %w", err)
 		}
 	}
-	if err := pruneChecksums(dir, chain); err != nil {
+	if err := pruneChecksums(dir, chain, first); err != nil {
 		return fmt.Errorf("dataset: chain %d: %w", chain, err)
 	}
 	return nil

@@ -93,12 +93,13 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 		mem = memory.DefaultAllocator
 	}
 	var (
-		ds       Dataset
-		first    Spec   // spec of the first part
-		firstAt  string // path of the first part
-		cfgAt    string // path of the first part with a configuration column
-		chains   []*chainBuilder
-		seenDirs = map[string]string{}
+		ds        Dataset
+		first     Spec   // spec of the first part
+		firstAt   string // path of the first part
+		cfgAt     string // path of the first part with a configuration column
+		chains    []*chainBuilder
+		seenDirs  = map[string]string{}
+		manifests = manifestCache{}
 	)
 	for _, dir := range dirs {
 		abs, err := filepath.Abs(dir)
@@ -123,18 +124,19 @@ func OpenWith(opt OpenOptions, dirs ...string) (*Dataset, error) {
 		if len(names) == 0 {
 			return nil, fmt.Errorf("dataset: %s holds no part-*.arrow file", dir)
 		}
+		if !opt.SkipChecksums {
+			if err := checkListed(dir, names, manifests); err != nil {
+				return nil, err
+			}
+		}
 		byID := map[int]*chainBuilder{}
-		sums := map[int]map[string]checksum{} // checksum manifests by chain of the file name
 		for _, name := range names {
 			path := filepath.Join(dir, name)
 			var partSums map[string]checksum
-			if c, _, ok := parsePartName(name); ok && !opt.SkipChecksums {
-				if sums[c] == nil {
-					if sums[c], err = readChecksums(dir, c); err != nil {
-						return nil, fmt.Errorf("dataset: chain %d: %w", c, err)
-					}
+			if !opt.SkipChecksums {
+				if partSums, err = manifests.forPart(dir, name); err != nil {
+					return nil, err
 				}
-				partSums = sums[c]
 			}
 			p, err := readPartFile(path, partSums, opt, mem)
 			if err != nil {
@@ -581,4 +583,61 @@ func permute[T any](x []T, perm []int) []T {
 // oneLine flattens a multi-line error message.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// ReadChain reads parts 0 to parts-1 of chain in dir, the parts that a
+// resumed writer continues after (its checkpoint counts them), without the
+// configurations unless opt.Configs. Every one of them must exist, verify
+// against its checksum (unless opt.SkipChecksums) and belong to the chain,
+// and their steps must run contiguously; an error names the first part that
+// does not. Parts with index parts or above are not read. Unlike OpenWith,
+// it reads no other chain and no other part of the directory.
+func ReadChain(dir string, chain, parts int, opt OpenOptions) (*Chain, error) {
+	if chain < 0 || parts < 0 {
+		return nil, fmt.Errorf("dataset: ReadChain: chain %d, parts %d, want >= 0", chain, parts)
+	}
+	mem := opt.Allocator
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	c := &chainBuilder{Chain: Chain{ID: chain, Dir: dir, Obs: map[string][]float64{}, Labels: map[string][]string{}}}
+	manifests := manifestCache{}
+	var first Spec
+	for k := range parts {
+		name := PartName(chain, k)
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("dataset: chain %d of %s: part %d of %d is missing: %w", chain, dir, k, parts, err)
+		}
+		var sums map[string]checksum
+		if !opt.SkipChecksums {
+			var err error
+			if sums, err = manifests.forPart(dir, name); err != nil {
+				return nil, err
+			}
+		}
+		p, err := readPartFile(path, sums, opt, mem)
+		if err != nil {
+			return nil, err
+		}
+		if p.spec.Meta.Chain != chain {
+			return nil, fmt.Errorf("dataset: %s holds chain %d, its name says %d", path, p.spec.Meta.Chain, chain)
+		}
+		if k == 0 {
+			first, c.Meta = p.spec, p.spec.Meta
+		} else if va, vb := layoutDiff(first, p.spec); va != "" {
+			return nil, fmt.Errorf("dataset: parts with different columns: %s in %s, %s in %s", va, c.Parts[0], vb, path)
+		}
+		c.add(path, p)
+	}
+	if err := c.finish(first.Observables, first.Labels, first.ConfigSize); err != nil {
+		return nil, err
+	}
+	if err := c.checkSeeds(); err != nil {
+		return nil, err
+	}
+	if err := c.checkSteps(); err != nil {
+		return nil, err
+	}
+	return &c.Chain, nil
 }

@@ -1,8 +1,10 @@
 package dataset
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -17,13 +19,21 @@ func TestInspect(t *testing.T) {
 	s0, s1 := testSpec("u1", 4, 0), testSpec("u1", 4, 1)
 	writeRows(t, dir, s0, WriterOptions{RowsPerPart: 100}, testRows(s0, 0, 250, 10, 1))
 	writeRows(t, dir, s1, WriterOptions{RowsPerPart: 100}, testRows(s1, 5, 40, 4, 2))
-	flipByte(t, filepath.Join(dir, PartName(0, 1)), 1000) // inside the record batch
+	damaged := filepath.Join(dir, PartName(0, 1))
+	st, err := os.Stat(damaged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, damaged, st.Size()/2) // inside the record batch body
 	if _, err := Open(dir); err == nil {
 		t.Fatal("Open of a damaged part: got no error")
 	}
 	chains, err := Inspect(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(chains) > 0 && len(chains[0].Corrupt) > 0 {
+		t.Errorf("Inspect of a part damaged inside its rows: got corrupt %q, want none (the rows are not read)", chains[0].Corrupt)
 	}
 	type summary struct {
 		id, parts, nextPart     int
@@ -110,4 +120,98 @@ func TestRemovePartsFrom(t *testing.T) {
 	if err := RemovePartsFrom(dir, 2, -1); err == nil {
 		t.Error("RemovePartsFrom(-1): got no error")
 	}
+}
+
+// TestInspectFlippedFooter flips every bit of the footer and of the schema
+// message at the start of a part, one at a time: Inspect either reports the
+// part corrupt, or the part still reads as the original (the bit was
+// padding). Before Inspect checked the framing, flips of the part's row
+// count, its steps or its column names passed as an intact chain.
+func TestInspectFlippedFooter(t *testing.T) {
+	dir := t.TempDir()
+	spec := testSpec("u1", 4, 0)
+	writeRows(t, dir, spec, WriterOptions{RowsPerPart: 20}, testRows(spec, 0, 40, 5, 1))
+	path := filepath.Join(dir, PartName(0, 1))
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := OpenWith(OpenOptions{Configs: true, SkipChecksums: true}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := readLayout(f, int64(len(orig)))
+	f.Close()
+	if err != nil || len(l.blocks) != 1 {
+		t.Fatalf("layout: got %+v, %v; want one record batch", l, err)
+	}
+	ranges := [][2]int64{{8, l.blocks[0].offset}, {l.footerStart, int64(len(orig))}} // schema message, footer
+	flagged, passed, harmful := 0, 0, 0
+	stride := int64(3) // every third byte, one bit of each (the bit rotates with the byte)
+	if testing.Short() {
+		stride = 7
+	}
+	for _, r := range ranges {
+		for at := r[0]; at < r[1]; at += stride {
+			for _, bit := range []int64{at % 8} {
+				b := slices.Clone(orig)
+				b[at] ^= 1 << bit
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				chains, err := Inspect(dir)
+				if err != nil {
+					t.Fatalf("byte %d bit %d: Inspect: %v", at, bit, err)
+				}
+				if len(chains) == 1 && len(chains[0].Corrupt) > 0 {
+					flagged++
+					if !strings.Contains(chains[0].Corrupt[0], PartName(0, 1)) {
+						t.Errorf("byte %d bit %d: got %q, want it to name %s", at, bit, chains[0].Corrupt[0], PartName(0, 1))
+					}
+					continue
+				}
+				passed++
+				got, err := OpenWith(OpenOptions{Configs: true, SkipChecksums: true}, dir)
+				if err != nil || !sameDataset(got, want) {
+					harmful++
+					if harmful <= 5 {
+						t.Errorf("byte %d (of %d) bit %d: Inspect reports no corruption, but the part reads differently (%v)", at, len(orig), bit, err)
+					}
+				}
+			}
+		}
+	}
+	if harmful > 0 {
+		t.Errorf("%d flips that change the part passed Inspect", harmful)
+	}
+	t.Logf("%d flips reported corrupt, %d harmless passed", flagged, passed)
+	if err := os.WriteFile(path, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sameDataset reports whether two readings of a dataset agree in their
+// metadata, columns and rows.
+func sameDataset(a, b *Dataset) bool {
+	if !reflect.DeepEqual(a.Meta, b.Meta) || !slices.Equal(a.Observables, b.Observables) || !slices.Equal(a.Labels, b.Labels) ||
+		a.ConfigName != b.ConfigName || a.ConfigSize != b.ConfigSize || len(a.Chains) != len(b.Chains) {
+		return false
+	}
+	for i := range a.Chains {
+		x, y := a.Chains[i], b.Chains[i]
+		x.PartInfos, y.PartInfos = nil, nil
+		for k := range x.Parts {
+			if x.Parts[k] != y.Parts[k] {
+				return false
+			}
+		}
+		if !reflect.DeepEqual(fmt.Sprint(x), fmt.Sprint(y)) {
+			return false
+		}
+	}
+	return true
 }

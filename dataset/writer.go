@@ -48,6 +48,10 @@ type WriterOptions struct {
 	// Lustre mounted without the flock option). The caller must then
 	// guarantee that no other writer of the chain runs.
 	NoLock bool
+	// Lock, if set, is the chain's lock, taken by the caller with
+	// LockChain (for dir and the spec's chain). Create takes it over: the
+	// Writer releases it on Close or Discard, and Create when it fails.
+	Lock *ChainLock
 }
 
 // Row is one Monte Carlo step of a chain.
@@ -70,7 +74,7 @@ type Writer struct {
 	opt    WriterOptions
 	mem    memory.Allocator
 	schema *arrow.Schema
-	lock   *chainLock
+	lock   *ChainLock
 	sums   *os.File // checksum manifest, open for appending
 
 	b        *array.RecordBuilder
@@ -138,8 +142,12 @@ func Create(dir string, spec Spec, opt WriterOptions) (w *Writer, err error) {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
 	chain := spec.Meta.Chain
-	var lock *chainLock
-	if !opt.NoLock {
+	lock := opt.Lock
+	switch {
+	case lock != nil && (lock.f == nil || lock.chain != chain || filepath.Clean(lock.dir) != filepath.Clean(dir)):
+		lock.unlock()
+		return nil, fmt.Errorf("dataset: WriterOptions.Lock is not the held lock of chain %d of %s", chain, dir)
+	case lock == nil && !opt.NoLock:
 		if lock, err = lockChain(dir, chain); err != nil {
 			return nil, err
 		}
@@ -423,7 +431,8 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 		}
 	}()
 	h := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(f, h), 1<<16)
+	fe := &firstError{w: f}
+	bw := bufio.NewWriterSize(io.MultiWriter(fe, h), 1<<16)
 	fw, err := ipc.NewFileWriter(bw, ipc.WithSchema(schema), ipc.WithAllocator(mem))
 	if err != nil {
 		return err
@@ -432,10 +441,15 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 	if cerr := fw.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err = bw.Flush(); err != nil {
+	if err != nil {
+		if fe.err != nil {
+			// The file's own error (a full disk: ENOSPC), which the Arrow
+			// writer reports without wrapping.
+			return fe.err
+		}
 		return err
 	}
 	if err = f.Sync(); err != nil {
@@ -444,20 +458,46 @@ func writePart(path string, schema *arrow.Schema, rec arrow.RecordBatch, mem mem
 	if err = f.Close(); err != nil {
 		return err
 	}
+	var listed int64 = -1 // size of the manifest before the part's line
 	if sums != nil {
 		var sum checksum
 		h.Sum(sum[:0])
+		if listed, err = sums.Seek(0, io.SeekEnd); err != nil {
+			return fmt.Errorf("checksum manifest: %w", err)
+		}
 		if err = appendChecksum(sums, name, sum); err != nil {
 			return fmt.Errorf("checksum manifest: %w", err)
 		}
 	}
 	if err = renameNoReplace(tmp, path); err != nil {
+		if listed >= 0 {
+			// The part is not in place: take its line back, so that the
+			// manifest does not list a part that was never written.
+			if terr := sums.Truncate(listed); terr == nil {
+				_, _ = sums.Seek(listed, io.SeekStart)
+				_ = sums.Sync()
+			}
+		}
 		if errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("%s already exists (two writers of one chain?)", path)
 		}
 		return err
 	}
 	return syncDir(dir)
+}
+
+// firstError is a writer that records the first error of w.
+type firstError struct {
+	w   io.Writer
+	err error
+}
+
+func (e *firstError) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // Close writes the buffered rows as a last part, releases the writer and

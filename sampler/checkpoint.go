@@ -1,7 +1,10 @@
 package sampler
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +19,78 @@ import (
 	"latflow/internal/atomicfile"
 )
 
-// checkpointFormat is the version of the checkpoint files written by Run.
-const checkpointFormat = 1
+// Checkpoint file formats. Format 2, written by Run, is the JSON object
+//
+//	{"format":2,"sha256":"<64 hex digits>","checkpoint":{...}}
+//
+// whose sha256 is the SHA-256 of the exact bytes of the checkpoint object,
+// verified before the checkpoint is used: a changed or damaged byte is
+// refused naming the file. Format 1 (latflow before checksums) is the
+// checkpoint object alone; it is still read, unverified.
+const (
+	checkpointFormat1 = 1
+	checkpointFormat  = 2
+)
+
+// checkpointFile is the envelope of a checkpoint of format 2.
+type checkpointFile struct {
+	Format     int             `json:"format"`
+	SHA256     string          `json:"sha256"`
+	Checkpoint json.RawMessage `json:"checkpoint"`
+}
+
+// encodeCheckpoint returns the bytes of a checkpoint file of format 2.
+func encodeCheckpoint(ck *checkpoint) ([]byte, error) {
+	body, err := json.Marshal(ck)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	b := fmt.Appendf(nil, `{"format":%d,"sha256":"%s","checkpoint":`, checkpointFormat, hex.EncodeToString(sum[:]))
+	b = append(b, body...)
+	return append(b, "}\n"...), nil
+}
+
+// decodeCheckpoint decodes the bytes of the checkpoint file path, verifying
+// the checksum of format 2.
+func decodeCheckpoint(path string, b []byte) (*checkpoint, error) {
+	corrupt := func(format string, args ...any) error {
+		return fmt.Errorf("sampler: checkpoint %s is corrupt: %s (the file was changed or damaged); the chain cannot "+
+			"be continued from it: restore the file, or run the chain again in a new directory (latflow analyze still "+
+			"reads its parts)", path, fmt.Sprintf(format, args...))
+	}
+	var env checkpointFile
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, corrupt("%v", err)
+	}
+	body := []byte(env.Checkpoint)
+	switch env.Format {
+	case checkpointFormat1:
+		body = b // the checkpoint object alone, without a checksum
+	case checkpointFormat:
+		want, err := hex.DecodeString(env.SHA256)
+		if err != nil || len(want) != sha256.Size {
+			return nil, corrupt("no valid sha256 (got %q)", env.SHA256)
+		}
+		if len(body) == 0 {
+			return nil, corrupt("no checkpoint object")
+		}
+		if got := sha256.Sum256(body); !bytes.Equal(got[:], want) {
+			return nil, corrupt("the SHA-256 of its checkpoint object is %x, the file records %x", got, want)
+		}
+	default:
+		return nil, fmt.Errorf("sampler: checkpoint %s: format %d, this latflow reads %d and %d (a newer latflow wrote it, or the file is corrupt)",
+			path, env.Format, checkpointFormat1, checkpointFormat)
+	}
+	var ck checkpoint
+	if err := json.Unmarshal(body, &ck); err != nil {
+		return nil, corrupt("%v", err)
+	}
+	if ck.Format != env.Format {
+		return nil, corrupt("format %d inside format %d", ck.Format, env.Format)
+	}
+	return &ck, nil
+}
 
 // CheckpointName returns the file name of chain c's checkpoint in a
 // dataset directory, e.g. chain-c0003.ckpt.
@@ -58,7 +131,7 @@ func (r *Run) saveCheckpoint(c int, step int64, part int, x []float64, upd Updat
 	for _, v := range x {
 		xb = binary.LittleEndian.AppendUint64(xb, math.Float64bits(v))
 	}
-	b, err := json.Marshal(checkpoint{
+	b, err := encodeCheckpoint(&checkpoint{
 		Format: checkpointFormat, Version: r.Version, Target: r.Target, Seed: r.Seed, Chain: c,
 		Settings: r.Settings, Step: step, Part: part, N: int64(r.N), X: xb, Update: st,
 	})
@@ -144,17 +217,14 @@ func loadCheckpoint(dir string, c int) (*checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sampler: %w", err)
 	}
-	var ck checkpoint
-	if err := json.Unmarshal(b, &ck); err != nil {
-		return nil, fmt.Errorf("sampler: checkpoint %s: %w", path, err)
+	ck, err := decodeCheckpoint(path, b)
+	if err != nil {
+		return nil, err
 	}
-	if ck.Format != checkpointFormat {
-		return nil, fmt.Errorf("sampler: checkpoint %s: format %d, this latflow reads %d", path, ck.Format, checkpointFormat)
-	}
-	if ck.Chain != c || ck.Step < 0 || ck.Part < 0 {
+	if ck.Chain != c || ck.Step < 0 || ck.Part < 0 || int64(ck.Part) > ck.Step {
 		return nil, fmt.Errorf("sampler: checkpoint %s: chain %d, step %d, part %d (corrupted?)", path, ck.Chain, ck.Step, ck.Part)
 	}
-	return &ck, nil
+	return ck, nil
 }
 
 // compatible returns a SettingError naming the first setting of r that

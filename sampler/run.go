@@ -223,23 +223,8 @@ func (r *Run) Prepare() error {
 // checkChains checks the run's chains in the existing directory Out.
 func (r *Run) checkChains() error {
 	for c := r.FirstChain; c < r.FirstChain+r.Chains; c++ {
-		next, err := dataset.NextPart(r.Out, c)
-		if err != nil {
+		if _, err := r.checkChain(c); err != nil {
 			return err
-		}
-		ck, err := loadCheckpoint(r.Out, c)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !r.Resume && (next > 0 || ck != nil):
-			return &SettingError{Flag: "out", Msg: fmt.Sprintf("--out %s already holds chain %d; continue it with --resume or choose a new directory (nothing was overwritten)", r.Out, c)}
-		case r.Resume && ck == nil && next > 0:
-			return &SettingError{Flag: "resume", Msg: fmt.Sprintf("--resume: chain %d in %s has parts but no checkpoint %s; it was not written by a resumable run", c, r.Out, CheckpointName(c))}
-		case r.Resume && ck != nil:
-			if err := ck.compatible(r, c); err != nil {
-				return err
-			}
 		}
 	}
 	return r.checkEnsemble()
@@ -265,6 +250,41 @@ func (r *Run) checkEnsemble() error {
 	return nil
 }
 
+// checkChain checks what Out holds of chain c against the run, without
+// changing anything, and returns its checkpoint (nil if none): without
+// Resume the chain must have neither parts nor checkpoint; with Resume a
+// chain with parts must have a checkpoint, made with the same target, seed
+// and settings, and every part it counts must be there.
+func (r *Run) checkChain(c int) (*checkpoint, error) {
+	next, err := dataset.NextPart(r.Out, c)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := loadCheckpoint(r.Out, c)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !r.Resume && (next > 0 || ck != nil):
+		return nil, &SettingError{Flag: "out", Msg: fmt.Sprintf("--out %s already holds chain %d; continue it with --resume or choose a new directory (nothing was overwritten)", r.Out, c)}
+	case r.Resume && ck == nil && next > 0:
+		return nil, &SettingError{Flag: "resume", Msg: fmt.Sprintf("--resume: chain %d in %s has parts but no checkpoint %s; it was not written by a resumable run", c, r.Out, CheckpointName(c))}
+	case r.Resume && ck != nil:
+		if err := ck.compatible(r, c); err != nil {
+			return nil, err
+		}
+		for k := range ck.Part {
+			name := dataset.PartName(c, k)
+			if _, err := os.Stat(filepath.Join(r.Out, name)); err != nil {
+				return nil, fmt.Errorf("sampler: --resume: chain %d in %s is damaged: %s is missing, and its checkpoint %s "+
+					"counts %d parts (%d steps); nothing was changed: restore the part, or run the chain again in a new directory",
+					c, r.Out, name, CheckpointName(c), ck.Part, ck.Step)
+			}
+		}
+	}
+	return ck, nil
+}
+
 // Start runs the chains in parallel until each has N measured steps, ctx
 // is cancelled or a chain fails. On cancellation every chain stops after
 // its current step, writes its rows and its checkpoint, and Start returns
@@ -274,13 +294,15 @@ func (r *Run) Start(ctx context.Context) (*Result, error) {
 	if err := r.Prepare(); err != nil {
 		return nil, err
 	}
-	var prior map[int]*dataset.Chain
-	if r.Resume {
-		var err error
-		if prior, err = r.readPrior(); err != nil {
-			return nil, err
-		}
+	states, err := r.claim()
+	if err != nil {
+		return nil, err
 	}
+	defer func() {
+		for _, st := range states {
+			st.lock.Unlock() // a no-op for the locks a Writer took over
+		}
+	}()
 	res := &Result{Chains: make([]ChainResult, r.Chains)}
 	errs := make([]error, r.Chains)
 	var wg sync.WaitGroup
@@ -289,7 +311,7 @@ func (r *Run) Start(ctx context.Context) (*Result, error) {
 		go func(i int) {
 			defer wg.Done()
 			c := r.FirstChain + i
-			res.Chains[i], errs[i] = r.runChain(ctx, c, prior[c])
+			res.Chains[i], errs[i] = r.runChain(ctx, c, states[i])
 			if errs[i] != nil && ctx.Err() == nil {
 				errs[i] = fmt.Errorf("chain %d: %w", c, errs[i])
 			}
@@ -302,42 +324,77 @@ func (r *Run) Start(ctx context.Context) (*Result, error) {
 	return res, errors.Join(errs...)
 }
 
-// readPrior reads the rows the run's chains already have in Out, after
-// removing parts that a crash left behind their checkpoint.
-func (r *Run) readPrior() (map[int]*dataset.Chain, error) {
-	prior := map[int]*dataset.Chain{}
-	any := false
-	for c := r.FirstChain; c < r.FirstChain+r.Chains; c++ {
-		ck, err := loadCheckpoint(r.Out, c)
-		if err != nil || ck == nil {
-			continue
+// chainState is what a chain starts from: its lock, and when resuming its
+// checkpoint and the rows of its earlier runs.
+type chainState struct {
+	lock  *dataset.ChainLock // nil without Out
+	ck    *checkpoint
+	prior *dataset.Chain
+}
+
+// claim takes the lock of every chain of the run in Out, so that another
+// run of them, in this process or another, fails here and nothing that
+// this run reads changes until it writes. Under the locks it checks the
+// chains again (checkChain), and when resuming reads and verifies the rows
+// of each chain that its checkpoint counts. Only when every chain passes
+// does it remove the parts that a crash left behind a checkpoint: a refused
+// run changes nothing in Out.
+func (r *Run) claim() (states []chainState, err error) {
+	states = make([]chainState, r.Chains)
+	if r.Out == "" {
+		return states, nil
+	}
+	defer func() {
+		if err != nil {
+			for _, st := range states {
+				st.lock.Unlock()
+			}
 		}
-		if err := dataset.RemovePartsFrom(r.Out, c, ck.Part); err != nil {
+	}()
+	for i := range states {
+		if states[i].lock, err = dataset.LockChain(r.Out, r.FirstChain+i); err != nil {
 			return nil, err
 		}
-		if ck.Part > 0 {
-			any = true
+	}
+	for i := range states {
+		c := r.FirstChain + i
+		st := &states[i]
+		if st.ck, err = r.checkChain(c); err != nil || st.ck == nil || st.ck.Part == 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if st.prior, err = dataset.ReadChain(r.Out, c, st.ck.Part, dataset.OpenOptions{}); err != nil {
+			return nil, fmt.Errorf("sampler: --resume: chain %d in %s cannot be continued (nothing was changed): %w", c, r.Out, err)
+		}
+		if n := int64(len(st.prior.Steps)); n != st.ck.Step || n > 0 && st.prior.Steps[0] != 0 || st.prior.Meta.Seed != r.Seed {
+			return nil, fmt.Errorf("sampler: --resume: chain %d in %s is damaged: its %d parts hold %d rows from step %d with seed %d, "+
+				"its checkpoint %s counts %d rows from step 0 with seed %d; nothing was changed: run the chain again in a new directory",
+				c, r.Out, st.ck.Part, n, firstStep(st.prior), st.prior.Meta.Seed, CheckpointName(c), st.ck.Step, r.Seed)
 		}
 	}
-	if !any {
-		return prior, nil
-	}
-	ds, err := dataset.Open(r.Out)
-	if err != nil {
-		return nil, fmt.Errorf("sampler: resume: %w", err)
-	}
-	for i := range ds.Chains {
-		ch := &ds.Chains[i]
-		if ch.Meta.Seed == r.Seed && ch.ID >= r.FirstChain && ch.ID < r.FirstChain+r.Chains {
-			prior[ch.ID] = ch
+	for i := range states {
+		if st := states[i]; st.ck != nil {
+			if err := st.lock.RemovePartsFrom(st.ck.Part); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return prior, nil
+	return states, nil
+}
+
+// firstStep returns the first step of a chain, or 0 without rows.
+func firstStep(c *dataset.Chain) int64 {
+	if len(c.Steps) == 0 {
+		return 0
+	}
+	return c.Steps[0]
 }
 
 // runChain runs chain id c, continuing from prior rows and its checkpoint
 // when resuming.
-func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr ChainResult, err error) {
+func (r *Run) runChain(ctx context.Context, c int, state chainState) (cr ChainResult, err error) {
 	tracer := r.Hooks.Tracer
 	if tracer == nil {
 		tracer = noop.NewTracerProvider().Tracer("")
@@ -357,12 +414,7 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 	mcols, ucols := meas.Columns(), upd.Columns()
 	x := make([]float64, r.Target.Size())
 
-	var ck *checkpoint
-	if r.Resume {
-		if ck, err = loadCheckpoint(r.Out, c); err != nil {
-			return cr, err
-		}
-	}
+	ck, prior := state.ck, state.prior
 	step, part := int64(0), 0
 	if ck != nil {
 		if err := ck.restore(x, upd); err != nil {
@@ -417,7 +469,7 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 	partAcc, partRows := 0, 0
 	if r.Out != "" {
 		w, err = dataset.Create(r.Out, r.spec(c, mcols, ucols), dataset.WriterOptions{
-			RowsPerPart: r.PartRows, FirstPart: part,
+			RowsPerPart: r.PartRows, FirstPart: part, Lock: state.lock,
 			OnPart: func(path string, rows int, dur time.Duration) {
 				part++
 				_, ps := tracer.Start(pctx, "part", trace.WithTimestamp(time.Now().Add(-dur)), trace.WithAttributes(chainAttr,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -34,6 +35,8 @@ type chainOptions struct {
 	// elsewhere is set when the run is validated here to run on another
 	// machine (latflow submit): this machine's memory does not bound it.
 	elsewhere bool
+	// partRowsSet records that --part-rows was given (it has a default).
+	partRowsSet bool
 }
 
 // envSlurmTask is the environment variable that holds a Slurm array task's
@@ -109,6 +112,8 @@ func (o *chainOptions) validate() error {
 		return usagef("--%s must be between 1 and %d, got %d", flagPartRows, maxPartRows, o.partRows)
 	case o.out == "" && o.saveEvery > 0:
 		return usagef("--%s needs --%s DIR", flagSaveEvery, flagOut)
+	case o.out == "" && o.partRowsSet:
+		return usagef("--%s needs --%s DIR (it sizes the dataset's part files)", flagPartRows, flagOut)
 	case o.saveFloat32 && o.saveEvery == 0:
 		return usagef("--%s needs --%s K", flagSaveFloat32, flagSaveEvery)
 	case o.out == "" && o.resume:
@@ -136,6 +141,11 @@ func (o *chainOptions) run(t ensemble.Target, samplerName string, settings map[s
 // still open: the caller records its totals (tracing.writeReport) and
 // calls tr.finish; on failure runChains has finished it.
 func runChains(ctx context.Context, name string, o *chainOptions, r *sampler.Run, stderr io.Writer) (res *sampler.Result, elapsed time.Duration, tr *tracing, err error) {
+	if o.slurmTask >= 0 {
+		// The environment, not a flag, chose the chain ids: say which.
+		fmt.Fprintf(stderr, "latflow %s: %s=%d: chain %s (--%s %d + %d x --%s %d)\n", name, envSlurmTask, o.slurmTask,
+			chainRange(r.FirstChain, r.Chains), flagChainOffset, o.chainOffset, o.slurmTask, flagChains, o.chains)
+	}
 	if err := r.Prepare(); err != nil {
 		return nil, 0, nil, runError(err)
 	}
@@ -166,12 +176,31 @@ func runChains(ctx context.Context, name string, o *chainOptions, r *sampler.Run
 			}
 			return res, elapsed, tr, &interruptedError{msg: msg}
 		}
-		return res, elapsed, tr, runError(err)
+		return res, elapsed, tr, diskFull(runError(err), r.Out)
 	}
 	if r.Out != "" {
 		fmt.Fprintf(stderr, "latflow %s: %d steps saved in %s\n", name, res.Saved(), r.Out)
 	}
 	return res, elapsed, tr, nil
+}
+
+// chainRange formats the chain ids first, ..., first+n-1: "id 3", "ids 3
+// to 5".
+func chainRange(first, n int) string {
+	if n == 1 {
+		return "id " + strconv.Itoa(first)
+	}
+	return fmt.Sprintf("ids %d to %d", first, first+n-1)
+}
+
+// diskFull adds to an error of a run that writes the dataset out what a
+// full disk leaves there and how to continue; other errors pass unchanged.
+func diskFull(err error, out string) error {
+	if out == "" || !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	return fmt.Errorf("%w; the disk is full: the complete parts and the checkpoints in %s are kept, so after freeing "+
+		"space the same command with --%s continues the chains, with the rows an uninterrupted run writes", err, out, flagResume)
 }
 
 // runError maps the setting errors of the sampler to bad usage.

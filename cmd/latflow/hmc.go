@@ -64,6 +64,7 @@ func parseChainFlags(c *cli.Context, cc chainCommand) (err error) {
 		return err
 	}
 	target.set = *set
+	chain.partRowsSet = (*set)[flagPartRows]
 	return chain.readEnv(os.Getenv)
 }
 

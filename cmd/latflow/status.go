@@ -32,9 +32,12 @@ func statusCommand() *cli.Command {
 		Description: "Reads the part footers and the checkpoints of DIR (never the rows) and shows, per chain, the\n" +
 			"rows written, the last step, the parts, the measured steps its run asked for (--n), and its\n" +
 			"state: running (a writer holds the chain's lock), complete (its checkpoint has all --n\n" +
-			"steps, all in parts), or stale (neither: the task was killed or has not been resumed yet;\n" +
-			"run the same command with --resume, or submit it again, to complete it). A chain still in\n" +
-			"thermalization has written nothing and is not listed.",
+			"steps, all in parts), stale (neither: the task was killed or has not been resumed yet;\n" +
+			"run the same command with --resume, or submit it again, to complete it), corrupt (a part's\n" +
+			"footer or framing is inconsistent: checked cheaply, from the footer, the headers and the file\n" +
+			"sizes; latflow analyze verifies every byte against the checksums), or damaged (a part that\n" +
+			"the checksum manifest or the checkpoint counts is missing: --resume cannot continue it).\n" +
+			"A chain still in thermalization has written nothing and is not listed.",
 		Flags: []cli.Flag{jsonFlag(&o.json)},
 		Action: func(c *cli.Context) error {
 			if _, err := parsed(c, true); err != nil {
@@ -67,6 +70,8 @@ const (
 	stateRunning  = "running"
 	stateComplete = "complete"
 	stateStale    = "stale"
+	stateCorrupt  = "corrupt"
+	stateDamaged  = "damaged"
 )
 
 // chainStatus is one chain in latflow status.
@@ -85,6 +90,8 @@ type chainStatus struct {
 	// Writer is the holder the chain's lock file names: the running
 	// writer, or the last one if it was killed.
 	Writer string `json:"writer,omitempty"`
+	// Problem says, naming the file, why the chain is corrupt or damaged.
+	Problem string `json:"problem,omitempty"`
 }
 
 // datasetStatus is the output of latflow status --json.
@@ -96,6 +103,8 @@ type datasetStatus struct {
 	Complete int           `json:"complete"`
 	Running  int           `json:"running"`
 	Stale    int           `json:"stale"`
+	Corrupt  int           `json:"corrupt"`
+	Damaged  int           `json:"damaged"`
 }
 
 // readStatus reads the status of the chains in dir from the part footers,
@@ -127,11 +136,30 @@ func readStatus(dir string) (*datasetStatus, error) {
 		ids = append(ids, id)
 		return byID[id]
 	}
+	problem := map[int]string{} // corrupt chains
+	damage := map[int]string{}  // damaged chains
+	byInfo := map[int]dataset.ChainInfo{}
 	for _, ci := range infos {
 		c := get(ci.ID)
+		byInfo[ci.ID] = ci
 		c.Seed, c.Rows, c.Parts = ci.Meta.Seed, ci.Rows, len(ci.Parts)
 		if ci.Rows > 0 {
 			c.LastStep = ci.LastStep
+		}
+		switch {
+		case len(ci.Corrupt) > 0:
+			problem[ci.ID] = ci.Corrupt[0]
+			if more := len(ci.Corrupt) - 1; more > 0 {
+				problem[ci.ID] += fmt.Sprintf(" (and %d more)", more)
+			}
+		case len(ci.Missing) > 0:
+			damage[ci.ID] = fmt.Sprintf("%s is missing: %s lists it (it was written, then deleted or lost)",
+				ci.Missing[0], dataset.ChecksumName(ci.ID))
+		case len(ci.Gaps) > 0:
+			damage[ci.ID] = fmt.Sprintf("%s is missing (parts after it exist)", dataset.PartName(ci.ID, ci.Gaps[0]))
+		}
+		if len(ci.Parts) == 0 {
+			continue
 		}
 		if ds.Target == "" {
 			m := ci.Meta
@@ -147,6 +175,10 @@ func readStatus(dir string) (*datasetStatus, error) {
 		}
 		c.Checkpoint, c.N = ck.Step, ck.N
 		complete[ck.Chain] = ck.Complete() && c.Rows == ck.Step
+		if _, bad := damage[ck.Chain]; !bad && ck.Part > byInfo[ck.Chain].NextPart {
+			damage[ck.Chain] = fmt.Sprintf("its checkpoint counts %d parts (%d steps), the directory holds %d",
+				ck.Part, ck.Step, byInfo[ck.Chain].NextPart)
+		}
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
@@ -157,6 +189,12 @@ func readStatus(dir string) (*datasetStatus, error) {
 		}
 		c.Writer = holder
 		switch {
+		case problem[id] != "":
+			c.State, c.Problem = stateCorrupt, problem[id]
+			ds.Corrupt++
+		case damage[id] != "":
+			c.State, c.Problem = stateDamaged, damage[id]
+			ds.Damaged++
 		case held:
 			c.State = stateRunning
 			ds.Running++
@@ -186,7 +224,14 @@ func runStatus(_ context.Context, o *statusOptions, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %s, sampler %s\n", ds.Dir, ds.Target, ds.Sampler)
-	fmt.Fprintf(stdout, "%d chains: %d complete, %d running, %d stale\n\n", len(ds.Chains), ds.Complete, ds.Running, ds.Stale)
+	counts := fmt.Sprintf("%d chains: %d complete, %d running, %d stale", len(ds.Chains), ds.Complete, ds.Running, ds.Stale)
+	if ds.Corrupt > 0 {
+		counts += fmt.Sprintf(", %d corrupt", ds.Corrupt)
+	}
+	if ds.Damaged > 0 {
+		counts += fmt.Sprintf(", %d damaged", ds.Damaged)
+	}
+	fmt.Fprintf(stdout, "%s\n\n", counts)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "chain\tseed\trows\tlast step\tparts\tn\tstate\t")
 	for _, c := range ds.Chains {
@@ -204,6 +249,10 @@ func runStatus(_ context.Context, o *statusOptions, stdout io.Writer) error {
 	}
 	for _, c := range ds.Chains {
 		switch {
+		case c.State == stateCorrupt:
+			fmt.Fprintf(stdout, "chain %d is corrupt: %s; latflow analyze refuses it: restore the file, or run the chain again in a new directory\n", c.Chain, c.Problem)
+		case c.State == stateDamaged:
+			fmt.Fprintf(stdout, "chain %d is damaged: %s; --%s cannot continue it and latflow analyze refuses it: restore the file, or run the chain again in a new directory\n", c.Chain, c.Problem, flagResume)
 		case c.State == stateRunning:
 			fmt.Fprintf(stdout, "chain %d is being written by %s\n", c.Chain, c.Writer)
 		case c.State == stateStale && c.Writer != "":
