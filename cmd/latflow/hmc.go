@@ -6,7 +6,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -26,7 +28,7 @@ type hmcOptions struct {
 // trajectoryOptions are the flags of an HMC trajectory, in hmc and (with
 // --hmc-every) in sample.
 type trajectoryOptions struct {
-	tau     float64
+	tau     string
 	mdSteps int
 	jitter  float64
 }
@@ -34,7 +36,7 @@ type trajectoryOptions struct {
 // flags returns the trajectory flags; prefix starts their usage texts.
 func (o *trajectoryOptions) flags(prefix string) []cli.Flag {
 	return []cli.Flag{
-		&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: prefix + fmt.Sprintf("trajectory length (0 < tau <= %d)", maxTau)},
+		&cli.StringFlag{Name: flagTau, Value: defaultTau, Destination: &o.tau, Usage: prefix + fmt.Sprintf("trajectory length (0 < tau <= %d), or %q (hmc only): the cheapest per independent sample, chosen during thermalization", maxTau, tauAuto)},
 		&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: prefix + fmt.Sprintf("leapfrog steps per trajectory (1 to %d; default: tuned during thermalization, starting from %d)", sampler.MaxTuneSteps, hmcStartSteps)},
 		&cli.Float64Flag{Name: flagTauJitter, Value: sampler.DefaultJitter, Destination: &o.jitter, Usage: prefix + "draw each trajectory length uniformly from tau*(1 +- J), which breaks the resonances of fixed-length trajectories (0 <= J < 1; 0: fixed)"},
 	}
@@ -87,17 +89,43 @@ const hmcStartSteps = 10
 // maxTau bounds --tau.
 const maxTau = 1000
 
+// tauAuto is the value of --tau that chooses the length during
+// thermalization (sampler.AutoTau); defaultTau is --tau's default.
+const (
+	tauAuto    = "auto"
+	defaultTau = "1"
+)
+
+// autoTherm is --therm's default with --tau auto: the search needs more
+// thermalization than a fixed length.
+const autoTherm = 4000
+
 // hmc returns the HMC trajectory of the options, its update options and
-// the settings a resumed run must keep; set are the flags given.
+// the settings a resumed run must keep; set are the flags given. With
+// --tau auto, opt.AutoTau is set without its budget and probe, which the
+// caller fills in, and h.Tau is the longest candidate.
 func (o *trajectoryOptions) hmc(set flagSet) (sampler.HMC, sampler.HMCOptions, map[string]string, error) {
-	h := sampler.HMC{Tau: o.tau, Steps: hmcStartSteps}
+	h := sampler.HMC{Tau: sampler.AutoTauCandidates[0], Steps: hmcStartSteps}
 	opt := sampler.HMCOptions{Tune: !set[flagMDSteps], Jitter: o.jitter}
 	if !opt.Tune {
 		h.Steps = o.mdSteps
 	}
+	tauErr := usagef("--%s must be %q or a number above 0 and at most %d, got %q", flagTau, tauAuto, maxTau, o.tau)
+	if o.tau == tauAuto {
+		opt.AutoTau = &sampler.AutoTau{}
+		if !opt.Tune {
+			return h, opt, nil, usagef("--%s %s tunes the leapfrog steps for each length it tries: leave out --%s", flagTau, tauAuto, flagMDSteps)
+		}
+	} else {
+		v, err := strconv.ParseFloat(o.tau, 64)
+		if err != nil {
+			return h, opt, nil, tauErr
+		}
+		h.Tau = v
+	}
 	switch {
-	case !(o.tau > 0) || o.tau > maxTau:
-		return h, opt, nil, usagef("--%s must be positive and at most %d, got %g", flagTau, maxTau, o.tau)
+	case !(h.Tau > 0) || h.Tau > maxTau:
+		return h, opt, nil, tauErr
 	case h.Steps < 1 || h.Steps > sampler.MaxTuneSteps:
 		return h, opt, nil, usagef("--%s must be between 1 and %d, got %d", flagMDSteps, sampler.MaxTuneSteps, h.Steps)
 	case !(o.jitter >= 0 && o.jitter < 1):
@@ -107,7 +135,11 @@ func (o *trajectoryOptions) hmc(set flagSet) (sampler.HMC, sampler.HMCOptions, m
 	if opt.Tune {
 		steps = "tuned"
 	}
-	settings := map[string]string{flagTau: strconv.FormatFloat(h.Tau, 'g', -1, 64), flagMDSteps: steps,
+	tau := strconv.FormatFloat(h.Tau, 'g', -1, 64)
+	if opt.AutoTau != nil {
+		tau = tauAuto
+	}
+	settings := map[string]string{flagTau: tau, flagMDSteps: steps,
 		flagTauJitter: strconv.FormatFloat(o.jitter, 'g', -1, 64)}
 	return h, opt, settings, nil
 }
@@ -117,12 +149,22 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if err := o.chain.validate(); err != nil {
-		return err
-	}
 	h, hopt, settings, err := o.traj.hmc(o.set)
 	if err != nil {
 		return err
+	}
+	if hopt.AutoTau != nil && !o.set[flagTherm] {
+		o.chain.therm = autoTherm
+	}
+	if err := o.chain.validate(); err != nil {
+		return err
+	}
+	if hopt.AutoTau != nil {
+		if o.chain.therm < sampler.MinAutoTauBudget {
+			return usagef("--%s %s needs --%s of at least %d trajectories to try its lengths, got %d", flagTau, tauAuto, flagTherm, sampler.MinAutoTauBudget, o.chain.therm)
+		}
+		hopt.AutoTau.Budget = o.chain.therm
+		hopt.AutoTau.ProbeName, hopt.AutoTau.Probe = sampler.CostProbe(t)
 	}
 	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t.Theory))+1, memTerm{})); err != nil {
 		return err
@@ -135,11 +177,18 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	r := o.chain.run(t, "hmc", settings)
 	r.Cold = o.start == startCold
 	r.NewUpdate = func(c int) (sampler.Update, error) {
-		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), hopt)
+		opt := hopt
+		if a := hopt.AutoTau; a != nil {
+			// Each chain measures with its own probe.
+			b := *a
+			b.ProbeName, b.Probe = sampler.CostProbe(t)
+			opt.AutoTau = &b
+		}
+		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), opt)
 	}
-	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%g (jitter %g), %s start, seed %d\n",
-		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.traj.jitter, o.start, o.chain.seed)
-	res, elapsed, err := runChains(ctx, "hmc", &o.chain, r, stderr)
+	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%s (jitter %g), %s start, seed %d\n",
+		t, o.chain.chains, o.chain.therm, o.chain.n, settings[flagTau], o.traj.jitter, o.start, o.chain.seed)
+	res, _, err := runChains(ctx, "hmc", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
@@ -149,7 +198,13 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	}
 	var acc, n int64
 	var lo, hi = math.MaxInt, 0
+	var taus []string
 	for _, c := range res.Chains {
+		u := c.Update.(*sampler.HMCUpdate)
+		if a, ok := u.AutoTau(); ok {
+			taus = append(taus, strconv.FormatFloat(a.Tau, 'g', -1, 64))
+			notes = append(notes, fmt.Sprintf("chain %d: %s", c.ID, a))
+		}
 		for _, a := range c.Accepted {
 			if a {
 				acc++
@@ -160,7 +215,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 		lo, hi = min(lo, s), max(hi, s)
 	}
 	if acc == 0 {
-		return fmt.Errorf("hmc: no trajectory was accepted in %d; the leapfrog step tau/steps = %g is too large: raise --%s or lower --%s", n, h.Tau/float64(hi), flagMDSteps, flagTau)
+		return fmt.Errorf("hmc: no trajectory was accepted in %d; the leapfrog step tau/steps = %g is too large: raise --%s or lower --%s", n, res.Chains[0].Update.(*sampler.HMCUpdate).Tau()/float64(hi), flagMDSteps, flagTau)
 	}
 	stepsText := strconv.Itoa(lo)
 	if hi != lo {
@@ -172,15 +227,20 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	case tune:
 		stepsText += ", not tuned: --therm 0"
 	}
+	tauText := settings[flagTau]
+	if len(taus) > 0 {
+		tauText = "auto, chose " + taus[0]
+		if len(slices.Compact(slices.Clone(taus))) > 1 {
+			tauText = "auto, chose " + strings.Join(taus, "/") + " by chain"
+		}
+	}
 	rep := observables.Report{
 		Target:  t,
-		Sampler: fmt.Sprintf("hmc (tau=%g, jitter %g, leapfrog steps %s)", h.Tau, o.traj.jitter, stepsText), Chains: o.chain.chains,
+		Sampler: fmt.Sprintf("hmc (tau=%s, jitter %g, leapfrog steps %s)", tauText, o.traj.jitter, stepsText), Chains: o.chain.chains,
 		Measurements: res.Steps(), Acceptance: float64(acc) / float64(n),
 		PerWhat: "trajectory", Rows: rows, Notes: notes,
 	}
-	if ran := res.Chains[0].Ran; ran > 0 {
-		rep.SecondsPer = elapsed.Seconds() / float64(ran)
-	}
+	rep.SecondsPer = res.SecondsPerStep()
 	return writeReport(stdout, rep, o.chain.json)
 }
 

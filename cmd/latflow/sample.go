@@ -169,6 +169,9 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if hopt.AutoTau != nil {
+		return usagef("--%s %s is for latflow hmc; with --%s give a length (0 < tau <= %d)", flagTau, tauAuto, flagHMCEvery, maxTau)
+	}
 	settings := map[string]string{
 		flagProposal: o.proposal, flagBatch: strconv.Itoa(o.batch), flagHMCEvery: strconv.Itoa(o.hmcEvery),
 	}
@@ -233,7 +236,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stderr, "latflow sample: %s; %s; %d chain(s) x (%d + %d) proposals, batch %d, seed %d\n",
 		t, source, o.chain.chains, o.chain.therm, o.chain.n, o.batch, seed)
-	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	res, _, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
@@ -243,7 +246,6 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	}
 	var logw [][]float64
 	var acc [][]bool
-	var ran int64
 	for _, c := range res.Chains {
 		var lw []float64
 		var a []bool
@@ -254,7 +256,6 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 			}
 		}
 		logw, acc = append(logw, lw), append(acc, a)
-		ran = max(ran, c.Ran)
 	}
 	sum, err := observables.SummarizeIMH(logw, acc, exactLogZFlat(t))
 	if err != nil {
@@ -269,9 +270,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(append(notes, tnotes...), sum.Notes()...),
 		PerWhat: "proposal",
 	}
-	if ran > 0 {
-		rep.SecondsPer = elapsed.Seconds() / float64(ran)
-	}
+	rep.SecondsPer = res.SecondsPerStep()
 	return writeReport(stdout, rep, o.chain.json)
 }
 
@@ -283,7 +282,7 @@ func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, s
 		return sampler.NewExactUpdate(t.L, t.Couplings[ensemble.Beta], sampler.NewStream(seed, c, sampler.StreamProposal))
 	}
 	fmt.Fprintf(stderr, "latflow sample: %s; %d x (%d + %d) independent exact samples, seed %d\n", t, o.chain.chains, o.chain.therm, o.chain.n, seed)
-	res, elapsed, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	res, _, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
@@ -292,22 +291,18 @@ func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, s
 		return err
 	}
 	var tries, n float64
-	var ran int64
 	for _, c := range res.Chains {
 		for _, v := range c.Obs[sampler.ColTries] {
 			tries += v
 			n++
 		}
-		ran = max(ran, c.Ran)
 	}
 	rep := observables.Report{
 		Target: t, Sampler: "exact independent samples (plaquettes with rejection on the constrained one)",
 		Chains: o.chain.chains, Measurements: res.Steps(), Acceptance: n / tries,
 		Rows: rows, Notes: notes, PerWhat: "sample",
 	}
-	if ran > 0 {
-		rep.SecondsPer = elapsed.Seconds() / float64(ran)
-	}
+	rep.SecondsPer = res.SecondsPerStep()
 	return writeReport(stdout, rep, o.chain.json)
 }
 

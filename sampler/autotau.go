@@ -1,0 +1,252 @@
+package sampler
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"latflow/ensemble"
+	"latflow/observables"
+)
+
+// AutoTauCandidates are the trajectory lengths the automatic choice of
+// --tau auto tries, longest first: long trajectories thermalize fastest,
+// and the cost per independent sample rises again below the optimum
+// (diffusive molecular dynamics), which ends the search.
+var AutoTauCandidates = [...]float64{16, 8, 4, 2, 1, 0.5}
+
+// Parameters of the automatic trajectory length.
+const (
+	// AutoTauSegments is the number of equal segments the thermalization
+	// budget is split into: a warm-up at the longest candidate, then one
+	// per candidate; the rest runs at the chosen length.
+	AutoTauSegments = len(AutoTauCandidates) + 2
+	// AutoTauMinSegment is the least trajectories of a segment, so the
+	// least budget is AutoTauSegments * AutoTauMinSegment.
+	AutoTauMinSegment = 100
+	// autoTauLeadIn trajectories at the start of a segment retune the
+	// leapfrog steps to the new length and are not measured.
+	autoTauLeadIn = 2 * TuneBlock
+	// AutoTauMinLengths is the least length of a candidate's measured
+	// series, in its integrated autocorrelation times, for which its cost
+	// is trusted. A shorter series underestimates tau_int, so a short
+	// trajectory that has barely moved would look cheap.
+	AutoTauMinLengths = 50
+	// autoTauRise ends the search when a candidate costs this many times
+	// the cheapest so far: shorter ones cost more still.
+	autoTauRise = 2.0
+	// trajectoryOverhead is the cost of a trajectory besides its
+	// Steps+1 force evaluations, in force evaluations: the two actions of
+	// the accept step, the momenta and the measurement.
+	trajectoryOverhead = 2
+)
+
+// AutoTau chooses the trajectory length of an HMCUpdate during
+// thermalization: it runs a warm-up at the longest of AutoTauCandidates,
+// then each candidate in turn for an equal segment of the budget (leapfrog
+// steps retuned for the acceptance band at each), estimates the cost per
+// independent sample of Probe, 2 tau_int x (force evaluations per
+// trajectory), and keeps the cheapest. The cost is counted in force
+// evaluations rather than seconds so that the choice, and the chain, do
+// not depend on the machine's load. Only thermalization trajectories are
+// used: the length is fixed before the first measurement, so the measured
+// chain is an ordinary HMC chain.
+type AutoTau struct {
+	// Budget is the number of thermalization trajectories the update will
+	// run, at least AutoTauSegments * AutoTauMinSegment.
+	Budget int
+	// Probe measures the observable whose autocorrelation sets the cost
+	// (CostProbe of the target).
+	Probe func(x []float64) float64
+	// ProbeName names it in the report.
+	ProbeName string
+}
+
+// MinAutoTauBudget is the least AutoTau.Budget.
+const MinAutoTauBudget = AutoTauSegments * AutoTauMinSegment
+
+// Validate returns an error for a budget below MinAutoTauBudget or a nil
+// probe.
+func (a AutoTau) Validate() error {
+	switch {
+	case a.Budget < MinAutoTauBudget:
+		return fmt.Errorf("sampler: automatic trajectory length needs at least %d thermalization trajectories, got %d", MinAutoTauBudget, a.Budget)
+	case a.Probe == nil:
+		return errors.New("sampler: automatic trajectory length without a probe observable")
+	}
+	return nil
+}
+
+// CostProbe returns the observable whose cost per independent sample
+// chooses the trajectory length for target t, and its name: chi_2 = V m^2
+// for phi^4, the slowest mode near criticality, and Q^2 for U(1), whose
+// topology is the slowest.
+func CostProbe(t ensemble.Target) (string, func(x []float64) float64) {
+	meas := observables.NewMeasurer(t)
+	m := make([]float64, len(meas.Columns()))
+	if t.Theory == ensemble.U1 {
+		return "Q^2", func(x []float64) float64 {
+			meas.MeasureTo(m, x)
+			return m[1] * m[1]
+		}
+	}
+	V := float64(t.V())
+	return "chi_2", func(x []float64) float64 {
+		var s float64
+		for _, v := range x {
+			s += v
+		}
+		return s * s / V
+	}
+}
+
+// AutoTauTrial is the measured cost of one candidate length.
+type AutoTauTrial struct {
+	Tau float64 `json:"tau"`
+	// Steps are the leapfrog steps at the end of the segment, MeanSteps
+	// their mean over the measured trajectories.
+	Steps     int     `json:"steps"`
+	MeanSteps float64 `json:"mean_steps"`
+	// N trajectories were measured; TauInt is the probe's integrated
+	// autocorrelation time in trajectories.
+	N      int     `json:"n"`
+	TauInt float64 `json:"tau_int"`
+	// Cost is 2 TauInt x (MeanSteps + 1 + overhead), in force evaluations
+	// per independent sample.
+	Cost float64 `json:"cost_force_evaluations"`
+	// Trusted reports N >= AutoTauMinLengths x TauInt.
+	Trusted bool `json:"trusted"`
+}
+
+// AutoTauResult is what the search of one chain found.
+type AutoTauResult struct {
+	Probe  string         `json:"probe"`
+	Tau    float64        `json:"tau"`
+	Trials []AutoTauTrial `json:"trials"`
+	// Complete is false when thermalization ended before the search did,
+	// or no candidate's cost was trusted; Tau is then the best guess.
+	Complete bool `json:"complete"`
+}
+
+// String describes the search in one line.
+func (r AutoTauResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tau auto chose %g by the cost of %s in force evaluations per independent sample:", r.Tau, r.Probe)
+	for _, t := range r.Trials {
+		fmt.Fprintf(&b, " tau %g: %.0f (tau_int %.2g, %d steps", t.Tau, t.Cost, t.TauInt, t.Steps)
+		if !t.Trusted {
+			b.WriteString(", too short to trust")
+		}
+		b.WriteString(");")
+	}
+	if !r.Complete {
+		b.WriteString(" search incomplete: raise --therm")
+	}
+	return strings.TrimSuffix(b.String(), ";")
+}
+
+// autoTauSearch is the state of an AutoTau search in an HMCUpdate.
+type autoTauSearch struct {
+	cfg AutoTau
+	seg int
+	// segment is 0 for the warm-up, k for candidate k-1; i counts the
+	// trajectories of the segment.
+	segment, i int
+	series     []float64
+	stepsSum   int
+	res        AutoTauResult
+	done       bool
+}
+
+func newAutoTauSearch(a AutoTau) *autoTauSearch {
+	return &autoTauSearch{cfg: a, seg: a.Budget / AutoTauSegments, res: AutoTauResult{Probe: a.ProbeName, Tau: AutoTauCandidates[0]}}
+}
+
+// candidate returns the length of the current segment.
+func (s *autoTauSearch) candidate() float64 {
+	return AutoTauCandidates[min(len(AutoTauCandidates)-1, max(0, s.segment-1))]
+}
+
+// after records the trajectory just run at the current candidate, with the
+// chain's configuration x and leapfrog steps, and returns the length and
+// steps of the next trajectory.
+func (s *autoTauSearch) after(x []float64, steps int) (tau float64, nextSteps int) {
+	s.i++
+	if s.segment > 0 && s.i > autoTauLeadIn {
+		s.series = append(s.series, s.cfg.Probe(x))
+		s.stepsSum += steps
+	}
+	if s.i < s.seg {
+		return s.candidate(), steps
+	}
+	if s.segment > 0 && s.evaluate(steps) {
+		s.finish()
+		return s.res.Tau, s.stepsFor(s.res.Tau, steps)
+	}
+	s.segment++
+	s.i, s.series, s.stepsSum = 0, s.series[:0], 0
+	if s.segment > len(AutoTauCandidates) {
+		s.finish()
+		return s.res.Tau, s.stepsFor(s.res.Tau, steps)
+	}
+	prev := AutoTauCandidates[max(0, s.segment-2)]
+	return s.candidate(), max(1, int(math.Round(float64(steps)*s.candidate()/prev)))
+}
+
+// evaluate adds the trial of the segment just finished and reports
+// whether the search ends: the candidate could not be trusted while a
+// longer one could (shorter ones decorrelate more slowly still), or it
+// costs autoTauRise times the cheapest.
+func (s *autoTauSearch) evaluate(steps int) (stop bool) {
+	n := len(s.series)
+	t := AutoTauTrial{Tau: s.candidate(), Steps: steps, N: n, TauInt: math.Inf(1), Cost: math.Inf(1)}
+	if n >= 2 {
+		t.MeanSteps = float64(s.stepsSum) / float64(n)
+		est, err := observables.GammaPrimary([][]float64{s.series}, observables.GammaOptions{})
+		if err == nil || errors.Is(err, observables.ErrNoWindow) || errors.Is(err, observables.ErrAnticorrelated) {
+			t.TauInt = max(0.5, est.TauInt)
+			t.Cost = 2 * t.TauInt * (t.MeanSteps + 1 + trajectoryOverhead)
+			t.Trusted = err == nil && float64(n) >= AutoTauMinLengths*t.TauInt
+		}
+	}
+	s.res.Trials = append(s.res.Trials, t)
+	best, ok := s.best()
+	return ok && (!t.Trusted || t.Cost > autoTauRise*best.Cost)
+}
+
+// best returns the cheapest trusted trial.
+func (s *autoTauSearch) best() (AutoTauTrial, bool) {
+	var b AutoTauTrial
+	ok := false
+	for _, t := range s.res.Trials {
+		if t.Trusted && (!ok || t.Cost < b.Cost) {
+			b, ok = t, true
+		}
+	}
+	return b, ok
+}
+
+// finish fixes the chosen length: the cheapest trusted candidate, or,
+// with none, the longest tried (long trajectories are the safe side when
+// every autocorrelation time was too long to measure).
+func (s *autoTauSearch) finish() {
+	s.done = true
+	if b, ok := s.best(); ok {
+		s.res.Tau, s.res.Complete = b.Tau, true
+		return
+	}
+	s.res.Tau = AutoTauCandidates[0]
+}
+
+// stepsFor returns the leapfrog steps to start tau with: the tuned steps of
+// its trial, or steps (those of the current length) scaled to keep the
+// step size.
+func (s *autoTauSearch) stepsFor(tau float64, steps int) int {
+	for _, t := range s.res.Trials {
+		if t.Tau == tau {
+			return t.Steps
+		}
+	}
+	return max(1, int(math.Round(float64(steps)*tau/s.candidate())))
+}
