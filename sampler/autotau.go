@@ -1,9 +1,11 @@
 package sampler
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"latflow/ensemble"
@@ -20,8 +22,10 @@ var AutoTauCandidates = [...]float64{16, 8, 4, 2, 1, 0.5}
 const (
 	// AutoTauSegments is the number of equal segments the thermalization
 	// budget is split into: a warm-up at the longest candidate, then one
-	// per candidate; the rest runs at the chosen length.
-	AutoTauSegments = len(AutoTauCandidates) + 2
+	// per candidate, longest first, until the cost rises; the segments
+	// left measure the two cheapest again, alternately, and the rest of the
+	// budget runs at the chosen length.
+	AutoTauSegments = 10
 	// AutoTauMinSegment is the least trajectories of a segment, so the
 	// least budget is AutoTauSegments * AutoTauMinSegment.
 	AutoTauMinSegment = 100
@@ -47,7 +51,9 @@ const (
 // then each candidate in turn for an equal segment of the budget (leapfrog
 // steps retuned for the acceptance band at each), estimates the cost per
 // independent sample of Probe, 2 tau_int x (force evaluations per
-// trajectory), and keeps the cheapest. The cost is counted in force
+// trajectory), until the cost rises; it measures the two cheapest again
+// in the segments left (their segments analysed as replicas), and keeps
+// the cheapest. The cost is counted in force
 // evaluations rather than seconds so that the choice, and the chain, do
 // not depend on the machine's load. Only thermalization trajectories are
 // used: the length is fixed before the first measurement, so the measured
@@ -150,69 +156,136 @@ func (r AutoTauResult) String() string {
 type autoTauSearch struct {
 	cfg AutoTau
 	seg int
-	// segment is 0 for the warm-up, k for candidate k-1; i counts the
-	// trajectories of the segment.
-	segment, i int
-	series     []float64
-	stepsSum   int
-	res        AutoTauResult
-	done       bool
+	// left is the number of measuring segments still to run; warm is true
+	// during the warm-up; descending is true while the candidates are
+	// tried in turn, after which the two cheapest are measured again.
+	left              int
+	warm, descending  bool
+	cur               int // index of the current candidate
+	i                 int // trajectories run in the current segment
+	series            []float64
+	stepsSum          int
+	replicas          map[int][][]float64 // measured segments by candidate
+	stepsSums, counts map[int]int
+	res               AutoTauResult
+	done              bool
 }
 
 func newAutoTauSearch(a AutoTau) *autoTauSearch {
-	return &autoTauSearch{cfg: a, seg: a.Budget / AutoTauSegments, res: AutoTauResult{Probe: a.ProbeName, Tau: AutoTauCandidates[0]}}
+	return &autoTauSearch{cfg: a, seg: a.Budget / AutoTauSegments, left: AutoTauSegments - 1, warm: true, descending: true,
+		replicas: map[int][][]float64{}, stepsSums: map[int]int{}, counts: map[int]int{},
+		res: AutoTauResult{Probe: a.ProbeName, Tau: AutoTauCandidates[0]}}
 }
 
 // candidate returns the length of the current segment.
-func (s *autoTauSearch) candidate() float64 {
-	return AutoTauCandidates[min(len(AutoTauCandidates)-1, max(0, s.segment-1))]
-}
+func (s *autoTauSearch) candidate() float64 { return AutoTauCandidates[s.cur] }
 
 // after records the trajectory just run at the current candidate, with the
 // chain's configuration x and leapfrog steps, and returns the length and
 // steps of the next trajectory.
 func (s *autoTauSearch) after(x []float64, steps int) (tau float64, nextSteps int) {
 	s.i++
-	if s.segment > 0 && s.i > autoTauLeadIn {
+	if !s.warm && s.i > autoTauLeadIn {
 		s.series = append(s.series, s.cfg.Probe(x))
 		s.stepsSum += steps
 	}
 	if s.i < s.seg {
 		return s.candidate(), steps
 	}
-	if s.segment > 0 && s.evaluate(steps) {
-		s.finish()
-		return s.res.Tau, s.stepsFor(s.res.Tau, steps)
+	prev := s.cur
+	s.i = 0
+	if s.warm {
+		s.warm = false
+		return s.candidate(), steps
 	}
-	s.segment++
-	s.i, s.series, s.stepsSum = 0, s.series[:0], 0
-	if s.segment > len(AutoTauCandidates) {
-		s.finish()
-		return s.res.Tau, s.stepsFor(s.res.Tau, steps)
+	s.left--
+	stop := s.evaluate(steps)
+	s.series, s.stepsSum = nil, 0
+	if s.descending && !stop && s.cur+1 < len(AutoTauCandidates) {
+		s.cur++
+	} else {
+		s.descending = false
+		next, ok := s.refineNext()
+		if !ok || s.left <= 0 {
+			s.finish()
+			return s.res.Tau, s.stepsFor(s.res.Tau, steps)
+		}
+		s.cur = next
 	}
-	prev := AutoTauCandidates[max(0, s.segment-2)]
-	return s.candidate(), max(1, int(math.Round(float64(steps)*s.candidate()/prev)))
+	if t, ok := s.trial(s.cur); ok {
+		return s.candidate(), t.Steps
+	}
+	return s.candidate(), max(1, int(math.Round(float64(steps)*s.candidate()/AutoTauCandidates[prev])))
 }
 
-// evaluate adds the trial of the segment just finished and reports
-// whether the search ends: the candidate could not be trusted while a
-// longer one could (shorter ones decorrelate more slowly still), or it
-// costs autoTauRise times the cheapest.
+// trial returns the trial of candidate k.
+func (s *autoTauSearch) trial(k int) (AutoTauTrial, bool) {
+	for _, t := range s.res.Trials {
+		if t.Tau == AutoTauCandidates[k] {
+			return t, true
+		}
+	}
+	return AutoTauTrial{}, false
+}
+
+// evaluate adds the segment just finished to the current candidate's
+// trial, analysed with all its segments as replicas, and reports whether
+// the descent ends: the candidate could not be trusted while a longer one
+// could (shorter ones decorrelate more slowly still), or it costs
+// autoTauRise times the cheapest.
 func (s *autoTauSearch) evaluate(steps int) (stop bool) {
-	n := len(s.series)
-	t := AutoTauTrial{Tau: s.candidate(), Steps: steps, N: n, TauInt: math.Inf(1), Cost: math.Inf(1)}
+	k := s.cur
+	if len(s.series) >= 2 {
+		s.replicas[k] = append(s.replicas[k], s.series)
+		s.stepsSums[k] += s.stepsSum
+		s.counts[k] += len(s.series)
+	}
+	n := s.counts[k]
+	t := AutoTauTrial{Tau: AutoTauCandidates[k], Steps: steps, N: n, TauInt: math.Inf(1), Cost: math.Inf(1)}
 	if n >= 2 {
-		t.MeanSteps = float64(s.stepsSum) / float64(n)
-		est, err := observables.GammaPrimary([][]float64{s.series}, observables.GammaOptions{})
+		t.MeanSteps = float64(s.stepsSums[k]) / float64(n)
+		est, err := observables.GammaPrimary(s.replicas[k], observables.GammaOptions{})
 		if err == nil || errors.Is(err, observables.ErrNoWindow) || errors.Is(err, observables.ErrAnticorrelated) {
 			t.TauInt = max(0.5, est.TauInt)
 			t.Cost = 2 * t.TauInt * (t.MeanSteps + 1 + trajectoryOverhead)
 			t.Trusted = err == nil && float64(n) >= AutoTauMinLengths*t.TauInt
 		}
 	}
-	s.res.Trials = append(s.res.Trials, t)
+	if i := slices.IndexFunc(s.res.Trials, func(o AutoTauTrial) bool { return o.Tau == t.Tau }); i >= 0 {
+		s.res.Trials[i] = t
+	} else {
+		s.res.Trials = append(s.res.Trials, t)
+	}
 	best, ok := s.best()
 	return ok && (!t.Trusted || t.Cost > autoTauRise*best.Cost)
+}
+
+// refineNext returns the candidate to measure again once the descent is
+// over: of the two cheapest trusted ones, the one with fewer segments
+// (the cheaper on a tie); the longest when none is trusted.
+func (s *autoTauSearch) refineNext() (int, bool) {
+	var ks []int
+	for k := range AutoTauCandidates {
+		if t, ok := s.trial(k); ok && t.Trusted {
+			ks = append(ks, k)
+		}
+	}
+	if len(ks) == 0 {
+		return 0, true
+	}
+	slices.SortStableFunc(ks, func(a, b int) int {
+		ta, _ := s.trial(a)
+		tb, _ := s.trial(b)
+		return cmp.Compare(ta.Cost, tb.Cost)
+	})
+	ks = ks[:min(2, len(ks))]
+	next := ks[0]
+	for _, k := range ks[1:] {
+		if len(s.replicas[k]) < len(s.replicas[next]) {
+			next = k
+		}
+	}
+	return next, true
 }
 
 // best returns the cheapest trusted trial.
@@ -228,12 +301,12 @@ func (s *autoTauSearch) best() (AutoTauTrial, bool) {
 }
 
 // finish fixes the chosen length: the cheapest trusted candidate, or,
-// with none, the longest tried (long trajectories are the safe side when
-// every autocorrelation time was too long to measure).
+// with none, the longest (long trajectories are the safe side when every
+// autocorrelation time was too long to measure).
 func (s *autoTauSearch) finish() {
 	s.done = true
 	if b, ok := s.best(); ok {
-		s.res.Tau, s.res.Complete = b.Tau, true
+		s.res.Tau, s.res.Complete = b.Tau, s.left <= 0 || !s.descending
 		return
 	}
 	s.res.Tau = AutoTauCandidates[0]

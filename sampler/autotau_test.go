@@ -28,7 +28,7 @@ func TestAutoTauChoice(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := newAutoTauSearch(AutoTau{Budget: MinAutoTauBudget, Probe: func([]float64) float64 { return 0 }})
-			s.res.Trials = c.trials
+			s.res.Trials, s.descending, s.left = c.trials, false, 0
 			s.finish()
 			if s.res.Tau != c.want || s.res.Complete != c.done {
 				t.Errorf("got tau %g (complete %v), want %g (complete %v)", s.res.Tau, s.res.Complete, c.want, c.done)

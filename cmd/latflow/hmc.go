@@ -98,7 +98,7 @@ const (
 
 // autoTherm is --therm's default with --tau auto: the search needs more
 // thermalization than a fixed length.
-const autoTherm = 4000
+const autoTherm = 5000
 
 // hmc returns the HMC trajectory of the options, its update options and
 // the settings a resumed run must keep; set are the flags given. With
