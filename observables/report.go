@@ -30,7 +30,12 @@ type Report struct {
 	// is per ("trajectory", "proposal"); 0 if unknown.
 	SecondsPer float64
 	PerWhat    string
-	Rows       []Row
+	// Rows are the observables; Write and WriteJSON fill in their Cost
+	// from SecondsPer.
+	Rows []Row
+	// TrainingSeconds is the training wall time of the flow that made the
+	// proposals, from its provenance; 0 if none or unknown.
+	TrainingSeconds float64
 	// IMH is the summary of independence-Metropolis proposals, if any.
 	IMH *IMHSummary
 	// Notes qualify the table (errors that are not error bars, missing
@@ -132,6 +137,7 @@ type jsonRow struct {
 	N         int      `json:"n"`
 	Exact     *float64 `json:"exact,omitempty"`
 	Sigma     *float64 `json:"deviation_sigma,omitempty"`
+	Cost      *float64 `json:"cost_seconds,omitempty"`
 }
 
 type jsonReport struct {
@@ -145,6 +151,7 @@ type jsonReport struct {
 	Measurements    int64              `json:"measurements"`
 	Acceptance      float64            `json:"acceptance"`
 	SecondsPer      float64            `json:"seconds_per_step,omitempty"`
+	TrainingSeconds float64            `json:"training_seconds,omitempty"`
 	Observables     []jsonRow          `json:"observables"`
 	*IMHSummary
 	Notes []string `json:"notes,omitempty"`
@@ -157,6 +164,15 @@ func finitePtr(v float64) *float64 {
 	return &v
 }
 
+// costRows returns the rows with their Cost from SecondsPer.
+func (r Report) costRows() []Row {
+	rows := slices.Clone(r.Rows)
+	for i := range rows {
+		rows[i].Cost = CostSeconds(rows[i].Est, r.SecondsPer)
+	}
+	return rows
+}
+
 // WriteJSON writes r as indented JSON.
 func (r Report) WriteJSON(w io.Writer) error {
 	t := r.Target
@@ -164,14 +180,17 @@ func (r Report) WriteJSON(w io.Writer) error {
 		Description: t.String(), Theory: t.Theory, L: t.L, Couplings: t.Couplings,
 		Parametrization: t.Parametrization, Sampler: r.Sampler, Chains: r.Chains,
 		Measurements: r.Measurements, Acceptance: r.Acceptance, SecondsPer: r.SecondsPer,
-		IMHSummary: r.IMH, Notes: r.Notes,
+		TrainingSeconds: r.TrainingSeconds, IMHSummary: r.IMH, Notes: r.Notes,
 	}
-	for _, row := range r.Rows {
+	for _, row := range r.costRows() {
 		e := row.Est
 		jrow := jsonRow{Name: row.Name, Mean: e.Mean, Error: e.Err, TauInt: e.TauInt, TauIntErr: e.TauIntErr, Window: e.Window, N: e.N}
 		if row.HasExact {
 			jrow.Exact = finitePtr(row.Exact)
 			jrow.Sigma = finitePtr(row.Sigma())
+		}
+		if row.Cost > 0 {
+			jrow.Cost = finitePtr(row.Cost)
 		}
 		jr.Observables = append(jr.Observables, jrow)
 	}
@@ -190,7 +209,7 @@ func (r Report) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "%s\n", t)
 	fmt.Fprintf(w, "sampler %s, %d chain(s), %d measurements in all (%s)\n\n", r.Sampler, r.Chains, r.Measurements, strings.Join(cs, " "))
-	if err := WriteTable(w, r.Rows); err != nil {
+	if err := WriteTable(w, r.costRows()); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\nacceptance            %.4f\n", r.Acceptance)
@@ -205,7 +224,14 @@ func (r Report) Write(w io.Writer) error {
 		fmt.Fprintln(w)
 	}
 	if r.SecondsPer > 0 {
-		fmt.Fprintf(w, "time per %-12s %.3g ms (one chain)\n", r.PerWhat, 1e3*r.SecondsPer)
+		per := r.PerWhat
+		if per == "" {
+			per = "step"
+		}
+		fmt.Fprintf(w, "time per %-12s %.3g ms (one chain); cost/ms = 2 tau_int x this, the time of one independent sample\n", per, 1e3*r.SecondsPer)
+	}
+	if r.TrainingSeconds > 0 {
+		fmt.Fprintf(w, "flow training time    %.0f s (the model's provenance)\n", r.TrainingSeconds)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

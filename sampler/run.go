@@ -439,6 +439,7 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 		if err := ctx.Err(); err != nil {
 			return cr, err
 		}
+		t0 := time.Now()
 		st, err := upd.Step(x)
 		if err != nil {
 			return cr, fmt.Errorf("step %d: %w", step, err)
@@ -446,6 +447,7 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 		if st.Accepted {
 			action = meas.MeasureTo(m, x)
 		}
+		seconds := time.Since(t0).Seconds()
 		copy(vals, m)
 		for k, name := range ucols {
 			vals[len(mcols)+k] = st.value(name)
@@ -458,7 +460,7 @@ func (r *Run) runChain(ctx context.Context, c int, prior *dataset.Chain) (cr Cha
 			if st.Accepted {
 				partAcc++
 			}
-			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: vals, Labels: []string{st.Kind}}
+			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: vals, Labels: []string{st.Kind}, Seconds: seconds}
 			if r.SaveEvery > 0 && step%int64(r.SaveEvery) == 0 {
 				row.Config = x
 				configs++

@@ -131,6 +131,7 @@ func TestHMCCommandSmall(t *testing.T) {
 			if len(r.Observables) < 4 {
 				t.Errorf("got %d observables, want at least 4", len(r.Observables))
 			}
+			checkCost(t, "hmc", r)
 		})
 	}
 	// The same seed gives the same table.
@@ -139,7 +140,7 @@ func TestHMCCommandSmall(t *testing.T) {
 	strip := func(s string) string { // drop the timing line
 		var lines []string
 		for _, l := range strings.Split(s, "\n") {
-			if !strings.Contains(l, "seconds_per_step") {
+			if !strings.Contains(l, "seconds_per_step") && !strings.Contains(l, "cost_seconds") {
 				lines = append(lines, l)
 			}
 		}

@@ -181,6 +181,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	var notes []string
 	var prop func() sampler.Proposal
 	var source string
+	var trainSeconds float64
 	switch {
 	case o.exact:
 		return runExactSamples(ctx, o, t, stdout, stderr)
@@ -214,6 +215,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		}
 		settings[flagModel], settings[flagPrecision], settings["model_target"] = m.sha256, o.precision, m.Target.String()
 		source = "model " + m.name
+		trainSeconds = m.Provenance.WallSeconds
 		if !m.Target.Equal(t) {
 			note := fmt.Sprintf("the model was trained for %s; sampling %s (exact for any proposal; see the acceptance)", m.Target, t)
 			fmt.Fprintf(stderr, "latflow sample: %s\n", note)
@@ -268,7 +270,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	rep := observables.Report{
 		Target: t, Sampler: desc, Chains: o.chain.chains, Measurements: res.Steps(),
 		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(append(notes, tnotes...), sum.Notes()...),
-		PerWhat: "proposal",
+		PerWhat: "proposal", TrainingSeconds: trainSeconds,
 	}
 	rep.SecondsPer = res.SecondsPerStep()
 	return writeReport(stdout, rep, o.chain.json)
