@@ -40,6 +40,12 @@ const (
 	// autoTauRise ends the search when a candidate costs this many times
 	// the cheapest so far: shorter ones cost more still.
 	autoTauRise = 2.0
+	// AutoTauLongerWithin is the margin by which a longer length may cost
+	// more than the cheapest and still be chosen: the tau_int of a shorter
+	// length is the more underestimated by segments that barely reach its
+	// slowest modes (U(1) at beta 3, L 16: tau_int(Q^2) at tau 1 measured
+	// 4 in the search, 8 in long runs).
+	AutoTauLongerWithin = 1.25
 	// trajectoryOverhead is the cost of a trajectory besides its
 	// Steps+1 force evaluations, in force evaluations: the two actions of
 	// the accept step, the momenta and the measurement.
@@ -300,16 +306,23 @@ func (s *autoTauSearch) best() (AutoTauTrial, bool) {
 	return b, ok
 }
 
-// finish fixes the chosen length: the cheapest trusted candidate, or,
-// with none, the longest (long trajectories are the safe side when every
+// finish fixes the chosen length: the longest trusted candidate that
+// costs at most AutoTauLongerWithin times the cheapest, or, with none
+// trusted, the longest (long trajectories are the safe side when every
 // autocorrelation time was too long to measure).
 func (s *autoTauSearch) finish() {
 	s.done = true
-	if b, ok := s.best(); ok {
-		s.res.Tau, s.res.Complete = b.Tau, s.left <= 0 || !s.descending
+	b, ok := s.best()
+	if !ok {
+		s.res.Tau = AutoTauCandidates[0]
 		return
 	}
-	s.res.Tau = AutoTauCandidates[0]
+	s.res.Tau, s.res.Complete = b.Tau, s.left <= 0 || !s.descending
+	for _, t := range s.res.Trials {
+		if t.Trusted && t.Tau > s.res.Tau && t.Cost <= AutoTauLongerWithin*b.Cost {
+			s.res.Tau = t.Tau
+		}
+	}
 }
 
 // stepsFor returns the leapfrog steps to start tau with: the tuned steps of
