@@ -40,6 +40,9 @@ const (
 	// autoTauRise ends the search when a candidate costs this many times
 	// the cheapest so far: shorter ones cost more still.
 	autoTauRise = 2.0
+	// autoTauCoarser scales the leapfrog steps carried over to a shorter
+	// candidate, which its tuning then raises as needed.
+	autoTauCoarser = 0.7
 	// AutoTauLongerWithin is the margin by which a longer length may cost
 	// more than the cheapest and still be chosen: the tau_int of a shorter
 	// length is the more underestimated by segments that barely reach its
@@ -221,7 +224,12 @@ func (s *autoTauSearch) after(x []float64, steps int) (tau float64, nextSteps in
 	if t, ok := s.trial(s.cur); ok {
 		return s.candidate(), t.Steps
 	}
-	return s.candidate(), max(1, int(math.Round(float64(steps)*s.candidate()/AutoTauCandidates[prev])))
+	// The step size of the longer length, a little coarser: the tuning
+	// then approaches the acceptance band from below, as a fixed length's
+	// does from its start, and stops at its cheap end (from above it
+	// stopped at the dear end: 54 leapfrog steps at tau 4 for U(1) at
+	// beta 3, L 16, where fixed-length runs tune 38).
+	return s.candidate(), max(1, int(math.Round(autoTauCoarser*float64(steps)*s.candidate()/AutoTauCandidates[prev])))
 }
 
 // trial returns the trial of candidate k.
