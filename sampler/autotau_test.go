@@ -11,9 +11,9 @@ import (
 )
 
 // TestAutoTauChoice: the search keeps the cheapest candidate whose cost it
-// can trust, or a longer one within AutoTauLongerWithin of it, ignores a
-// cheaper-looking one measured over too few autocorrelation times, and
-// falls back to the longest length when it can trust none.
+// can trust, ignores a cheaper-looking one measured over too few
+// autocorrelation times, and falls back to the longest length when it can
+// trust none.
 func TestAutoTauChoice(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -22,7 +22,7 @@ func TestAutoTauChoice(t *testing.T) {
 		done   bool
 	}{
 		{"cheapest trusted", []AutoTauTrial{{Tau: 16, Cost: 200, Trusted: true}, {Tau: 8, Cost: 100, Trusted: true}, {Tau: 4, Cost: 150, Trusted: true}}, 8, true},
-		{"longer within the margin", []AutoTauTrial{{Tau: 16, Cost: 200, Trusted: true}, {Tau: 8, Cost: 110, Trusted: true}, {Tau: 4, Cost: 100, Trusted: true}}, 8, true},
+		{"cheapest of close costs", []AutoTauTrial{{Tau: 16, Cost: 105, Trusted: true}, {Tau: 8, Cost: 100, Trusted: true}, {Tau: 4, Cost: 150, Trusted: true}}, 8, true},
 		{"untrusted ignored", []AutoTauTrial{{Tau: 16, Cost: 200, Trusted: true}, {Tau: 8, Cost: 100, Trusted: true}, {Tau: 4, Cost: 50}}, 8, true},
 		{"none trusted", []AutoTauTrial{{Tau: 16, Cost: 300}}, 16, false},
 		{"none measured", nil, 16, false},
