@@ -150,3 +150,32 @@ func TestHMCCommandSmall(t *testing.T) {
 		t.Errorf("same seed, different output:\n%s\n%s", o1, o2)
 	}
 }
+
+// TestHMCDefaultTauAuto: hmc chooses its trajectory length by default and
+// says so; with a --therm too short for the search it runs tau=1 and says
+// why.
+func TestHMCDefaultTauAuto(t *testing.T) {
+	args := []string{"hmc", "--theory", "phi4", "--L", "4", "--kappa", "0.27", "--lambda", "0.022", "--n", "100", "--json"}
+	code, out, errs := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var r jsonReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	if !strings.Contains(r.Sampler, "tau=auto, chose ") || !strings.Contains(strings.Join(r.Notes, "\n"), "tau auto chose") {
+		t.Errorf("default: sampler %q, notes %q; want the length chosen by tau auto", r.Sampler, r.Notes)
+	}
+	code, out, errs = runCLI(t, append(args, "--therm", "100")...)
+	if code != exitOK {
+		t.Fatalf("--therm 100: exit %d, stderr %q", code, errs)
+	}
+	r = jsonReport{}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	if !strings.Contains(r.Sampler, "tau=1,") || !strings.Contains(strings.Join(r.Notes, "\n"), "--therm 100 is below") {
+		t.Errorf("--therm 100: sampler %q, notes %q; want tau=1 and a note why", r.Sampler, r.Notes)
+	}
+}

@@ -33,10 +33,11 @@ type trajectoryOptions struct {
 	jitter  float64
 }
 
-// flags returns the trajectory flags; prefix starts their usage texts.
-func (o *trajectoryOptions) flags(prefix string) []cli.Flag {
+// flags returns the trajectory flags with --tau's default tau; prefix
+// starts their usage texts.
+func (o *trajectoryOptions) flags(prefix, tau string) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagTau, Value: defaultTau, Destination: &o.tau, Usage: prefix + fmt.Sprintf("trajectory length (0 < tau <= %d), or %q (hmc only): the cheapest per independent sample, chosen during thermalization", maxTau, tauAuto)},
+		&cli.StringFlag{Name: flagTau, Value: tau, Destination: &o.tau, Usage: prefix + fmt.Sprintf("trajectory length (0 < tau <= %d), or %q (hmc only): the cheapest per independent sample, chosen during thermalization (needs --%s >= %d, which then defaults to %d)", maxTau, tauAuto, flagTherm, sampler.MinAutoTauBudget, autoTherm)},
 		&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, Usage: prefix + fmt.Sprintf("leapfrog steps per trajectory (1 to %d; default: tuned during thermalization, starting from %d)", sampler.MaxTuneSteps, hmcStartSteps)},
 		&cli.Float64Flag{Name: flagTauJitter, Value: sampler.DefaultJitter, Destination: &o.jitter, Usage: prefix + "draw each trajectory length uniformly from tau*(1 +- J), which breaks the resonances of fixed-length trajectories (0 <= J < 1; 0: fixed)"},
 	}
@@ -74,7 +75,7 @@ func hmcCommand() *cli.Command {
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
 			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9.\n\n" +
 			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).",
-		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, 200, "trajectories")...), o.traj.flags("")...),
+		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, 200, "trajectories")...), o.traj.flags("", tauAuto)...),
 			&cli.StringFlag{Name: flagStart, Value: startHot, Destination: &o.start, Usage: "start configuration: hot (random) or cold (u1: all links 0; phi4: phi = 0)"},
 		),
 		Action: chainAction(&o.set, &o.target, &o.chain, func(ctx context.Context, stdout, stderr io.Writer) error {
@@ -90,10 +91,12 @@ const hmcStartSteps = 10
 const maxTau = 1000
 
 // tauAuto is the value of --tau that chooses the length during
-// thermalization (sampler.AutoTau); defaultTau is --tau's default.
+// thermalization (sampler.AutoTau), hmc's default; fallbackTau is the
+// length hmc takes instead when the search cannot run (--therm too short,
+// --md-steps given) and --tau was not given, and sample's default.
 const (
-	tauAuto    = "auto"
-	defaultTau = "1"
+	tauAuto     = "auto"
+	fallbackTau = "1"
 )
 
 // autoTherm is --therm's default with --tau auto: the search needs more
@@ -149,6 +152,15 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	var fallback []string
+	if !o.set[flagTau] && (o.set[flagMDSteps] || o.set[flagTherm] && o.chain.therm < sampler.MinAutoTauBudget) {
+		why := fmt.Sprintf("--%s %d is below the %d it needs", flagTherm, o.chain.therm, sampler.MinAutoTauBudget)
+		if o.set[flagMDSteps] {
+			why = fmt.Sprintf("--%s fixes the leapfrog steps it tunes", flagMDSteps)
+		}
+		o.traj.tau = fallbackTau
+		fallback = append(fallback, fmt.Sprintf("tau=%s: the default --%s %s chooses the length during thermalization, but %s", fallbackTau, flagTau, tauAuto, why))
+	}
 	h, hopt, settings, err := o.traj.hmc(o.set)
 	if err != nil {
 		return err
@@ -196,6 +208,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	notes = append(fallback, notes...)
 	var acc, n int64
 	var lo, hi = math.MaxInt, 0
 	var taus []string

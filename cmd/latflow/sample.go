@@ -59,7 +59,7 @@ func sampleCommand() *cli.Command {
 			"it reaches there. Prints the Gamma-method table, the acceptance, the longest run of\n" +
 			"rejections, ESS/N of the proposals and the importance-sampling estimate of log Z (for U(1)\n" +
 			"with the exact value in the flat-measure convention of the flows).",
-		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ")...),
+		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ", fallbackTau)...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
 			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
 			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintSpread.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: how the plaquettes meet sum P = 0 mod 2pi: random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (the default: all drawn, each shifted by the same amount; the highest acceptance)"},
