@@ -73,7 +73,10 @@ func hmcCommand() *cli.Command {
 		Description: "Runs --chains independent HMC chains of --therm thermalization and --n measured trajectories\n" +
 			"each, and prints mean, error and tau_int of every observable (replicas combined), with the\n" +
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
-			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9.\n\n" +
+			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9. By default (--tau auto)\n" +
+			"the thermalization also chooses the trajectory length with the least cost per independent\n" +
+			"sample (chi_2 for phi4, Q^2 for u1); the table says which, and the cost/ms column gives\n" +
+			"2 tau_int x the time per trajectory of every observable.\n\n" +
 			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).",
 		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, 200, "trajectories")...), o.traj.flags("", tauAuto)...),
 			&cli.StringFlag{Name: flagStart, Value: startHot, Destination: &o.start, Usage: "start configuration: hot (random) or cold (u1: all links 0; phi4: phi = 0)"},
