@@ -44,6 +44,10 @@ const (
 	KeyPartFirstStep = "latflow.part.first_step" // smallest step
 	KeyPartLastStep  = "latflow.part.last_step"  // largest step
 	KeyPartConfigs   = "latflow.part.configs"    // non-null configurations
+	// KeyPartSeconds is the wall time of the part's steps in seconds, the
+	// sum of their Row.Seconds; absent when the steps were not timed (and
+	// in parts written before it existed).
+	KeyPartSeconds = "latflow.part.seconds"
 )
 
 // KeyConfigSize holds the values per configuration (decimal) in format 2,

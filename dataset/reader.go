@@ -70,6 +70,26 @@ type Chain struct {
 	Configs     [][]float64
 }
 
+// SecondsPerStep returns the wall time per step of the chains' timed parts
+// (KeyPartSeconds), and false if no part was timed (datasets written
+// before parts recorded it).
+func SecondsPerStep(chains []Chain) (float64, bool) {
+	var sec float64
+	var rows int
+	for _, c := range chains {
+		for _, p := range c.PartInfos {
+			if p.Seconds > 0 {
+				sec += p.Seconds
+				rows += p.Rows
+			}
+		}
+	}
+	if rows == 0 {
+		return 0, false
+	}
+	return sec / float64(rows), true
+}
+
 // Open reads every part-*.arrow file of the dataset directories dirs,
 // without the configurations. See OpenWith.
 func Open(dirs ...string) (*Dataset, error) {
@@ -331,6 +351,9 @@ func decodePart(path string, data []byte, configs bool, mem memory.Allocator) (p
 	}
 	if format == FormatVersion2 {
 		if err := checkPartKeys(r.Schema().Metadata(), p.info); err != nil {
+			return nil, fmt.Errorf("dataset: %s: %w", path, err)
+		}
+		if p.info.Seconds, err = partSeconds(r.Schema().Metadata()); err != nil {
 			return nil, fmt.Errorf("dataset: %s: %w", path, err)
 		}
 	}

@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,6 +27,9 @@ type PartInfo struct {
 	Configs       int   // non-null configurations
 	ConfigFloat32 bool  // configurations stored as float32
 	Checksum      bool  // Open verified the part against its checksum
+	// Seconds is the wall time of the part's steps (KeyPartSeconds), 0 if
+	// they were not timed.
+	Seconds float64
 }
 
 // ChainInfo summarizes one chain of a dataset directory, as a `status`
@@ -304,5 +308,22 @@ func partKeys(md arrow.Metadata) (PartInfo, error) {
 		}
 		*k.dst = n
 	}
+	var err error
+	if info.Seconds, err = partSeconds(md); err != nil {
+		return PartInfo{}, err
+	}
 	return info, nil
+}
+
+// partSeconds decodes the optional KeyPartSeconds.
+func partSeconds(md arrow.Metadata) (float64, error) {
+	v, ok := md.GetValue(KeyPartSeconds)
+	if !ok {
+		return 0, nil
+	}
+	s, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(s >= 0) || math.IsInf(s, 1) {
+		return 0, fmt.Errorf("bad %s %q", KeyPartSeconds, v)
+	}
+	return s, nil
 }

@@ -62,6 +62,9 @@ type Row struct {
 	Obs      []float64 // one value per Spec.Observables, in that order
 	Labels   []string  // one value per Spec.Labels, in that order
 	Config   []float64 // Spec.ConfigSize values, or nil for a null configuration
+	// Seconds is the wall time the step took, or 0 if it was not timed;
+	// a part of format 2 stores the sum over its rows under KeyPartSeconds.
+	Seconds float64
 }
 
 // Writer appends the rows of one chain to a dataset directory, one part per
@@ -94,15 +97,16 @@ type Writer struct {
 	cfg32B   *array.Float32Builder
 	cfg32Buf []float32
 
-	rows      int   // rows buffered for the open part
-	configs   int   // non-null configurations buffered
-	cfgValues int64 // configuration values buffered
-	maxValues int64 // configuration values per part (list offsets are int32)
-	firstStep int64 // smallest step buffered
-	lastStep  int64 // largest step buffered
-	part      int   // index of the next part
-	saved     int64 // rows in completed parts
-	err       error // sticky write error
+	rows      int     // rows buffered for the open part
+	configs   int     // non-null configurations buffered
+	cfgValues int64   // configuration values buffered
+	seconds   float64 // Row.Seconds summed over the buffered rows
+	maxValues int64   // configuration values per part (list offsets are int32)
+	firstStep int64   // smallest step buffered
+	lastStep  int64   // largest step buffered
+	part      int     // index of the next part
+	saved     int64   // rows in completed parts
+	err       error   // sticky write error
 	closed    bool
 }
 
@@ -339,6 +343,7 @@ func (w *Writer) Append(r Row) error {
 			w.cfg64B.AppendValues(r.Config, nil)
 		}
 	}
+	w.seconds += r.Seconds
 	if r.Config != nil {
 		w.configs++
 		w.cfgValues += int64(len(r.Config))
@@ -372,6 +377,9 @@ func (w *Writer) partSchema() *arrow.Schema {
 	kv[KeyPartFirstStep] = strconv.FormatInt(w.firstStep, 10)
 	kv[KeyPartLastStep] = strconv.FormatInt(w.lastStep, 10)
 	kv[KeyPartConfigs] = strconv.Itoa(w.configs)
+	if w.seconds > 0 {
+		kv[KeyPartSeconds] = strconv.FormatFloat(w.seconds, 'g', -1, 64)
+	}
 	md := arrow.MetadataFrom(kv) // sorted by key
 	return arrow.NewSchema(w.schema.Fields(), &md)
 }
@@ -395,7 +403,7 @@ func (w *Writer) Flush() error {
 	built.Release()
 	defer rec.Release()
 	rows := w.rows
-	w.rows, w.configs, w.cfgValues = 0, 0, 0
+	w.rows, w.configs, w.cfgValues, w.seconds = 0, 0, 0, 0
 	path := filepath.Join(w.dir, PartName(w.spec.Meta.Chain, w.part))
 	if err := writePart(path, schema, rec, w.mem, w.sums); err != nil {
 		w.err = fmt.Errorf("dataset: chain %d: %w", w.spec.Meta.Chain, err)
@@ -518,7 +526,7 @@ func (w *Writer) Discard() error {
 	if w.closed {
 		return nil
 	}
-	w.rows = 0
+	w.rows, w.seconds = 0, 0
 	w.release()
 	return nil
 }

@@ -48,7 +48,7 @@ func ExampleBinder() {
 
 func ExampleWriteTable() {
 	rows := []observables.Row{
-		{Name: "<cos P>", Est: observables.Estimate{Mean: 0.809934, Err: 0.000123, TauInt: 2.51, TauIntErr: 0.12, Window: 14, N: 10000}, Exact: 0.8099853, HasExact: true},
+		{Name: "<cos P>", Est: observables.Estimate{Mean: 0.809934, Err: 0.000123, TauInt: 2.51, TauIntErr: 0.12, Window: 14, N: 10000}, Exact: 0.8099853, HasExact: true, Cost: 0.000502},
 		{Name: "chi_t", Est: observables.Estimate{Mean: 0.01112, Err: 0.00021, TauInt: 4.2, TauIntErr: 0.4, Window: 25, N: 10000}, Exact: 0.01106080, HasExact: true},
 		{Name: "|m|", Est: observables.Estimate{Mean: 0.4321, Err: 0.0031, TauInt: 0.55, TauIntErr: 0.01, Window: 2, N: 10000}},
 	}
@@ -56,8 +56,8 @@ func ExampleWriteTable() {
 		fmt.Println(err)
 	}
 	// Output:
-	// observable        value      mean     error  tau_int    +-   W      exact  dev/sigma
-	// <cos P>     0.80993(12)  0.809934  0.000123     2.51  0.12  14  0.8099853      -0.42
-	// chi_t       0.01112(21)   0.01112   0.00021      4.2   0.4  25  0.0110608      +0.28
-	// |m|          0.4321(31)    0.4321    0.0031     0.55  0.01   2          -          -
+	// observable        value      mean     error  tau_int    +-   W      exact  dev/sigma  cost/ms
+	// <cos P>     0.80993(12)  0.809934  0.000123     2.51  0.12  14  0.8099853      -0.42    0.502
+	// chi_t       0.01112(21)   0.01112   0.00021      4.2   0.4  25  0.0110608      +0.28        -
+	// |m|          0.4321(31)    0.4321    0.0031     0.55  0.01   2          -          -        -
 }

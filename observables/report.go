@@ -30,7 +30,12 @@ type Report struct {
 	// is per ("trajectory", "proposal"); 0 if unknown.
 	SecondsPer float64
 	PerWhat    string
-	Rows       []Row
+	// Rows are the observables; Write and WriteJSON fill in their Cost
+	// from SecondsPer.
+	Rows []Row
+	// TrainingSeconds is the training wall time of the flow that made the
+	// proposals, from its provenance; 0 if none or unknown.
+	TrainingSeconds float64
 	// IMH is the summary of independence-Metropolis proposals, if any.
 	IMH *IMHSummary
 	// Notes qualify the table (errors that are not error bars, missing
@@ -158,6 +163,7 @@ type jsonRow struct {
 	Exact     *float64   `json:"exact,omitempty"`
 	Sigma     *float64   `json:"deviation_sigma,omitempty"`
 	Reliable  bool       `json:"reliable"`
+	Cost      *float64   `json:"cost_seconds,omitempty"`
 }
 
 type jsonReport struct {
@@ -171,6 +177,7 @@ type jsonReport struct {
 	Measurements    int64              `json:"measurements"`
 	Acceptance      jsonNumber         `json:"acceptance"`
 	SecondsPer      jsonNumber         `json:"seconds_per_step,omitempty"`
+	TrainingSeconds jsonNumber         `json:"training_seconds,omitempty"`
 	Observables     []jsonRow          `json:"observables"`
 	Unreliable      string             `json:"unreliable,omitempty"`
 	*jsonIMH
@@ -196,14 +203,13 @@ func finitePtr(v float64) *float64 {
 	return &v
 }
 
-// rows returns the rows of r, each marked unreliable if r is.
+// rows returns the rows of r with their Cost from SecondsPer, each marked
+// unreliable if r is.
 func (r Report) rows() []Row {
-	if r.Unreliable == "" {
-		return r.Rows
-	}
 	rows := slices.Clone(r.Rows)
 	for i := range rows {
-		rows[i].Unreliable = true
+		rows[i].Cost = CostSeconds(rows[i].Est, r.SecondsPer)
+		rows[i].Unreliable = rows[i].Unreliable || r.Unreliable != ""
 	}
 	return rows
 }
@@ -224,7 +230,7 @@ func (r Report) WriteJSON(w io.Writer) error {
 		Description: t.String(), Theory: t.Theory, L: t.L, Couplings: t.Couplings,
 		Parametrization: t.Parametrization, Sampler: r.Sampler, Chains: r.Chains,
 		Measurements: r.Measurements, Acceptance: jsonNumber(r.Acceptance), SecondsPer: jsonNumber(r.SecondsPer),
-		Unreliable: r.Unreliable, Notes: r.notes(),
+		TrainingSeconds: jsonNumber(r.TrainingSeconds), Unreliable: r.Unreliable, Notes: r.notes(),
 	}
 	if s := r.IMH; s != nil {
 		jr.jsonIMH = &jsonIMH{Proposals: s.Proposals, LongestRejectionRun: s.LongestRejectionRun, ESS: jsonNumber(s.ESS)}
@@ -239,6 +245,9 @@ func (r Report) WriteJSON(w io.Writer) error {
 			if !row.Unreliable {
 				jrow.Sigma = finitePtr(row.Sigma())
 			}
+		}
+		if row.Cost > 0 {
+			jrow.Cost = finitePtr(row.Cost)
 		}
 		jr.Observables = append(jr.Observables, jrow)
 	}
@@ -274,7 +283,14 @@ func (r Report) Write(w io.Writer) error {
 		fmt.Fprintln(w)
 	}
 	if r.SecondsPer > 0 {
-		fmt.Fprintf(w, "time per %-12s %.3g ms (one chain)\n", r.PerWhat, 1e3*r.SecondsPer)
+		per := r.PerWhat
+		if per == "" {
+			per = "step"
+		}
+		fmt.Fprintf(w, "time per %-12s %.3g ms (one chain); cost/ms = 2 tau_int x this, the time of one independent sample\n", per, 1e3*r.SecondsPer)
+	}
+	if r.TrainingSeconds > 0 {
+		fmt.Fprintf(w, "flow training time    %.0f s (the model's provenance)\n", r.TrainingSeconds)
 	}
 	for _, n := range r.notes() {
 		fmt.Fprintf(w, "note: %s\n", n)

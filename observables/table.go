@@ -16,6 +16,21 @@ type Row struct {
 	Exact      float64
 	HasExact   bool
 	Unreliable bool
+	// Cost is the wall time of one independent sample of the observable,
+	// 2 TauInt x the seconds per step (CostSeconds); 0 if unknown.
+	Cost float64
+}
+
+// CostSeconds returns the cost of one independent sample of an observable
+// with estimate e from a chain taking secondsPerStep per step:
+// 2 e.TauInt x secondsPerStep, the wall time between independent
+// measurements (tau_int is 1/2 for independent steps). It returns 0 if
+// secondsPerStep is not positive.
+func CostSeconds(e Estimate, secondsPerStep float64) float64 {
+	if !(secondsPerStep > 0) {
+		return 0
+	}
+	return 2 * e.TauInt * secondsPerStep
 }
 
 // Sigma returns the deviation from the exact value in units of the error,
@@ -61,19 +76,23 @@ func FormatMeanErr(mean, err float64) string {
 }
 
 // tableColumns is the number of columns written by WriteTable.
-const tableColumns = 9
+const tableColumns = 10
 
 // WriteTable writes rows as an aligned text table with a header: the
 // observable's name, its value as FormatMeanErr, then plain columns of the
 // mean, the error, tau_int with its error, the window W, the exact value
-// and the deviation (Mean - Exact) / Err; "-" marks a missing exact value
-// or deviation, and "unreliable" in the last column a row marked so, whose
-// deviation is not shown. It returns the first write error.
+// and the deviation (Mean - Exact) / Err, and the cost of an independent
+// sample in milliseconds (Row.Cost); "-" marks a missing exact value,
+// deviation or cost, and "unreliable" in the dev/sigma column a row marked
+// so, whose deviation is not shown. It returns the first write error.
 func WriteTable(w io.Writer, rows []Row) error {
 	cells := make([][tableColumns]string, 0, len(rows)+1)
-	cells = append(cells, [tableColumns]string{"observable", "value", "mean", "error", "tau_int", "+-", "W", "exact", "dev/sigma"})
+	cells = append(cells, [tableColumns]string{"observable", "value", "mean", "error", "tau_int", "+-", "W", "exact", "dev/sigma", "cost/ms"})
 	for _, r := range rows {
-		exact, dev := "-", "-"
+		exact, dev, cost := "-", "-", "-"
+		if r.Cost > 0 && !math.IsInf(r.Cost, 0) {
+			cost = fmt.Sprintf("%.3g", 1e3*r.Cost)
+		}
 		if r.HasExact {
 			exact = fmt.Sprintf("%.8g", r.Exact)
 			if s := r.Sigma(); !math.IsNaN(s) {
@@ -93,6 +112,7 @@ func WriteTable(w io.Writer, rows []Row) error {
 			fmt.Sprintf("%d", r.Est.Window),
 			exact,
 			dev,
+			cost,
 		})
 	}
 	var width [tableColumns]int

@@ -43,7 +43,7 @@ func TestRowSigma(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	rows := []Row{
-		{Name: "<cos P>", Est: Estimate{Mean: 0.809934, Err: 0.000123, TauInt: 2.5, TauIntErr: 0.1, Window: 12, N: 10000}, Exact: 0.8099853, HasExact: true},
+		{Name: "<cos P>", Est: Estimate{Mean: 0.809934, Err: 0.000123, TauInt: 2.5, TauIntErr: 0.1, Window: 12, N: 10000}, Exact: 0.8099853, HasExact: true, Cost: 5e-4},
 		{Name: "chi_2", Est: Estimate{Mean: 0.75, Err: 0.01, TauInt: 0.5, Window: 1, N: 1000}},
 	}
 	var b strings.Builder
@@ -60,9 +60,9 @@ func TestWriteTable(t *testing.T) {
 		}
 	}
 	for i, want := range [][]string{
-		{"observable", "value", "mean", "error", "tau_int", "+-", "W", "exact", "dev/sigma"},
-		{"<cos P>", "0.80993(12)", "0.809934", "0.000123", "2.5", "0.1", "12", "0.8099853", "-0.42"},
-		{"chi_2", "0.750(10)", "0.75", "0.01", "0.5", "0", "1", "-", "-"},
+		{"observable", "value", "mean", "error", "tau_int", "+-", "W", "exact", "dev/sigma", "cost/ms"},
+		{"<cos P>", "0.80993(12)", "0.809934", "0.000123", "2.5", "0.1", "12", "0.8099853", "-0.42", "0.5"},
+		{"chi_2", "0.750(10)", "0.75", "0.01", "0.5", "0", "1", "-", "-", "-"},
 	} {
 		got := strings.Fields(strings.Replace(lines[i], "<cos P>", "<cos_P>", 1))
 		want[0] = strings.Replace(want[0], "<cos P>", "<cos_P>", 1)

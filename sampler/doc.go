@@ -7,4 +7,11 @@
 // the target density being proportional to exp(-S). Randomness comes from a
 // *rand.Rand of math/rand/v2 seeded with PCG, so the same seed gives the same
 // chain bit for bit.
+//
+// Whatever adapts (the leapfrog steps of HMC, the trajectory length of
+// AutoTau) adapts during thermalization only and is fixed before the
+// first measurement, so that the measured chain has one fixed kernel; the
+// adapted values are part of a chain's checkpoint. Costs that steer a
+// choice are counted in force evaluations, not seconds, so that a chain
+// does not depend on the machine's load.
 package sampler

@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -27,6 +28,9 @@ type HMCUpdate struct {
 	tune   bool
 	// tuning state: trajectories and accepted ones in the current block.
 	block, blockAcc int
+	// auto is the search of the trajectory length (nil for a fixed one);
+	// it ends at EndThermalization at the latest.
+	auto *autoTauSearch
 }
 
 // HMCOptions are the options of an HMCUpdate.
@@ -42,6 +46,9 @@ type HMCOptions struct {
 	// length does not depend on the state, so detailed balance holds.
 	// 0 <= Jitter < 1.
 	Jitter float64
+	// AutoTau, if set, chooses the trajectory length during
+	// thermalization (see AutoTau); it needs Tune.
+	AutoTau *AutoTau
 }
 
 // DefaultJitter is the jitter latflow's HMC runs use unless told otherwise:
@@ -58,8 +65,32 @@ func NewHMCUpdate(h HMC, act lattice.Action, size int, src *rand.PCG, opt HMCOpt
 	if !(opt.Jitter >= 0 && opt.Jitter < 1) {
 		return nil, fmt.Errorf("sampler: HMC jitter %g, want 0 <= jitter < 1", opt.Jitter)
 	}
-	return &HMCUpdate{chain: NewChain(h, act, make([]float64, size), rand.New(src)), src: src,
-		tau: h.Tau, jitter: opt.Jitter, tune: opt.Tune}, nil
+	u := &HMCUpdate{chain: NewChain(h, act, make([]float64, size), rand.New(src)), src: src,
+		tau: h.Tau, jitter: opt.Jitter, tune: opt.Tune}
+	if a := opt.AutoTau; a != nil {
+		if err := a.Validate(); err != nil {
+			return nil, err
+		}
+		if !opt.Tune {
+			return nil, errors.New("sampler: automatic trajectory length needs tuned leapfrog steps (HMCOptions.Tune)")
+		}
+		u.auto = newAutoTauSearch(*a)
+		u.tau = u.auto.candidate()
+	}
+	return u, nil
+}
+
+// Tau returns the trajectory length (the centre of the jittered lengths):
+// the current candidate while an automatic search runs, its choice after.
+func (u *HMCUpdate) Tau() float64 { return u.tau }
+
+// AutoTau returns the result of the automatic choice of the trajectory
+// length, and false for a fixed length.
+func (u *HMCUpdate) AutoTau() (AutoTauResult, bool) {
+	if u.auto == nil {
+		return AutoTauResult{}, false
+	}
+	return u.auto.res, true
 }
 
 // Steps returns the current number of leapfrog steps per trajectory.
@@ -89,17 +120,35 @@ func (u *HMCUpdate) Step(x []float64) (Step, error) {
 			u.block, u.blockAcc = 0, 0
 		}
 	}
+	if a := u.auto; a != nil && !a.done {
+		u.tau, c.HMC.Steps = a.after(x, c.HMC.Steps)
+		if a.i == 0 || a.done {
+			// A new length: its tuning starts with a fresh block.
+			u.block, u.blockAcc = 0, 0
+		}
+	}
 	return Step{Kind: KindHMC, Accepted: ok, Action: c.lastAction, LogQ: math.NaN(), LogP: math.NaN(), LogW: math.NaN(), DeltaH: dH}, nil
 }
 
-// EndThermalization stops the tuning.
-func (u *HMCUpdate) EndThermalization() { u.tune, u.block, u.blockAcc = false, 0, 0 }
+// EndThermalization stops the tuning and fixes the trajectory length: an
+// automatic search that has not finished keeps its best choice so far.
+func (u *HMCUpdate) EndThermalization() {
+	u.tune, u.block, u.blockAcc = false, 0, 0
+	if a := u.auto; a != nil && !a.done {
+		a.finish()
+		u.chain.HMC.Steps = a.stepsFor(a.res.Tau, u.chain.HMC.Steps)
+		u.tau = a.res.Tau
+	}
+}
 
 // hmcState is the state of an HMCUpdate after thermalization (Run saves
-// none during it): the random stream and the tuned leapfrog steps.
+// none during it): the random stream, the tuned leapfrog steps and, for an
+// automatic length, the length chosen and the search that chose it.
 type hmcState struct {
-	Src   []byte `json:"rng"`
-	Steps int    `json:"steps"`
+	Src   []byte         `json:"rng"`
+	Steps int            `json:"steps"`
+	Tau   float64        `json:"tau,omitempty"`
+	Auto  *AutoTauResult `json:"auto_tau,omitempty"`
 }
 
 // State returns the random stream and the leapfrog steps.
@@ -108,7 +157,11 @@ func (u *HMCUpdate) State() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(hmcState{Src: src, Steps: u.chain.HMC.Steps})
+	st := hmcState{Src: src, Steps: u.chain.HMC.Steps, Tau: u.tau}
+	if u.auto != nil {
+		st.Auto = &u.auto.res
+	}
+	return json.Marshal(st)
 }
 
 // Restore sets the state returned by State; tuning is over.
@@ -124,5 +177,13 @@ func (u *HMCUpdate) Restore(state []byte, x []float64) error {
 		return fmt.Errorf("sampler: HMC state: leapfrog steps %d", s.Steps)
 	}
 	u.chain.HMC.Steps = s.Steps
+	switch {
+	case u.auto != nil && (s.Auto == nil || !(s.Tau > 0)):
+		return fmt.Errorf("sampler: HMC state: no automatic trajectory length saved")
+	case u.auto != nil:
+		u.auto.res, u.auto.done, u.tau = *s.Auto, true, s.Tau
+	case s.Tau > 0 && s.Tau != u.tau:
+		return fmt.Errorf("sampler: HMC state: trajectory length %g, this update has %g", s.Tau, u.tau)
+	}
 	return nil
 }

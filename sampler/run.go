@@ -95,6 +95,11 @@ type ChainResult struct {
 	// number of rows in complete parts at the end; Ran the number of steps
 	// this run made, thermalization included.
 	Resumed, Saved, Ran int64
+	// Measured is the number of measured steps this run made and Seconds
+	// their wall time (thermalization, which may run other trajectory
+	// lengths, excluded).
+	Measured int64
+	Seconds  float64
 	// Update is the chain's update at the end (its tuned parameters).
 	Update Update
 }
@@ -127,6 +132,21 @@ func (r *Result) Saved() int64 {
 		n += c.Saved
 	}
 	return n
+}
+
+// SecondsPerStep returns the wall time per measured step of one chain in
+// this run (chains run in parallel), or 0 if no step was measured.
+func (r *Result) SecondsPerStep() float64 {
+	var sec float64
+	var n int64
+	for _, c := range r.Chains {
+		sec += c.Seconds
+		n += c.Measured
+	}
+	if n == 0 {
+		return 0
+	}
+	return sec / float64(n)
 }
 
 // Steps returns the number of measured steps of all chains.
@@ -509,10 +529,13 @@ func (r *Run) runChain(ctx context.Context, c int, state chainState) (cr ChainRe
 	m := make([]float64, len(mcols))
 	action := meas.MeasureTo(m, x)
 	vals := make([]float64, len(mcols)+len(ucols))
+	start := time.Now()
+	defer func() { cr.Seconds = time.Since(start).Seconds() }()
 	for ; step < int64(r.N); step++ {
 		if err := ctx.Err(); err != nil {
 			return cr, err
 		}
+		t0 := time.Now()
 		st, err := upd.Step(x)
 		if err != nil {
 			return cr, fmt.Errorf("step %d: %w", step, err)
@@ -520,18 +543,20 @@ func (r *Run) runChain(ctx context.Context, c int, state chainState) (cr ChainRe
 		if st.Accepted {
 			action = meas.MeasureTo(m, x)
 		}
+		seconds := time.Since(t0).Seconds()
 		copy(vals, m)
 		for k, name := range ucols {
 			vals[len(mcols)+k] = st.value(name)
 		}
 		cr.add(action, vals, mcols, ucols, st)
 		cr.Ran++
+		cr.Measured++
 		if w != nil {
 			partRows++
 			if st.Accepted {
 				partAcc++
 			}
-			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: vals, Labels: []string{st.Kind}}
+			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: vals, Labels: []string{st.Kind}, Seconds: seconds}
 			if r.SaveEvery > 0 && step%int64(r.SaveEvery) == 0 {
 				row.Config = x
 				configs++

@@ -57,7 +57,15 @@ func testRun(kind, out string, n int) *Run {
 		Version: "test",
 	}
 	hmc := func(c int) (*HMCUpdate, error) {
-		return NewHMCUpdate(HMC{Tau: 0.5, Steps: 5}, act, t.Size(), NewStream(r.Seed, c, StreamHMC), HMCOptions{Tune: true, Jitter: 0.1})
+		opt := HMCOptions{Tune: true, Jitter: 0.1}
+		if kind == "hmc-auto" {
+			name, probe := CostProbe(t)
+			opt.AutoTau = &AutoTau{Budget: r.Therm, Probe: probe, ProbeName: name}
+		}
+		return NewHMCUpdate(HMC{Tau: 0.5, Steps: 5}, act, t.Size(), NewStream(r.Seed, c, StreamHMC), opt)
+	}
+	if kind == "hmc-auto" {
+		r.Therm = MinAutoTauBudget
 	}
 	imh := func(c int) (*IMH, error) {
 		return NewIMH(gaussianProposal{size: t.Size(), sigma: 0.9}, act, 16, 2,
@@ -65,7 +73,7 @@ func testRun(kind, out string, n int) *Run {
 	}
 	r.NewUpdate = func(c int) (Update, error) {
 		switch kind {
-		case "hmc":
+		case "hmc", "hmc-auto":
 			return hmc(c)
 		case "imh":
 			return imh(c)
@@ -148,10 +156,12 @@ func cancelAfter(stop int64) (context.Context, Hooks) {
 // TestRunResume: a run interrupted at various points and resumed writes the
 // same rows, bit for bit, as the uninterrupted run; so does a finished run
 // continued to a larger N; and so does a resume from a checkpoint older
-// than the last part (a crash between part and checkpoint).
+// than the last part (a crash between part and checkpoint). "hmc-auto"
+// chooses its trajectory length during thermalization (--tau auto): the
+// resumed chain keeps the choice.
 func TestRunResume(t *testing.T) {
 	const n = 110
-	for _, kind := range []string{"hmc", "imh", "mixed"} {
+	for _, kind := range []string{"hmc", "imh", "mixed", "hmc-auto"} {
 		t.Run(kind, func(t *testing.T) {
 			ref := filepath.Join(t.TempDir(), "ref")
 			if _, err := testRun(kind, ref, n).Start(context.Background()); err != nil {
@@ -164,7 +174,13 @@ func TestRunResume(t *testing.T) {
 			// Interrupted in thermalization, in production twice, then
 			// finished.
 			dir := filepath.Join(t.TempDir(), "resumed")
-			for i, stop := range []int64{15, 90, 200} {
+			stops := []int64{15, 90, 200}
+			if kind == "hmc-auto" {
+				// In the search, then in production twice.
+				th := int64(2 * MinAutoTauBudget)
+				stops = []int64{th / 2, th + 90, th + 200}
+			}
+			for i, stop := range stops {
 				r := testRun(kind, dir, n)
 				r.Resume = i > 0
 				ctx, hooks := cancelAfter(stop)

@@ -49,6 +49,19 @@ func analyzeCommand() *cli.Command {
 	}
 }
 
+// stepName names a step of the sampler of a dataset's metadata.
+func stepName(sampler string) string {
+	switch sampler {
+	case "hmc":
+		return "trajectory"
+	case "imh":
+		return "proposal"
+	case "exact":
+		return "sample"
+	}
+	return "step"
+}
+
 func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err error) {
 	if len(o.dirs) == 0 {
 		return usagef("analyze needs at least one dataset directory: latflow analyze DIR [DIR...]")
@@ -104,6 +117,14 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err e
 	rep := observables.Report{
 		Target: t, Sampler: m.Sampler, Chains: len(ds.Chains), Measurements: rows,
 		Acceptance: float64(accepted) / float64(rows), Rows: tab, Notes: notes,
+		PerWhat: stepName(m.Sampler),
+	}
+	// The time per step that the run recorded in its parts; datasets
+	// written before it was recorded have no cost.
+	if sec, ok := dataset.SecondsPerStep(ds.Chains); ok {
+		rep.SecondsPer = sec
+	} else {
+		rep.Notes = append(rep.Notes, "no cost: the dataset does not record the time per step (written by an older latflow)")
 	}
 	if m.Sampler == samplerIMH {
 		// As sample reports the chains it runs.

@@ -36,6 +36,10 @@ func TestBadFlags(t *testing.T) {
 		{"u1 with m2", []string{"hmc", "--theory", "u1", "--m2", "1"}, "--m2"},
 		{"negative lambda", []string{"hmc", "--theory", "phi4", "--lambda", "-1"}, "--lambda"},
 		{"tau zero", []string{"hmc", "--tau", "0"}, "--tau"},
+		{"tau not a number", []string{"hmc", "--tau", "long"}, "--tau"},
+		{"tau auto with md-steps", []string{"hmc", "--tau", "auto", "--md-steps", "5"}, "--md-steps"},
+		{"tau auto short therm", []string{"hmc", "--tau", "auto", "--therm", "100"}, "--therm"},
+		{"tau auto in sample", []string{"sample", "--hmc-every", "2", "--tau", "auto"}, "--tau"},
 		{"therm negative", []string{"hmc", "--therm", "-1"}, "--therm"},
 		{"chains too many", []string{"hmc", "--chains", "2000"}, "--chains"},
 		{"md-steps zero", []string{"hmc", "--md-steps", "0"}, "--md-steps"},
@@ -127,6 +131,7 @@ func TestHMCCommandSmall(t *testing.T) {
 			if len(r.Observables) < 4 {
 				t.Errorf("got %d observables, want at least 4", len(r.Observables))
 			}
+			checkCost(t, "hmc", r)
 		})
 	}
 	// The same seed gives the same table.
@@ -135,7 +140,7 @@ func TestHMCCommandSmall(t *testing.T) {
 	strip := func(s string) string { // drop the timing line
 		var lines []string
 		for _, l := range strings.Split(s, "\n") {
-			if !strings.Contains(l, "seconds_per_step") {
+			if !strings.Contains(l, "seconds_per_step") && !strings.Contains(l, "cost_seconds") {
 				lines = append(lines, l)
 			}
 		}
@@ -143,5 +148,34 @@ func TestHMCCommandSmall(t *testing.T) {
 	}
 	if a1 != 0 || a2 != 0 || strip(o1) != strip(o2) {
 		t.Errorf("same seed, different output:\n%s\n%s", o1, o2)
+	}
+}
+
+// TestHMCDefaultTauAuto: hmc chooses its trajectory length by default and
+// says so; with a --therm too short for the search it runs tau=1 and says
+// why.
+func TestHMCDefaultTauAuto(t *testing.T) {
+	args := []string{"hmc", "--theory", "phi4", "--L", "4", "--kappa", "0.27", "--lambda", "0.022", "--n", "100", "--json"}
+	code, out, errs := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var r jsonReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	if !strings.Contains(r.Sampler, "tau=auto, chose ") || !strings.Contains(strings.Join(r.Notes, "\n"), "tau auto chose") {
+		t.Errorf("default: sampler %q, notes %q; want the length chosen by tau auto", r.Sampler, r.Notes)
+	}
+	code, out, errs = runCLI(t, append(args, "--therm", "100")...)
+	if code != exitOK {
+		t.Fatalf("--therm 100: exit %d, stderr %q", code, errs)
+	}
+	r = jsonReport{}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bad JSON %q: %v", out, err)
+	}
+	if !strings.Contains(r.Sampler, "tau=1,") || !strings.Contains(strings.Join(r.Notes, "\n"), "--therm 100 is below") {
+		t.Errorf("--therm 100: sampler %q, notes %q; want tau=1 and a note why", r.Sampler, r.Notes)
 	}
 }

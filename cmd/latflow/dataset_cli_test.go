@@ -73,6 +73,39 @@ func TestAnalyzeHMCExact(t *testing.T) {
 	if checked < 4 {
 		t.Errorf("only %d observables had exact values, want at least 4", checked)
 	}
+	checkCost(t, "analyze", r)
+}
+
+// TestAnalyzeOldDatasetNoCost: a dataset written before the parts recorded
+// their time per step is analysed without a cost ("-" in the table), and a
+// note says why.
+func TestAnalyzeOldDatasetNoCost(t *testing.T) {
+	dir := filepath.Join("..", "..", "dataset", "testdata", "format1", "u1")
+	code, out, errs := runCLI(t, "analyze", dir)
+	if code != exitOK {
+		t.Fatalf("analyze: exit %d: %s", code, errs)
+	}
+	lines := strings.Split(out, "\n")
+	header := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "observable") {
+			header = i
+		}
+	}
+	if header < 0 || !strings.HasSuffix(strings.TrimSpace(lines[header]), "cost/ms") {
+		t.Fatalf("no table with a cost/ms column:\n%s", out)
+	}
+	for _, l := range lines[header+1:] {
+		if strings.TrimSpace(l) == "" {
+			break
+		}
+		if f := strings.Fields(l); f[len(f)-1] != "-" {
+			t.Errorf("row %q: cost %q, want \"-\"", l, f[len(f)-1])
+		}
+	}
+	if !strings.Contains(out, "does not record the time per step") {
+		t.Errorf("no note on the missing cost:\n%s", out)
+	}
 }
 
 // TestKilledRunLeavesCompleteParts kills a running latflow hmc with SIGKILL

@@ -6,7 +6,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,15 +29,16 @@ type hmcOptions struct {
 // trajectoryOptions are the flags of an HMC trajectory, in hmc and (with
 // --hmc-every) in sample.
 type trajectoryOptions struct {
-	tau     float64
+	tau     string
 	mdSteps int
 	jitter  float64
 }
 
-// flags returns the trajectory flags; prefix starts their usage texts.
-func (o *trajectoryOptions) flags(prefix string) []cli.Flag {
+// flags returns the trajectory flags with --tau's default tau; prefix
+// starts their usage texts.
+func (o *trajectoryOptions) flags(prefix, tau string) []cli.Flag {
 	return []cli.Flag{
-		&cli.Float64Flag{Name: flagTau, Value: 1.0, Destination: &o.tau, Usage: prefix + fmt.Sprintf("trajectory length (0 < tau <= %d)", maxTau)},
+		&cli.StringFlag{Name: flagTau, Value: tau, Destination: &o.tau, Usage: prefix + fmt.Sprintf("trajectory length (0 < tau <= %d), or %q (hmc only): the cheapest per independent sample, chosen during thermalization (needs --%s >= %d, which then defaults to %d)", maxTau, tauAuto, flagTherm, sampler.MinAutoTauBudget, autoTherm)},
 		&cli.IntFlag{Name: flagMDSteps, Destination: &o.mdSteps, DefaultText: fmt.Sprintf("tuned during thermalization, starting from %d", hmcStartSteps),
 			Usage: prefix + fmt.Sprintf("leapfrog steps per trajectory (1 to %d)", sampler.MaxTuneSteps)},
 		&cli.Float64Flag{Name: flagTauJitter, Value: sampler.DefaultJitter, Destination: &o.jitter, Usage: prefix + "draw each trajectory length uniformly from tau*(1 +- J), which breaks the resonances of fixed-length trajectories (0 <= J < 1; 0: fixed)"},
@@ -96,9 +99,12 @@ func newHMCCommand(o *hmcOptions) *cli.Command {
 		Description: "Runs --chains independent HMC chains of --therm thermalization and --n measured trajectories\n" +
 			"each, and prints mean, error and tau_int of every observable (replicas combined), with the\n" +
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
-			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9.\n\n" +
+			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9. By default (--tau auto)\n" +
+			"the thermalization also chooses the trajectory length with the least cost per independent\n" +
+			"sample (chi_2 for phi4, Q^2 for u1); the table says which, and the cost/ms column gives\n" +
+			"2 tau_int x the time per trajectory of every observable.\n\n" +
 			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).",
-		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, hmcTherm, "trajectories")...), o.traj.flags("")...),
+		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, hmcTherm, "trajectories")...), o.traj.flags("", tauAuto)...),
 			&cli.StringFlag{Name: flagStart, Value: startHot, Destination: &o.start, Usage: "start configuration: hot (random) or cold (u1: all links 0; phi4: phi = 0)"},
 		),
 		Action: chainAction(o, func(ctx context.Context, stdout, stderr io.Writer) error {
@@ -116,17 +122,45 @@ const hmcTherm = 200
 // maxTau bounds --tau.
 const maxTau = 1000
 
+// tauAuto is the value of --tau that chooses the length during
+// thermalization (sampler.AutoTau), hmc's default; fallbackTau is the
+// length hmc takes instead when the search cannot run (--therm too short,
+// --md-steps given) and --tau was not given, and sample's default.
+const (
+	tauAuto     = "auto"
+	fallbackTau = "1"
+)
+
+// autoTherm is --therm's default with --tau auto: the search needs more
+// thermalization than a fixed length.
+const autoTherm = 5000
+
 // hmc returns the HMC trajectory of the options, its update options and
-// the settings a resumed run must keep; set are the flags given.
+// the settings a resumed run must keep; set are the flags given. With
+// --tau auto, opt.AutoTau is set without its budget and probe, which the
+// caller fills in, and h.Tau is the longest candidate.
 func (o *trajectoryOptions) hmc(set flagSet) (sampler.HMC, sampler.HMCOptions, map[string]string, error) {
-	h := sampler.HMC{Tau: o.tau, Steps: hmcStartSteps}
+	h := sampler.HMC{Tau: sampler.AutoTauCandidates[0], Steps: hmcStartSteps}
 	opt := sampler.HMCOptions{Tune: !set[flagMDSteps], Jitter: o.jitter}
 	if !opt.Tune {
 		h.Steps = o.mdSteps
 	}
+	tauErr := usagef("--%s must be %q or a number above 0 and at most %d, got %q", flagTau, tauAuto, maxTau, o.tau)
+	if o.tau == tauAuto {
+		opt.AutoTau = &sampler.AutoTau{}
+		if !opt.Tune {
+			return h, opt, nil, usagef("--%s %s tunes the leapfrog steps for each length it tries: leave out --%s", flagTau, tauAuto, flagMDSteps)
+		}
+	} else {
+		v, err := strconv.ParseFloat(o.tau, 64)
+		if err != nil {
+			return h, opt, nil, tauErr
+		}
+		h.Tau = v
+	}
 	switch {
-	case !(o.tau > 0) || o.tau > maxTau:
-		return h, opt, nil, usagef("--%s must be positive and at most %d, got %g", flagTau, maxTau, o.tau)
+	case !(h.Tau > 0) || h.Tau > maxTau:
+		return h, opt, nil, tauErr
 	case h.Steps < 1 || h.Steps > sampler.MaxTuneSteps:
 		return h, opt, nil, usagef("--%s must be between 1 and %d, got %d", flagMDSteps, sampler.MaxTuneSteps, h.Steps)
 	case !(o.jitter >= 0 && o.jitter < 1):
@@ -136,17 +170,23 @@ func (o *trajectoryOptions) hmc(set flagSet) (sampler.HMC, sampler.HMCOptions, m
 	if opt.Tune {
 		steps = "tuned"
 	}
-	settings := map[string]string{flagTau: strconv.FormatFloat(h.Tau, 'g', -1, 64), flagMDSteps: steps,
+	tau := strconv.FormatFloat(h.Tau, 'g', -1, 64)
+	if opt.AutoTau != nil {
+		tau = tauAuto
+	}
+	settings := map[string]string{flagTau: tau, flagMDSteps: steps,
 		flagTauJitter: strconv.FormatFloat(o.jitter, 'g', -1, 64)}
 	return h, opt, settings, nil
 }
 
 // hmcPlan is an hmc run that validate has checked, not yet started.
 type hmcPlan struct {
-	target ensemble.Target
-	hmc    sampler.HMC
-	hopt   sampler.HMCOptions
-	run    *sampler.Run
+	target   ensemble.Target
+	hmc      sampler.HMC
+	hopt     sampler.HMCOptions
+	run      *sampler.Run
+	settings map[string]string // the settings a resumed run must keep
+	fallback []string          // why the default --tau auto was not taken
 }
 
 // validate is hmc's one validation path: it checks every flag, the memory
@@ -158,12 +198,31 @@ func (o *hmcOptions) validate(plan *hmcPlan) error {
 	if err != nil {
 		return err
 	}
-	if err := o.chain.validate(); err != nil {
-		return err
+	var fallback []string
+	if !o.set[flagTau] && (o.set[flagMDSteps] || o.set[flagTherm] && o.chain.therm < sampler.MinAutoTauBudget) {
+		why := fmt.Sprintf("--%s %d is below the %d it needs", flagTherm, o.chain.therm, sampler.MinAutoTauBudget)
+		if o.set[flagMDSteps] {
+			why = fmt.Sprintf("--%s fixes the leapfrog steps it tunes", flagMDSteps)
+		}
+		o.traj.tau = fallbackTau
+		fallback = append(fallback, fmt.Sprintf("tau=%s: the default --%s %s chooses the length during thermalization, but %s", fallbackTau, flagTau, tauAuto, why))
 	}
 	h, hopt, settings, err := o.traj.hmc(o.set)
 	if err != nil {
 		return err
+	}
+	if hopt.AutoTau != nil && !o.set[flagTherm] {
+		o.chain.therm = autoTherm
+	}
+	if err := o.chain.validate(); err != nil {
+		return err
+	}
+	if hopt.AutoTau != nil {
+		if o.chain.therm < sampler.MinAutoTauBudget {
+			return usagef("--%s %s needs --%s of at least %d trajectories to try its lengths, got %d", flagTau, tauAuto, flagTherm, sampler.MinAutoTauBudget, o.chain.therm)
+		}
+		hopt.AutoTau.Budget = o.chain.therm
+		hopt.AutoTau.ProbeName, hopt.AutoTau.Probe = sampler.CostProbe(t)
 	}
 	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t.Theory))+1, memTerm{})); err != nil {
 		return err
@@ -175,12 +234,19 @@ func (o *hmcOptions) validate(plan *hmcPlan) error {
 	r := o.chain.run(t, "hmc", settings)
 	r.Cold = o.start == startCold
 	r.NewUpdate = func(c int) (sampler.Update, error) {
-		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), hopt)
+		opt := hopt
+		if a := hopt.AutoTau; a != nil {
+			// Each chain measures with its own probe.
+			b := *a
+			b.ProbeName, b.Probe = sampler.CostProbe(t)
+			opt.AutoTau = &b
+		}
+		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), opt)
 	}
 	if err := r.Check(); err != nil {
 		return runError(err)
 	}
-	*plan = hmcPlan{target: t, hmc: h, hopt: hopt, run: r}
+	*plan = hmcPlan{target: t, hmc: h, hopt: hopt, run: r, settings: settings, fallback: fallback}
 	return nil
 }
 
@@ -196,10 +262,10 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 	if err := o.validate(&p); err != nil {
 		return err
 	}
-	t, h, r, tune := p.target, p.hmc, p.run, p.hopt.Tune
-	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%g (jitter %g), %s start, seed %d\n",
-		t, o.chain.chains, o.chain.therm, o.chain.n, h.Tau, o.traj.jitter, o.start, o.chain.seed)
-	res, elapsed, tr, err := runChains(ctx, "hmc", &o.chain, r, stderr)
+	t, r, tune, settings := p.target, p.run, p.hopt.Tune, p.settings
+	fmt.Fprintf(stderr, "latflow hmc: %s; %d chain(s) x (%d + %d) trajectories, tau=%s (jitter %g), %s start, seed %d\n",
+		t, o.chain.chains, o.chain.therm, o.chain.n, settings[flagTau], o.traj.jitter, o.start, o.chain.seed)
+	res, _, tr, err := runChains(ctx, "hmc", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
@@ -208,9 +274,16 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 	if err != nil {
 		return err
 	}
+	notes = append(p.fallback, notes...)
 	var acc, n int64
 	var lo, hi = math.MaxInt, 0
+	var taus []string
 	for _, c := range res.Chains {
+		u := c.Update.(*sampler.HMCUpdate)
+		if a, ok := u.AutoTau(); ok {
+			taus = append(taus, strconv.FormatFloat(a.Tau, 'g', -1, 64))
+			notes = append(notes, fmt.Sprintf("chain %d: %s", c.ID, a))
+		}
 		for _, a := range c.Accepted {
 			if a {
 				acc++
@@ -221,7 +294,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 		lo, hi = min(lo, s), max(hi, s)
 	}
 	if acc == 0 {
-		return noAcceptance(n, h.Tau, hi, tune, o.chain.therm)
+		return noAcceptance(n, res.Chains[0].Update.(*sampler.HMCUpdate).Tau(), hi, tune, o.chain.therm)
 	}
 	stepsText := strconv.Itoa(lo)
 	if hi != lo {
@@ -233,15 +306,20 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 	case tune:
 		stepsText += fmt.Sprintf(", not tuned: --%s %d is shorter than one tuning block of %d", flagTherm, o.chain.therm, sampler.TuneBlock)
 	}
+	tauText := settings[flagTau]
+	if len(taus) > 0 {
+		tauText = "auto, chose " + taus[0]
+		if len(slices.Compact(slices.Clone(taus))) > 1 {
+			tauText = "auto, chose " + strings.Join(taus, "/") + " by chain"
+		}
+	}
 	rep := observables.Report{
 		Target:  t,
-		Sampler: fmt.Sprintf("hmc (tau=%g, jitter %g, leapfrog steps %s)", h.Tau, o.traj.jitter, stepsText), Chains: o.chain.chains,
+		Sampler: fmt.Sprintf("hmc (tau=%s, jitter %g, leapfrog steps %s)", tauText, o.traj.jitter, stepsText), Chains: o.chain.chains,
 		Measurements: res.Steps(), Acceptance: float64(acc) / float64(n),
 		PerWhat: "trajectory", Rows: rows, Notes: notes,
 	}
-	if ran := res.Chains[0].Ran; ran > 0 {
-		rep.SecondsPer = elapsed.Seconds() / float64(ran)
-	}
+	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)
 }
 

@@ -215,13 +215,14 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("--resume after freeing space: exit %d: %s", code, errs)
 	}
 	ref := writeA(t)
+	// The rows bit for bit; the part files differ in their wall time
+	// (dataset.KeyPartSeconds) only.
 	for k := range 6 {
-		a, _ := os.ReadFile(filepath.Join(cp, dataset.PartName(0, k)))
-		b, _ := os.ReadFile(filepath.Join(ref, dataset.PartName(0, k)))
-		if len(a) == 0 || string(a) != string(b) {
-			t.Errorf("%s differs from the uninterrupted run's", dataset.PartName(0, k))
+		if _, err := os.Stat(filepath.Join(cp, dataset.PartName(0, k))); err != nil {
+			t.Errorf("after --resume: %v", err)
 		}
 	}
+	sameDataset(t, cp, ref)
 }
 
 // TestConcurrentResume starts two `sample --resume` of one dataset at the

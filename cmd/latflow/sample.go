@@ -64,7 +64,7 @@ func newSampleCommand(o *sampleOptions) *cli.Command {
 			"the flat-measure convention of the flows). If the chains accepted fewer than 100 proposals,\n" +
 			"or one stood still for more than 1% of its steps, every row is marked unreliable and no\n" +
 			"deviation (dev/sigma = (mean - exact) / error) is shown.",
-		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ")...),
+		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ", fallbackTau)...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
 			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
 			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintSpread.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: how the plaquettes meet sum P = 0 mod 2pi: random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (all drawn, each shifted by the same amount; the highest acceptance)"},
@@ -174,6 +174,8 @@ type samplePlan struct {
 	notes  []string // notes on the run, for stderr and the report
 	exact  bool     // independent exact samples (runExactSamples)
 	run    *sampler.Run
+	// trainSeconds is the flow's training time from its provenance.
+	trainSeconds float64
 }
 
 func (o *sampleOptions) options() (*flagSet, *targetOptions, *chainOptions) {
@@ -211,6 +213,9 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 	if err != nil {
 		return err
 	}
+	if hopt.AutoTau != nil {
+		return usagef("--%s %s is for latflow hmc; with --%s give a length (0 < tau <= %d)", flagTau, tauAuto, flagHMCEvery, maxTau)
+	}
 	settings := map[string]string{
 		flagProposal: o.proposal, flagBatch: strconv.Itoa(o.batch), flagHMCEvery: strconv.Itoa(o.hmcEvery),
 	}
@@ -220,6 +225,7 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 	var notes []string
 	var prop func() sampler.Proposal
 	var source string
+	var trainSeconds float64
 	switch {
 	case o.exact:
 		r := o.exactRun(t)
@@ -268,6 +274,7 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 		}
 		settings[flagModel], settings[flagPrecision], settings["model_target"] = m.sha256, o.precision, m.Target.String()
 		source = "model " + m.name
+		trainSeconds = m.Provenance.WallSeconds
 		if !m.Target.Equal(t) {
 			note := fmt.Sprintf("the model was trained for %s; sampling %s%s (exact for any proposal; see the acceptance)", m.Target, t, baseNote)
 			notes = append(notes, note)
@@ -290,7 +297,7 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 	if err := r.Check(); err != nil {
 		return runError(err)
 	}
-	*plan = samplePlan{target: t, hmc: h, source: source, notes: notes, run: r}
+	*plan = samplePlan{target: t, hmc: h, source: source, notes: notes, run: r, trainSeconds: trainSeconds}
 	return nil
 }
 
@@ -308,7 +315,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stderr, "latflow sample: %s; %s; %d chain(s) x (%d + %d) proposals, batch %d, seed %d\n",
 		t, source, o.chain.chains, o.chain.therm, o.chain.n, o.batch, seed)
-	res, elapsed, tr, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	res, _, tr, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
@@ -319,7 +326,6 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	}
 	var logw [][]float64
 	var acc, moved [][]bool
-	var ran int64
 	for _, c := range res.Chains {
 		moved = append(moved, c.Accepted)
 		var lw []float64
@@ -331,7 +337,6 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 			}
 		}
 		logw, acc = append(logw, lw), append(acc, a)
-		ran = max(ran, c.Ran)
 	}
 	sum, err := observables.SummarizeIMH(logw, acc, exactLogZFlat(t))
 	if err != nil {
@@ -344,7 +349,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	rep := observables.Report{
 		Target: t, Sampler: desc, Chains: o.chain.chains, Measurements: res.Steps(),
 		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(append(notes, tnotes...), sum.Notes()...),
-		PerWhat: "proposal", Unreliable: observables.Stuck(moved),
+		PerWhat: "proposal", Unreliable: observables.Stuck(moved), TrainingSeconds: p.trainSeconds,
 	}
 	if rep.Unreliable != "" {
 		advice := "a model trained for this target or more proposals"
@@ -353,9 +358,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 		}
 		rep.Notes = append(rep.Notes, "to move the chains: "+advice)
 	}
-	if ran > 0 {
-		rep.SecondsPer = elapsed.Seconds() / float64(ran)
-	}
+	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)
 }
 
@@ -374,7 +377,7 @@ func (o *sampleOptions) exactRun(t ensemble.Target) *sampler.Run {
 func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, r *sampler.Run, stdout, stderr io.Writer) (err error) {
 	seed := o.chain.seed
 	fmt.Fprintf(stderr, "latflow sample: %s; %d x (%d + %d) independent exact samples, seed %d\n", t, o.chain.chains, o.chain.therm, o.chain.n, seed)
-	res, elapsed, tr, err := runChains(ctx, "sample", &o.chain, r, stderr)
+	res, _, tr, err := runChains(ctx, "sample", &o.chain, r, stderr)
 	if err != nil {
 		return err
 	}
@@ -384,22 +387,18 @@ func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, r
 		return err
 	}
 	var tries, n float64
-	var ran int64
 	for _, c := range res.Chains {
 		for _, v := range c.Obs[sampler.ColTries] {
 			tries += v
 			n++
 		}
-		ran = max(ran, c.Ran)
 	}
 	rep := observables.Report{
 		Target: t, Sampler: "exact independent samples (plaquettes with rejection on the constrained one)",
 		Chains: o.chain.chains, Measurements: res.Steps(), Acceptance: n / tries,
 		Rows: rows, Notes: notes, PerWhat: "sample",
 	}
-	if ran > 0 {
-		rep.SecondsPer = elapsed.Seconds() / float64(ran)
-	}
+	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)
 }
 

@@ -54,6 +54,11 @@ func TestSampleSmall(t *testing.T) {
 					t.Errorf("%s: %g +- %g, exact %g: %.1f sigma", o.Name, o.Mean, o.Error, *o.Exact, *o.Sigma)
 				}
 			}
+			checkCost(t, "sample", r)
+			// The shipped models record their training time.
+			if strings.Contains(r.Sampler, "model") && !(r.TrainingSeconds > 0) {
+				t.Errorf("sampler %q: training_seconds %g, want the model's provenance wall time", r.Sampler, r.TrainingSeconds)
+			}
 		})
 	}
 }
@@ -61,7 +66,13 @@ func TestSampleSmall(t *testing.T) {
 // TestSampleDeterministic: the thread count does not change a bit of the
 // result; another seed does.
 func TestSampleDeterministic(t *testing.T) {
-	strip := func(r jsonReport) jsonReport { r.Description = ""; return r }
+	strip := func(r jsonReport) jsonReport { // drop the description and the timing
+		r.Description, r.SecondsPer = "", 0
+		for i := range r.Observables {
+			r.Observables[i].Cost = nil
+		}
+		return r
+	}
 	args := []string{"sample", "--theory", "phi4", "--L", "8", "--n", "400", "--batch", "50", "--seed", "9"}
 	a := strip(sampleJSON(t, append(args, "--threads", "1")...))
 	b := strip(sampleJSON(t, append(args, "--threads", "3")...))
