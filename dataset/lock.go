@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"latflow/internal/filelock"
 )
 
 // ChainLock is the exclusive lock of one chain of a dataset directory, held
@@ -42,9 +44,6 @@ func (l *ChainLock) RemovePartsFrom(first int) error {
 	return removePartsFrom(l.dir, l.chain, first)
 }
 
-// errLockUnsupported marks a filesystem without flock.
-var errLockUnsupported = errors.New("the filesystem does not support file locks")
-
 // lockChain takes the lock of chain in dir without waiting: the file
 // .lock-cCCCC, locked with flock(2) and holding the holder's pid and host.
 // The kernel releases the lock when the holder exits, also on SIGKILL.
@@ -59,10 +58,10 @@ func lockChain(dir string, chain int) (*ChainLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset: chain %d of %s: lock: %w", chain, dir, err)
 	}
-	held, err := tryLock(f)
+	held, err := filelock.TryLock(f)
 	if err != nil {
 		f.Close()
-		if errors.Is(err, errLockUnsupported) {
+		if errors.Is(err, filelock.ErrUnsupported) {
 			return nil, fmt.Errorf("dataset: chain %d of %s: cannot lock %s: %w (WriterOptions.NoLock skips the lock "+
 				"where one writer per chain is guaranteed otherwise)", chain, dir, path, err)
 		}
@@ -123,7 +122,7 @@ func Writing(dir string, chain int) (holder string, held bool, err error) {
 	if holder == "" {
 		return "", false, nil
 	}
-	held, err = tryLock(f)
+	held, err = filelock.TryLock(f)
 	if err != nil {
 		return "", false, fmt.Errorf("dataset: chain %d of %s: lock %s: %w", chain, dir, path, err)
 	}
