@@ -119,7 +119,7 @@ func TestNodeInterop(t *testing.T) {
 				}
 			}
 			for _, name := range spec.Observables {
-				exp.Columns = append(exp.Columns, interopColumn{name, "float64", 0, "", false})
+				exp.Columns = append(exp.Columns, interopColumn{name, "float64", 0, "", tc.format == FormatVersion2})
 			}
 			for _, name := range spec.Labels {
 				exp.Columns = append(exp.Columns, interopColumn{name, "utf8", 0, "", false})
