@@ -529,6 +529,11 @@ func (r *Run) runChain(ctx context.Context, c int, state chainState) (cr ChainRe
 	m := make([]float64, len(mcols))
 	action := meas.MeasureTo(m, x)
 	vals := make([]float64, len(mcols)+len(ucols))
+	// The dataset row: the measurements, then every update column of
+	// DatasetColumns, null where the step has none.
+	dcols := DatasetColumns(ucols)
+	rowVals := make([]float64, len(mcols)+len(dcols))
+	rowNull := make([]bool, len(rowVals))
 	start := time.Now()
 	defer func() { cr.Seconds = time.Since(start).Seconds() }()
 	for ; step < int64(r.N); step++ {
@@ -556,7 +561,12 @@ func (r *Run) runChain(ctx context.Context, c int, state chainState) (cr ChainRe
 			if st.Accepted {
 				partAcc++
 			}
-			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: vals, Labels: []string{st.Kind}, Seconds: seconds}
+			copy(rowVals, m)
+			for k, name := range dcols {
+				rowVals[len(mcols)+k], rowNull[len(mcols)+k] = st.value(name), !st.has(name)
+			}
+			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: rowVals, Null: rowNull,
+				Labels: []string{st.Kind}, Seconds: seconds}
 			if r.SaveEvery > 0 && step%int64(r.SaveEvery) == 0 {
 				row.Config = x
 				configs++
@@ -615,7 +625,11 @@ const MaxChainID = math.MaxInt32
 // (KindHMC or KindFlow).
 const ColUpdate = "update"
 
-// spec is the dataset layout and metadata of chain c.
+// spec is the dataset layout and metadata of chain c, for measurement
+// columns mcols and an update with columns ucols: every dataset of a theory
+// has the same columns (DatasetColumns, and the configuration column also
+// without --save-every, then all null), so that datasets of hmc and sample,
+// with and without saved configurations, concatenate.
 func (r *Run) spec(c int, mcols, ucols []string) dataset.Spec {
 	sp := dataset.Spec{
 		Meta: dataset.Meta{
@@ -624,11 +638,9 @@ func (r *Run) spec(c int, mcols, ucols []string) dataset.Spec {
 			Sampler:         r.Sampler, SamplerSettings: maps.Clone(r.Settings),
 			Seed: r.Seed, Chain: c, Version: r.Version,
 		},
-		Observables: append(append([]string(nil), mcols...), ucols...),
+		Observables: append(append([]string(nil), mcols...), DatasetColumns(ucols)...),
 		Labels:      []string{ColUpdate},
-	}
-	if r.SaveEvery > 0 {
-		sp.ConfigName, sp.ConfigSize, sp.ConfigFloat32 = r.Target.ConfigName(), r.Target.Size(), r.ConfigFloat32
+		ConfigName:  r.Target.ConfigName(), ConfigSize: r.Target.Size(), ConfigFloat32: r.ConfigFloat32,
 	}
 	return sp
 }
