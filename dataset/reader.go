@@ -3,7 +3,9 @@ package dataset
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -679,4 +681,22 @@ func ReadChain(dir string, chain, parts int, opt OpenOptions) (*Chain, error) {
 		return nil, err
 	}
 	return &c.Chain, nil
+}
+
+// Layout returns the columns and metadata (Spec) and the format of the
+// first part of dir in name order, for a writer that adds to dir and must
+// match its columns; ok is false if dir does not exist or has no part.
+func Layout(dir string) (s Spec, format int, ok bool, err error) {
+	names, err := listParts(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Spec{}, 0, false, nil
+	}
+	if err != nil {
+		return Spec{}, 0, false, fmt.Errorf("dataset: %w", err)
+	}
+	if len(names) == 0 {
+		return Spec{}, 0, false, nil
+	}
+	s, format, err = readSpec(filepath.Join(dir, names[0]), memory.DefaultAllocator)
+	return s, format, err == nil, err
 }

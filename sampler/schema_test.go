@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"latflow/dataset"
+	"latflow/observables"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -91,4 +92,52 @@ func fieldsText(fields []arrow.Field) string {
 		s += fmt.Sprintf("  %s %s nullable=%v\n", f.Name, f.Type, f.Nullable)
 	}
 	return s
+}
+
+// TestRunAddsToOldLayout adds a chain to a directory whose parts have the
+// layout written before every dataset had the same columns (the
+// measurements and the update's own columns, no nulls): the new chain
+// writes that layout, so that the directory stays one table and Open reads
+// both chains.
+func TestRunAddsToOldLayout(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ds")
+	r := testRun("hmc", dir, 30)
+	r.Therm, r.Chains = 2, 1
+	upd, err := r.NewUpdate(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcols, ucols := observables.NewMeasurer(r.Target).Columns(), upd.Columns()
+	old := r.spec(2, mcols, ucols)
+	old.Observables = append(append([]string(nil), mcols...), ucols...)
+	w, err := dataset.Create(dir, old, dataset.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		obs := make([]float64, len(old.Observables))
+		if err := w.Append(dataset.Row{Step: int64(i), Action: 1, Obs: obs, Labels: []string{KindHMC}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	r.FirstChain = 3
+	if _, err := r.Start(context.Background()); err != nil {
+		t.Fatalf("adding chain 3 to a directory of the old layout: %v", err)
+	}
+	_, oldFields := readPart(t, filepath.Join(dir, dataset.PartName(2, 0)))
+	_, newFields := readPart(t, filepath.Join(dir, dataset.PartName(3, 0)))
+	if got, want := fieldsText(newFields), fieldsText(oldFields); got != want {
+		t.Errorf("columns of the added chain:\n%s\nwant those of the directory:\n%s", got, want)
+	}
+	ds, err := dataset.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Chains) != 2 || len(ds.Chains[1].Steps) != 30 {
+		t.Errorf("got %d chains, want 2 with 30 rows in chain 3", len(ds.Chains))
+	}
 }
