@@ -108,11 +108,16 @@
 //	<coupling> float64 one column per coupling, in name order, named and
 //	                   valued as latflow.coupling.NAME: beta (U(1)); lambda,
 //	                   m2 (phi^4, standard) or kappa, lambda (phi^4, hopping)
-//	<obs>     float64  one column per observable (Spec.Observables), in the
-//	                   order the writer was given; latflow writes for U(1):
+//	<obs>     float64, nullable
+//	                   one column per observable (Spec.Observables), in the
+//	                   order the writer was given, null on a row where the
+//	                   step has no value (Row.Null); latflow writes for U(1):
 //	                   plaquette, topological_charge; for phi^4:
 //	                   magnetization, abs_magnetization, phi_sq (the site
-//	                   average of phi^2)
+//	                   average of phi^2); then for every sampler log_q,
+//	                   log_p, log_weight (null except on proposals), delta_h
+//	                   (null except on HMC trajectories), tries (null except
+//	                   on exact samples)
 //	<label>   utf8     one column per string label (Spec.Labels), e.g.
 //	                   update ("flow" or "hmc") for latflow sample
 //	<config>  list<item: float64 not null>, nullable (optional), or
@@ -124,7 +129,15 @@
 //	            phi    phi^4: V values, index n
 //	          with V = L*L and site n = x0*L + x1 (direction 1 contiguous).
 //
-// No column has nulls except the configuration column, and a null
+// latflow writes the configuration column also when it saves no
+// configuration (then all null), so that every dataset of a theory has the
+// same columns and types, whichever sampler wrote it, except that float32
+// configurations change the type of the configuration column. Parts written
+// before observable columns could hold nulls have none and read as before;
+// readers of format 2 that predate them refuse a part with nulls in an
+// observable column, naming it. Open reads a null observable as NaN.
+//
+// No other column has nulls, and a null
 // configuration takes no space (a variable-size list stores only the
 // values of non-null rows), so saving every 10th configuration makes a U(1)
 // L=16 part about 11% of the size of saving every one. The ensemble columns

@@ -54,18 +54,14 @@ type interopEnsembles struct {
 	Groups []map[string]any `json:"groups"`
 }
 
-// TestNodeInterop writes datasets of format 2 (and 1) and reads them with
-// apache-arrow and nodejs-polars (testdata/node/read.mjs): every column
-// type, the ensemble columns L, seed (above 2^53) and the couplings, a
-// string column, float32 configurations, and two ensembles concatenated and
-// grouped by L and beta. Without node or the installed packages it skips,
-// except under CI, where it fails.
-func TestNodeInterop(t *testing.T) {
-	nodeDir := filepath.Join("testdata", "node")
+// nodeReaders returns the path of node, or skips the test if node or the
+// JavaScript readers are not installed (fails under CI).
+func nodeReaders(t *testing.T) string {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err == nil {
 		for _, pkg := range []string{"apache-arrow", "nodejs-polars", "nodejs-polars-linux-x64-gnu"} {
-			if _, err = os.Stat(filepath.Join(nodeDir, "node_modules", pkg)); err != nil {
+			if _, err = os.Stat(filepath.Join("testdata", "node", "node_modules", pkg)); err != nil {
 				break
 			}
 		}
@@ -77,6 +73,18 @@ func TestNodeInterop(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
+	return node
+}
+
+// TestNodeInterop writes datasets of format 2 (and 1) and reads them with
+// apache-arrow and nodejs-polars (testdata/node/read.mjs): every column
+// type, the ensemble columns L, seed (above 2^53) and the couplings, a
+// string column, float32 configurations, and two ensembles concatenated and
+// grouped by L and beta. Without node or the installed packages it skips,
+// except under CI, where it fails.
+func TestNodeInterop(t *testing.T) {
+	nodeDir := filepath.Join("testdata", "node")
+	node := nodeReaders(t)
 	const (
 		nRows       = 250
 		rowsPerPart = 100
@@ -119,7 +127,7 @@ func TestNodeInterop(t *testing.T) {
 				}
 			}
 			for _, name := range spec.Observables {
-				exp.Columns = append(exp.Columns, interopColumn{name, "float64", 0, "", false})
+				exp.Columns = append(exp.Columns, interopColumn{name, "float64", 0, "", tc.format == FormatVersion2})
 			}
 			for _, name := range spec.Labels {
 				exp.Columns = append(exp.Columns, interopColumn{name, "utf8", 0, "", false})

@@ -3,7 +3,9 @@ package dataset
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -369,11 +371,18 @@ func (p *part) appendRecord(rec arrow.RecordBatch, format int, configs bool) err
 	if p.spec.ConfigName != "" {
 		cfgAt = int(rec.NumCols()) - 1
 	}
+	// Observable columns of format 2 may hold nulls (a step for which the
+	// sampler has no value), read as NaN.
+	obsFrom, obsTo := -1, -1
+	if format == FormatVersion2 {
+		obsFrom = numFixed + 2 + len(p.spec.Meta.Couplings)
+		obsTo = obsFrom + len(p.obs)
+	}
 	for i, col := range rec.Columns() {
 		if col.Len() != n {
 			return fmt.Errorf("column %s has %d rows, the record batch %d", rec.ColumnName(i), col.Len(), n)
 		}
-		if col.NullN() != 0 && i != cfgAt {
+		if col.NullN() != 0 && i != cfgAt && (i < obsFrom || i >= obsTo) {
 			return fmt.Errorf("column %s has %d nulls", rec.ColumnName(i), col.NullN())
 		}
 	}
@@ -393,7 +402,16 @@ func (p *part) appendRecord(rec arrow.RecordBatch, format int, configs bool) err
 		at += 2 + len(p.spec.Meta.Couplings)
 	}
 	for k := range p.obs {
-		p.obs[k] = append(p.obs[k], rec.Column(at).(*array.Float64).Float64Values()...)
+		col := rec.Column(at).(*array.Float64)
+		from := len(p.obs[k])
+		p.obs[k] = append(p.obs[k], col.Float64Values()...)
+		if col.NullN() != 0 {
+			for j := 0; j < n; j++ {
+				if col.IsNull(j) {
+					p.obs[k][from+j] = math.NaN()
+				}
+			}
+		}
 		at++
 	}
 	for k := range p.labels {
@@ -663,4 +681,22 @@ func ReadChain(dir string, chain, parts int, opt OpenOptions) (*Chain, error) {
 		return nil, err
 	}
 	return &c.Chain, nil
+}
+
+// Layout returns the columns and metadata (Spec) and the format of the
+// first part of dir in name order, for a writer that adds to dir and must
+// match its columns; ok is false if dir does not exist or has no part.
+func Layout(dir string) (s Spec, format int, ok bool, err error) {
+	names, err := listParts(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Spec{}, 0, false, nil
+	}
+	if err != nil {
+		return Spec{}, 0, false, fmt.Errorf("dataset: %w", err)
+	}
+	if len(names) == 0 {
+		return Spec{}, 0, false, nil
+	}
+	s, format, err = readSpec(filepath.Join(dir, names[0]), memory.DefaultAllocator)
+	return s, format, err == nil, err
 }

@@ -156,7 +156,7 @@ func TestWrittenFile(t *testing.T) {
 		{FormatVersion2, "schema:\n  fields: 11\n" +
 			"    - chain: type=int32\n    - step: type=int64\n    - accepted: type=bool\n    - action: type=float64\n" +
 			"    - L: type=int32\n    - seed: type=uint64\n    - beta: type=float64\n" +
-			"    - plaquette: type=float64\n    - topological_charge: type=float64\n" +
+			"    - plaquette: type=float64, nullable\n    - topological_charge: type=float64, nullable\n" +
 			"    - update: type=utf8\n" +
 			"    - links: type=list<item: float64>, nullable\n", 27,
 			map[string]string{KeyFormat: "2", KeyConfigSize: "32", KeyPartRows: "30", KeyPartFirstStep: "0",

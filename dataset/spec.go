@@ -140,7 +140,8 @@ func (s Spec) schema(format int) *arrow.Schema {
 		}
 	}
 	for _, name := range s.Observables {
-		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64})
+		// Nullable in format 2: a step may have no value (Row.Null).
+		fields = append(fields, arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float64, Nullable: format == FormatVersion2})
 	}
 	for _, name := range s.Labels {
 		fields = append(fields, arrow.Field{Name: name, Type: arrow.BinaryTypes.String})

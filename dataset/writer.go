@@ -60,8 +60,13 @@ type Row struct {
 	Accepted bool
 	Action   float64
 	Obs      []float64 // one value per Spec.Observables, in that order
-	Labels   []string  // one value per Spec.Labels, in that order
-	Config   []float64 // Spec.ConfigSize values, or nil for a null configuration
+	// Null, if not nil, has one entry per Spec.Observables: true writes a
+	// null (no value: e.g. delta_h on an IMH step) instead of Obs[k] in
+	// format 2, and NaN in format 1, which has no nulls. Open reads a null
+	// as NaN.
+	Null   []bool
+	Labels []string  // one value per Spec.Labels, in that order
+	Config []float64 // Spec.ConfigSize values, or nil for a null configuration
 	// Seconds is the wall time the step took, or 0 if it was not timed;
 	// a part of format 2 stores the sum over its rows under KeyPartSeconds.
 	Seconds float64
@@ -288,6 +293,9 @@ func (w *Writer) Append(r Row) error {
 	if len(r.Obs) != len(w.obsB) {
 		panic(fmt.Sprintf("dataset: row has %d observables, want %d", len(r.Obs), len(w.obsB)))
 	}
+	if r.Null != nil && len(r.Null) != len(w.obsB) {
+		panic(fmt.Sprintf("dataset: row has %d null flags, want %d", len(r.Null), len(w.obsB)))
+	}
 	if len(r.Labels) != len(w.labB) {
 		panic(fmt.Sprintf("dataset: row has %d labels, want %d", len(r.Labels), len(w.labB)))
 	}
@@ -319,7 +327,14 @@ func (w *Writer) Append(r Row) error {
 		}
 	}
 	for i, v := range r.Obs {
-		w.obsB[i].UnsafeAppend(v)
+		switch {
+		case r.Null == nil || !r.Null[i]:
+			w.obsB[i].UnsafeAppend(v)
+		case w.format == FormatVersion1:
+			w.obsB[i].UnsafeAppend(math.NaN())
+		default:
+			w.obsB[i].AppendNull()
+		}
 	}
 	for i, v := range r.Labels {
 		w.labB[i].Append(v)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -487,8 +488,15 @@ func (r *Run) runChain(ctx context.Context, c int, state chainState) (cr ChainRe
 	}()
 	var w *dataset.Writer
 	partAcc, partRows := 0, 0
+	// The update columns of the dataset rows (DatasetColumns), and whether
+	// the directory has the layout of before (datasetLayout).
+	dcols, legacy := DatasetColumns(ucols), false
 	if r.Out != "" {
-		w, err = dataset.Create(r.Out, r.spec(c, mcols, ucols), dataset.WriterOptions{
+		var sp dataset.Spec
+		if sp, dcols, legacy, err = r.datasetLayout(c, mcols, ucols); err != nil {
+			return cr, err
+		}
+		w, err = dataset.Create(r.Out, sp, dataset.WriterOptions{
 			RowsPerPart: r.PartRows, FirstPart: part, Lock: state.lock,
 			OnPart: func(path string, rows int, dur time.Duration) {
 				part++
@@ -529,6 +537,10 @@ func (r *Run) runChain(ctx context.Context, c int, state chainState) (cr ChainRe
 	m := make([]float64, len(mcols))
 	action := meas.MeasureTo(m, x)
 	vals := make([]float64, len(mcols)+len(ucols))
+	// The dataset row: the measurements, then every update column of
+	// dcols, null where the step has none.
+	rowVals := make([]float64, len(mcols)+len(dcols))
+	rowNull := make([]bool, len(rowVals))
 	start := time.Now()
 	defer func() { cr.Seconds = time.Since(start).Seconds() }()
 	for ; step < int64(r.N); step++ {
@@ -556,7 +568,15 @@ func (r *Run) runChain(ctx context.Context, c int, state chainState) (cr ChainRe
 			if st.Accepted {
 				partAcc++
 			}
-			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: vals, Labels: []string{st.Kind}, Seconds: seconds}
+			copy(rowVals, m)
+			for k, name := range dcols {
+				rowVals[len(mcols)+k], rowNull[len(mcols)+k] = st.value(name), !st.has(name)
+			}
+			row := dataset.Row{Step: step, Accepted: st.Accepted, Action: action, Obs: rowVals, Null: rowNull,
+				Labels: []string{st.Kind}, Seconds: seconds}
+			if legacy {
+				row.Null = nil // NaN where the step has no value, as before
+			}
 			if r.SaveEvery > 0 && step%int64(r.SaveEvery) == 0 {
 				row.Config = x
 				configs++
@@ -608,6 +628,27 @@ func (cr *ChainResult) appendPrior(p *dataset.Chain, mcols, ucols []string) erro
 	return nil
 }
 
+// datasetLayout returns the spec of chain c (spec) and the update columns
+// of its rows (DatasetColumns), or, in a directory whose parts were written
+// before every dataset had the same columns (observables mcols then ucols,
+// no nulls; a configuration column only with SaveEvery), that layout and
+// legacy true, so that a run resumes or adds chains there; its rows then
+// hold NaN where a step has no value, as before.
+func (r *Run) datasetLayout(c int, mcols, ucols []string) (sp dataset.Spec, dcols []string, legacy bool, err error) {
+	sp = r.spec(c, mcols, ucols)
+	old, format, ok, err := dataset.Layout(r.Out)
+	before := append(append([]string(nil), mcols...), ucols...)
+	if err != nil || !ok || format != dataset.FormatVersion2 || slices.Equal(old.Observables, sp.Observables) ||
+		!slices.Equal(old.Observables, before) {
+		return sp, DatasetColumns(ucols), false, err
+	}
+	sp.Observables = before
+	if r.SaveEvery <= 0 {
+		sp.ConfigName, sp.ConfigSize, sp.ConfigFloat32 = "", 0, false
+	}
+	return sp, ucols, true, nil
+}
+
 // MaxChainID is the largest chain id (a dataset stores it as int32).
 const MaxChainID = math.MaxInt32
 
@@ -615,7 +656,11 @@ const MaxChainID = math.MaxInt32
 // (KindHMC or KindFlow).
 const ColUpdate = "update"
 
-// spec is the dataset layout and metadata of chain c.
+// spec is the dataset layout and metadata of chain c, for measurement
+// columns mcols and an update with columns ucols: every dataset of a theory
+// has the same columns (DatasetColumns, and the configuration column also
+// without --save-every, then all null), so that datasets of hmc and sample,
+// with and without saved configurations, concatenate.
 func (r *Run) spec(c int, mcols, ucols []string) dataset.Spec {
 	sp := dataset.Spec{
 		Meta: dataset.Meta{
@@ -624,11 +669,9 @@ func (r *Run) spec(c int, mcols, ucols []string) dataset.Spec {
 			Sampler:         r.Sampler, SamplerSettings: maps.Clone(r.Settings),
 			Seed: r.Seed, Chain: c, Version: r.Version,
 		},
-		Observables: append(append([]string(nil), mcols...), ucols...),
+		Observables: append(append([]string(nil), mcols...), DatasetColumns(ucols)...),
 		Labels:      []string{ColUpdate},
-	}
-	if r.SaveEvery > 0 {
-		sp.ConfigName, sp.ConfigSize, sp.ConfigFloat32 = r.Target.ConfigName(), r.Target.Size(), r.ConfigFloat32
+		ConfigName:  r.Target.ConfigName(), ConfigSize: r.Target.Size(), ConfigFloat32: r.ConfigFloat32,
 	}
 	return sp
 }

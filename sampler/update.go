@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"math"
+	"slices"
 
 	"latflow/observables"
 	"math/rand/v2"
@@ -77,6 +78,37 @@ func (s Step) value(name string) float64 {
 		return s.Tries
 	}
 	return math.NaN()
+}
+
+// DatasetColumns returns the update columns of a dataset written by Run
+// for an update with columns ucols: log_q, log_p, log_weight, delta_h and
+// tries, whatever the update, so that every dataset of a theory has the
+// same columns (an hmc and a sample dataset concatenate in Polars), then
+// any column of ucols not among them. A step writes a null where it has no
+// value (Step.has).
+func DatasetColumns(ucols []string) []string {
+	cols := []string{ColLogQ, ColLogP, ColLogWeight, ColDeltaH, ColTries}
+	for _, c := range ucols {
+		if !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+// has reports whether the step has a value in the update column name:
+// log_q, log_p and log_weight for a proposal (KindFlow), delta_h for an
+// HMC trajectory, tries for an exact sample, any other column always.
+func (s Step) has(name string) bool {
+	switch name {
+	case ColLogQ, ColLogP, ColLogWeight:
+		return s.Kind == KindFlow
+	case ColDeltaH:
+		return s.Kind == KindHMC
+	case ColTries:
+		return s.Kind == KindExact
+	}
+	return true
 }
 
 // Column names of the per-step values of the updates.
