@@ -62,7 +62,7 @@ func newSchwingerMeasure(g *lattice.Geometry, kappa float64) *schwingerMeasure {
 		return m
 	}
 	op := fermion.NewOperator(g, kappa)
-	m.cg = fermion.NewMeasurer(fermion.NewSchurCG(op, measureTol, measureMaxIter))
+	m.cg = fermion.NewMeasurer(fermion.NewCG(op, measureTol, measureMaxIter))
 	return m
 }
 
