@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -126,5 +127,26 @@ func TestSchwingerCGMeasurements(t *testing.T) {
 	// At kappa = 0.2 the condensate -Tr D^-1/V is near -2 (D = 1 at kappa 0).
 	if c := rows["condensate"].Mean; !(c < -1.5 && c > -2.5) {
 		t.Errorf("condensate %g, want near -2", c)
+	}
+}
+
+// TestSchwingerSubmit checks that submit wraps hmc --theory schwinger: the
+// script runs it with its flags, and a bad kappa is refused before any
+// script is written.
+func TestSchwingerSubmit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "runs")
+	args := []string{"submit", "--dry-run", "--tasks", "2", "--out", dir, "--", "hmc", "--theory", "schwinger", "--L", "8", "--beta", "2", "--kappa", "0.26", "--n", "100"}
+	code, script, errs := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"--theory schwinger", "--kappa 0.26", "--resume"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+	args[len(args)-3] = "0.7"
+	if code, _, errs := runCLI(t, args...); code != exitUsage || !strings.Contains(errs, "--kappa") {
+		t.Errorf("kappa 0.7: exit %d, stderr %q; want %d naming --kappa", code, errs, exitUsage)
 	}
 }
