@@ -191,11 +191,15 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 			if err := add("condensate -Tr D^-1/V", s.Obs[ColCondensate], 0, false); err != nil {
 				return nil, nil, err
 			}
-			row, err := pionMassRow(t.L, s, estimate)
+			row, ok, note, err := pionMassRow(t.L, s, estimate)
 			if err != nil {
 				return nil, nil, err
 			}
-			rows = append(rows, row)
+			if ok {
+				rows = append(rows, row)
+			} else {
+				notes = append(notes, note)
+			}
 		}
 	case ensemble.Phi4:
 		free, hasExact := freeField(t)

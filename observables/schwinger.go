@@ -128,22 +128,33 @@ func pionMass(L, t int, c0, c1 float64) float64 {
 
 // pionMassRow returns the table row of the pion mass m_eff(PionMassT(L)),
 // a derived quantity of the means of C(t) and C(t+1), analysed by estimate
-// (the Table's Gamma method with its notes).
-func pionMassRow(L int, s Series, estimate func(string, [][]float64, func(GammaOptions) (Estimate, error)) (Estimate, error)) (Row, error) {
+// (the Table's Gamma method with its notes). Its gradient is analytic: the
+// finite differences of GammaDerived step by sigma/sqrt(N), which with the
+// heavy tails of C(t) near a zero mode of D can cross C(t) = C(t+1), where
+// the mass does not exist. Where the mass cannot be estimated (C(t) <=
+// C(t+1) at the means), ok is false and note says why.
+func pionMassRow(L int, s Series, estimate func(string, [][]float64, func(GammaOptions) (Estimate, error)) (Estimate, error)) (row Row, ok bool, note string, err error) {
 	t := PionMassT(L)
 	name := fmt.Sprintf("m_pi = m_eff(t=%d)", t)
 	c0, c1 := s.Obs[PionColumn(t)], s.Obs[PionColumn(t+1)]
 	if c0 == nil || c1 == nil {
-		return Row{}, fmt.Errorf("observables: no series for %s or %s", PionColumn(t), PionColumn(t+1))
+		return Row{}, false, "", fmt.Errorf("observables: no series for %s or %s", PionColumn(t), PionColumn(t+1))
 	}
 	f := func(m []float64) float64 { return pionMass(L, t, m[0], m[1]) }
+	grad := func(m, dst []float64) {
+		// m solves log cosh(m a) - log cosh(m b) = log(C(t)/C(t+1)).
+		a, b := float64(t-L/2), float64(t+1-L/2)
+		mass := f(m)
+		dg := a*math.Tanh(mass*a) - b*math.Tanh(mass*b)
+		dst[0], dst[1] = 1/(m[0]*dg), -1/(m[1]*dg)
+	}
 	est, err := estimate(name, nil, func(opt GammaOptions) (Estimate, error) {
-		return GammaDerived([][][]float64{c0, c1}, f, nil, opt)
+		return GammaDerived([][][]float64{c0, c1}, f, grad, opt)
 	})
 	if err != nil {
-		return Row{}, err
+		return Row{}, false, fmt.Sprintf("%s: not computable (%v)", name, err), nil
 	}
-	return Row{Name: name, Est: est}, nil
+	return Row{Name: name, Est: est}, true, "", nil
 }
 
 // schwingerColumns returns the measurement columns of a Schwinger target.

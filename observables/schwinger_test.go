@@ -99,3 +99,60 @@ func TestSchwingerMeasureDense(t *testing.T) {
 		}
 	}
 }
+
+// TestSchwingerPionMassHeavyTails gives the table a correlator whose
+// C(t) has rare huge values (as near a zero mode of D), so that
+// sigma/sqrt(N) exceeds C(t) - C(t+1): the mass must still come out, with
+// the error of the analytic gradient; and a correlator that rises, whose
+// mass does not exist, must give a note instead of failing the table.
+func TestSchwingerPionMassHeavyTails(t *testing.T) {
+	const L, n = 16, 2000
+	tg := ensemble.NewSchwinger(L, 6, 0.26)
+	build := func(c4, c5 float64, spike float64) observables.Series {
+		rng := rand.New(rand.NewPCG(5, 6))
+		s := observables.Series{Obs: map[string][][]float64{}}
+		col := func(mean, rel float64) [][]float64 {
+			x := make([]float64, n)
+			for i := range x {
+				x[i] = mean * (1 + rel*rng.NormFloat64())
+			}
+			return [][]float64{x}
+		}
+		s.Action = col(-300, 0.01)
+		s.Obs[observables.ColPlaquette] = col(0.9, 0.01)
+		s.Obs[observables.ColCharge] = [][]float64{make([]float64, n)}
+		for i := range s.Obs[observables.ColCharge][0] {
+			s.Obs[observables.ColCharge][0][i] = float64(rng.IntN(3) - 1)
+		}
+		s.Obs[observables.ColCondensate] = col(-1.8, 0.01)
+		for tt := 0; tt <= L/2; tt++ {
+			s.Obs[observables.PionColumn(tt)] = col(1, 0.01)
+		}
+		s.Obs[observables.PionColumn(4)] = col(c4, 0.01)
+		s.Obs[observables.PionColumn(5)] = col(c5, 0.01)
+		// One spike in both, as a near-zero mode gives.
+		s.Obs[observables.PionColumn(4)][0][n/2] += spike
+		s.Obs[observables.PionColumn(5)][0][n/2] += spike
+		return s
+	}
+	rows, notes, err := observables.Table(tg, build(0.447, 0.399, 8000))
+	if err != nil {
+		t.Fatalf("heavy tails: %v", err)
+	}
+	var got *observables.Row
+	for i := range rows {
+		if strings.HasPrefix(rows[i].Name, "m_pi") {
+			got = &rows[i]
+		}
+	}
+	if got == nil || math.IsNaN(got.Est.Mean) || !(got.Est.Err > 0) {
+		t.Fatalf("no m_pi row with an error (rows %v, notes %v)", rows, notes)
+	}
+	_, notes, err = observables.Table(tg, build(0.3, 0.4, 0))
+	if err != nil {
+		t.Fatalf("rising correlator: %v", err)
+	}
+	if !strings.Contains(strings.Join(notes, "\n"), "m_pi") {
+		t.Errorf("rising correlator: no note on m_pi in %v", notes)
+	}
+}
