@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"latflow/fermion"
 	"latflow/gauge"
 	"latflow/internal/couplings"
 	"latflow/lattice"
@@ -18,6 +19,9 @@ import (
 const (
 	U1   = "u1"
 	Phi4 = "phi4"
+	// Schwinger is U(1) gauge theory with two degenerate flavours of Wilson
+	// fermions (package fermion): the links of U1, couplings beta and kappa.
+	Schwinger = "schwinger"
 )
 
 // Coupling names.
@@ -39,6 +43,12 @@ const (
 	// MaxCoupling bounds |m2|, |kappa| and lambda: beyond it phi^4 actions
 	// are dominated by rounding.
 	MaxCoupling = 1e6
+	// MaxSchwingerKappa bounds the hopping parameter of the Schwinger model:
+	// kappa = 1/2 is the bare mass m = 1/(2 kappa) - 2 = -1, far beyond the
+	// critical kappa (0.25 on the free field, about 0.26 to 0.28 at the
+	// couplings of interest), where the Wilson operator has no continuum
+	// meaning.
+	MaxSchwingerKappa = 0.5
 )
 
 // Target is the ensemble a run samples. Build it with NewU1, NewPhi4Standard
@@ -67,13 +77,27 @@ func NewPhi4Hopping(L int, kappa, lambda float64) Target {
 		Parametrization: lattice.Hopping.String()}
 }
 
-// CheckTheory returns an error unless theory is U1 or Phi4.
+// NewSchwinger returns the Schwinger-model target (two flavours of Wilson
+// fermions) at gauge coupling beta and hopping parameter kappa on an L x L
+// lattice.
+func NewSchwinger(L int, beta, kappa float64) Target {
+	return Target{Theory: Schwinger, L: L, Couplings: map[string]float64{Beta: beta, Kappa: kappa}}
+}
+
+// Theories lists the theory names.
+var Theories = []string{U1, Phi4, Schwinger}
+
+// CheckTheory returns an error unless theory is U1, Phi4 or Schwinger.
 func CheckTheory(theory string) error {
-	if theory != U1 && theory != Phi4 {
-		return fmt.Errorf("ensemble: theory %q, want %q or %q", theory, U1, Phi4)
+	if !slices.Contains(Theories, theory) {
+		return fmt.Errorf("ensemble: theory %q, want %q, %q or %q", theory, U1, Phi4, Schwinger)
 	}
 	return nil
 }
+
+// Gauge reports whether configurations of t are link angles (U1 and
+// Schwinger).
+func (t Target) Gauge() bool { return t.Theory == U1 || t.Theory == Schwinger }
 
 // Validate returns an error naming the first field of t that is out of
 // range: an unknown theory, L outside [MinL, MaxL], a coupling that is
@@ -89,11 +113,17 @@ func (t Target) Validate() error {
 	}
 	var want []string
 	switch {
-	case t.Theory == U1:
+	case t.Gauge():
 		if t.Parametrization != "" {
-			return fmt.Errorf("ensemble: parametrization %q for theory %q, want none", t.Parametrization, U1)
+			return fmt.Errorf("ensemble: parametrization %q for theory %q, want none", t.Parametrization, t.Theory)
 		}
 		want = []string{Beta}
+		if t.Theory == Schwinger {
+			if t.L%2 != 0 {
+				return fmt.Errorf("ensemble: L=%d for theory %q, want L even (the even-odd preconditioning needs a bipartite lattice)", t.L, Schwinger)
+			}
+			want = []string{Beta, Kappa}
+		}
 	case t.Parametrization == lattice.Standard.String():
 		want = []string{M2, Lambda}
 	case t.Parametrization == lattice.Hopping.String():
@@ -112,6 +142,11 @@ func (t Target) Validate() error {
 		}
 		if err := checkCoupling(name, v); err != nil {
 			return err
+		}
+	}
+	if t.Theory == Schwinger {
+		if k := t.Couplings[Kappa]; !(k > 0 && k <= MaxSchwingerKappa) {
+			return fmt.Errorf("ensemble: kappa=%g for theory %q, want 0 < kappa <= %g", k, Schwinger, MaxSchwingerKappa)
 		}
 	}
 	if t.Theory == Phi4 && t.Couplings[Lambda] == 0 {
@@ -176,9 +211,9 @@ func sortedNames(c map[string]float64) []string {
 func (t Target) V() int { return t.L * t.L }
 
 // Size returns the number of real numbers of a configuration: 2V link
-// angles for U(1), V field values for phi^4.
+// angles for U(1) and the Schwinger model, V field values for phi^4.
 func (t Target) Size() int {
-	if t.Theory == U1 {
+	if t.Gauge() {
 		return 2 * t.V()
 	}
 	return t.V()
@@ -186,7 +221,7 @@ func (t Target) Size() int {
 
 // ConfigName is the name of a configuration in datasets: "links" or "phi".
 func (t Target) ConfigName() string {
-	if t.Theory == U1 {
+	if t.Gauge() {
 		return "links"
 	}
 	return "phi"
@@ -212,6 +247,8 @@ func (t Target) String() string {
 	switch {
 	case t.Theory == U1:
 		return fmt.Sprintf("U(1) gauge theory, Wilson action, L=%d, beta=%g", t.L, c[Beta])
+	case t.Theory == Schwinger:
+		return fmt.Sprintf("Schwinger model (two flavours of Wilson fermions), L=%d, beta=%g, kappa=%g", t.L, c[Beta], c[Kappa])
 	case t.Parametrization == lattice.Hopping.String():
 		return fmt.Sprintf("phi^4 theory (hopping parametrization), L=%d, kappa=%g, lambda=%g", t.L, c[Kappa], c[Lambda])
 	default:
@@ -253,8 +290,10 @@ func (t Target) Equal(o Target) bool {
 func (t Target) Geometry() *lattice.Geometry { return lattice.NewGeometry(t.L) }
 
 // Action returns the action of t on the geometry g (of extent t.L):
-// gauge.WilsonAction for U(1), lattice.Phi4Action for phi^4. t must be
-// valid.
+// gauge.WilsonAction for U(1), lattice.Phi4Action for phi^4, and for the
+// Schwinger model the exact effective action S_g - log det(D^dagger D)
+// (fermion.ExactAction with the default dense method), which needs
+// L <= fermion.MaxDenseL: Action panics beyond. t must be valid.
 func (t Target) Action(g *lattice.Geometry) lattice.Action {
 	if g.L != t.L {
 		panic(fmt.Sprintf("ensemble: Action: geometry L=%d, target L=%d", g.L, t.L))
@@ -263,6 +302,12 @@ func (t Target) Action(g *lattice.Geometry) lattice.Action {
 	switch {
 	case t.Theory == U1:
 		return gauge.WilsonAction{Geom: g, Beta: c[Beta]}
+	case t.Theory == Schwinger:
+		a, err := fermion.NewExactAction(g, c[Beta], c[Kappa], fermion.DefaultMethod(g.L))
+		if err != nil {
+			panic(fmt.Sprintf("ensemble: Action of %s: %v", t, err))
+		}
+		return a
 	case t.Parametrization == lattice.Hopping.String():
 		return lattice.NewPhi4Hopping(g, c[Kappa], c[Lambda])
 	default:
@@ -277,7 +322,7 @@ func (t Target) StartTo(x []float64, rng *rand.Rand) {
 	if len(x) != t.Size() {
 		panic(fmt.Sprintf("ensemble: StartTo: len(x)=%d, want %d", len(x), t.Size()))
 	}
-	if t.Theory == U1 {
+	if t.Gauge() {
 		gauge.RandomLinksTo(x, rng)
 		return
 	}

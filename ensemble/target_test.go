@@ -100,3 +100,35 @@ func TestTargetAction(t *testing.T) {
 		t.Errorf("phi4 Size: got %d, want 64", got)
 	}
 }
+
+func TestSchwingerTarget(t *testing.T) {
+	good := ensemble.NewSchwinger(8, 2, 0.26)
+	if err := good.Validate(); err != nil {
+		t.Fatalf("valid target: %v", err)
+	}
+	if good.Size() != 2*64 || good.ConfigName() != "links" || !good.Gauge() {
+		t.Errorf("size %d, config %q, gauge %v: want the U(1) links", good.Size(), good.ConfigName(), good.Gauge())
+	}
+	for _, c := range []struct {
+		name string
+		t    ensemble.Target
+		want string
+	}{
+		{"odd L", ensemble.NewSchwinger(7, 2, 0.26), "L=7"},
+		{"kappa zero", ensemble.NewSchwinger(8, 2, 0), "kappa=0"},
+		{"kappa above 0.5", ensemble.NewSchwinger(8, 2, 0.51), "kappa=0.51"},
+		{"no kappa", ensemble.Target{Theory: ensemble.Schwinger, L: 8, Couplings: map[string]float64{ensemble.Beta: 2}}, "couplings"},
+		{"parametrization", ensemble.Target{Theory: ensemble.Schwinger, L: 8, Couplings: map[string]float64{ensemble.Beta: 2, ensemble.Kappa: 0.2}, Parametrization: "hopping"}, "parametrization"},
+	} {
+		err := c.t.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one naming %q", c.name, err, c.want)
+		}
+	}
+	if name, _, _ := good.Diff(ensemble.NewSchwinger(8, 2, 0.27)); name != ensemble.Kappa {
+		t.Errorf("Diff names %q, want kappa", name)
+	}
+	if name, _, _ := good.Diff(ensemble.NewU1(8, 2)); name != "theory" {
+		t.Errorf("Diff with U(1) names %q, want theory", name)
+	}
+}

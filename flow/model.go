@@ -139,7 +139,8 @@ func BuildAt[T nn.Float](m Model, L int) (*Flow[T], error) {
 }
 
 // ForTarget returns m for sampling the target t. A U(1) flow on the
-// plaquette base, sampled at a beta other than its training target's, gets
+// plaquette base, sampled for a gauge target (U(1), or the Schwinger model,
+// whose gauge part it proposes) at a beta other than its training target's, gets
 // the base at t's beta (the independent-plaquette proposal of that beta)
 // and keeps its coupling layers, which act on the base unchanged. Any
 // other model is returned as is, as is one sampled at its training beta
@@ -150,7 +151,7 @@ func BuildAt[T nn.Float](m Model, L int) (*Flow[T], error) {
 // beta 6.
 func (m Model) ForTarget(t ensemble.Target) Model {
 	beta, ok := t.Couplings[ensemble.Beta]
-	if m.Config.Base != BasePlaquettes || t.Theory != ensemble.U1 || !ok || beta == m.Target.Couplings[ensemble.Beta] {
+	if m.Config.Base != BasePlaquettes || !t.Gauge() || !ok || beta == m.Target.Couplings[ensemble.Beta] {
 		return m
 	}
 	m.Config.BaseBeta = beta

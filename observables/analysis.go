@@ -23,39 +23,62 @@ const (
 )
 
 // Columns returns the names of the per-configuration measurements of a
-// theory besides the action, in the order MeasureTo writes them: for U(1)
-// the mean plaquette and Q, for phi^4 m, |m| and the site mean of phi^2.
-func Columns(theory string) []string {
-	if theory == ensemble.U1 {
+// target besides the action, in the order MeasureTo writes them: for U(1)
+// the mean plaquette and Q, for phi^4 m, |m| and the site mean of phi^2,
+// for the Schwinger model the plaquette, Q, the chiral condensate and the
+// folded pion correlator (C(t) + C(L-t))/2 for t = 0 .. L/2 (PionColumn).
+func Columns(t ensemble.Target) []string {
+	switch t.Theory {
+	case ensemble.U1:
 		return []string{ColPlaquette, ColCharge}
+	case ensemble.Schwinger:
+		return schwingerColumns(t.L)
 	}
 	return []string{ColM, ColAbsM, ColPhi2}
 }
 
-// Measurer measures the configurations of one target. It is a value and
-// safe for concurrent use.
+// Measurer measures the configurations of one target. It is a value; for
+// U(1) and phi^4 it is safe for concurrent use, for the Schwinger model it
+// holds the fermion workspace and serves one goroutine (make one per
+// chain).
 type Measurer struct {
 	theory string
+	L      int
 	geom   *lattice.Geometry
 	act    lattice.Action
 	beta   float64
+	ferm   *schwingerMeasure
 }
 
 // NewMeasurer returns the Measurer of a valid target.
 func NewMeasurer(t ensemble.Target) Measurer {
 	g := t.Geometry()
-	return Measurer{theory: t.Theory, geom: g, act: t.Action(g), beta: t.Couplings[ensemble.Beta]}
+	m := Measurer{theory: t.Theory, L: t.L, geom: g, beta: t.Couplings[ensemble.Beta]}
+	if t.Theory == ensemble.Schwinger {
+		m.ferm = newSchwingerMeasure(g, t.Couplings[ensemble.Kappa])
+	} else {
+		m.act = t.Action(g)
+	}
+	return m
 }
 
 // Columns returns the names of the values MeasureTo writes.
-func (m Measurer) Columns() []string { return Columns(m.theory) }
+func (m Measurer) Columns() []string {
+	return Columns(ensemble.Target{Theory: m.theory, L: m.L})
+}
 
 // MeasureTo writes the measurements of the configuration x into dst (one
-// per column) and returns the action S(x).
+// per column) and returns the action S(x); for the Schwinger model the
+// action is the gauge action S_g (the fermion determinant is not computed
+// beyond fermion.MaxDenseL, and the table's action is that of the gauge
+// field, as for U(1)).
 func (m Measurer) MeasureTo(dst, x []float64) (action float64) {
-	if m.theory == ensemble.U1 {
+	if m.theory == ensemble.U1 || m.theory == ensemble.Schwinger {
 		u := MeasureU1(m.geom, m.beta, x)
 		dst[0], dst[1] = u.Plaquette, u.Q
+		if m.ferm != nil {
+			m.ferm.measureTo(dst[2:], x)
+		}
 		return u.Action
 	}
 	p := MeasurePhi4(x)
@@ -130,10 +153,16 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 		return nil
 	}
 	switch t.Theory {
-	case ensemble.U1:
-		ex, exErr := gauge.ExactTorus(t.Couplings[ensemble.Beta], t.L)
-		hasExact := exErr == nil || errors.Is(exErr, gauge.ErrTopologyFrozen)
+	case ensemble.U1, ensemble.Schwinger:
+		var ex gauge.Exact
+		var exErr error
+		var hasExact bool
+		if t.Theory == ensemble.U1 {
+			ex, exErr = gauge.ExactTorus(t.Couplings[ensemble.Beta], t.L)
+			hasExact = exErr == nil || errors.Is(exErr, gauge.ErrTopologyFrozen)
+		}
 		switch {
+		case t.Theory == ensemble.Schwinger:
 		case exErr == nil:
 		case hasExact:
 			notes = append(notes, "exact <Q^2> and chi_t: not computable (topology too frozen for the character expansion to resolve them)")
@@ -158,6 +187,20 @@ func Table(t ensemble.Target, s Series) (rows []Row, notes []string, err error) 
 			return nil, nil, err
 		}
 		rows = append(rows, Row{Name: "chi_t = <Q^2>/V", Est: chi, Exact: ex.ChiT, HasExact: hasExact && !math.IsNaN(ex.ChiT)})
+		if t.Theory == ensemble.Schwinger {
+			if err := add("condensate -Tr D^-1/V", s.Obs[ColCondensate], 0, false); err != nil {
+				return nil, nil, err
+			}
+			row, ok, note, err := pionMassRow(t.L, s, estimate)
+			if err != nil {
+				return nil, nil, err
+			}
+			if ok {
+				rows = append(rows, row)
+			} else {
+				notes = append(notes, note)
+			}
+		}
 	case ensemble.Phi4:
 		free, hasExact := freeField(t)
 		m := s.Obs[ColM]

@@ -10,10 +10,13 @@ import (
 
 // SeriesNames returns the names NamedSeries knows for a theory, as the
 // table names its primary observables: for U(1) action, plaquette, Q and
-// Q^2, for phi^4 action, m, |m|, m^2 and phi^2.
+// Q^2, for the Schwinger model these and condensate, for phi^4 action, m, |m|, m^2 and phi^2.
 func SeriesNames(theory string) []string {
-	if theory == ensemble.U1 {
+	switch theory {
+	case ensemble.U1:
 		return []string{"action", "plaquette", "Q", "Q^2"}
+	case ensemble.Schwinger:
+		return []string{"action", "plaquette", "Q", "Q^2", "condensate"}
 	}
 	return []string{"action", "m", "|m|", "m^2", "phi^2"}
 }
@@ -27,11 +30,11 @@ func NamedSeries(theory string, s Series, name string) ([][]float64, error) {
 	switch {
 	case name == "action":
 		data = s.Action
-	case theory == ensemble.U1 && name == "plaquette":
+	case gaugeTheory(theory) && name == "plaquette":
 		data = col(ColPlaquette)
-	case theory == ensemble.U1 && name == "Q":
+	case gaugeTheory(theory) && name == "Q":
 		data = col(ColCharge)
-	case theory == ensemble.U1 && name == "Q^2":
+	case gaugeTheory(theory) && name == "Q^2":
 		if q := col(ColCharge); q != nil {
 			data = squares(q)
 		}
@@ -59,4 +62,9 @@ func NamedSeries(theory string, s Series, name string) ([][]float64, error) {
 		return nil, fmt.Errorf("observables: no observable %q; there are %s", name, strings.Join(names, ", "))
 	}
 	return data, nil
+}
+
+// gaugeTheory reports whether a theory's configurations are U(1) links.
+func gaugeTheory(theory string) bool {
+	return theory == ensemble.U1 || theory == ensemble.Schwinger
 }

@@ -20,7 +20,8 @@ const (
 // TargetSamples fills data with len(data)/t.Size() samples of the target
 // t, drawn from src, for the forward-KL estimators and their checks, and
 // describes them: exact independent samples for U(1)
-// (gauge.ExactSampler), configurations of one HMC chain for phi^4 (a cold
+// (gauge.ExactSampler), configurations of one HMC chain for phi^4 and, on the exact
+// effective action t.Action (L <= 16), for the Schwinger model (a cold
 // start, 200 trajectories with the leapfrog steps tuned, then one
 // configuration every 10 trajectories). each, if not nil, is called after
 // every sample.

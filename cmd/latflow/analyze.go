@@ -85,7 +85,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err e
 	}
 	tc.Span().SetAttributes(telemetry.RunAttributes(t.Theory, t.L, t.Couplings)...)
 	tc.Span().SetAttributes(attribute.Int("latflow.chains", len(ds.Chains)))
-	want := observables.Columns(t.Theory)
+	want := observables.Columns(t)
 	s := observables.Series{Obs: map[string][][]float64{}}
 	var accepted, rows int64
 	var moved [][]bool

@@ -160,7 +160,7 @@ func takesValue(f cli.Flag) bool {
 func flagValues(name string) []string {
 	switch name {
 	case flagTheory:
-		return []string{theoryU1, theoryPhi4}
+		return []string{theoryU1, theoryPhi4, theorySchwinger}
 	case flagProposal:
 		return []string{proposalFlow, proposalPlaquettes}
 	case flagObjective:

@@ -21,8 +21,8 @@ Examples:
   latflow hmc --theory phi4 --L 8 --m2 -4 --lambda 8 --chains 4 --out runs/phi4 --save-every 10
   # continue that run (after an interruption, or to a larger --n)
   latflow hmc --theory phi4 --L 8 --m2 -4 --lambda 8 --chains 4 --out runs/phi4 --save-every 10 --n 20000 --resume
-  # phi^4 in the hopping parametrization
-  latflow hmc --theory phi4 --L 8 --kappa 0.3 --lambda 0.022`
+  # the Schwinger model (two flavours of Wilson fermions) by pseudofermion HMC
+  latflow hmc --theory schwinger --L 16 --beta 4 --kappa 0.26 --n 5000`
 
 const sampleUsage = `latflow sample [flags]
 
@@ -31,10 +31,11 @@ Examples:
   latflow sample --beta 3.0 --L 16
   # a shipped phi^4 flow named explicitly, four chains into a dataset
   latflow sample --theory phi4 --L 8 --m2 -4 --lambda 8 --model shipped:phi4-L8-m2-4-lambda8 --chains 4 --out runs/imh
-  # your own model, with one HMC trajectory after every 10 proposals
-  latflow sample --beta 3.0 --L 16 --model u1.flow --hmc-every 10
   # independent exact U(1) samples, e.g. as training data
-  latflow sample --proposal plaquettes --exact --L 16 --out train-data`
+  latflow sample --proposal plaquettes --exact --L 16 --out train-data
+  # the Schwinger model, exact determinant in the weight: plaquette proposals and one
+  # HMC trajectory (on the exact action) after every 10 of them; --model FILE for a flow
+  latflow sample --theory schwinger --L 8 --beta 2 --kappa 0.24 --hmc-every 10`
 
 const analyzeUsage = `latflow analyze [flags] DIR [DIR...]
 

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"latflow/ensemble"
+	"latflow/fermion"
 	"latflow/lattice"
 )
 
@@ -87,8 +88,9 @@ const (
 
 // Theories known to latflow.
 const (
-	theoryU1   = ensemble.U1
-	theoryPhi4 = ensemble.Phi4
+	theoryU1        = ensemble.U1
+	theoryPhi4      = ensemble.Phi4
+	theorySchwinger = ensemble.Schwinger
 )
 
 // Bounds of flags that size a run.
@@ -113,12 +115,12 @@ type targetOptions struct {
 
 func (o *targetOptions) flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: flagTheory, Value: theoryU1, Destination: &o.theory, Usage: "theory: u1 or phi4"},
-		&cli.IntFlag{Name: flagL, Value: 16, Destination: &o.L, Usage: "lattice extent L (u1: multiple of 4; phi4: even; 4 <= L <= 4096)"},
-		&cli.Float64Flag{Name: flagBeta, Value: 3.0, Destination: &o.beta, Usage: "u1: gauge coupling beta (0 < beta <= 1e6)"},
+		&cli.StringFlag{Name: flagTheory, Value: theoryU1, Destination: &o.theory, Usage: "theory: u1, phi4 or schwinger (U(1) with two flavours of Wilson fermions)"},
+		&cli.IntFlag{Name: flagL, Value: 16, Destination: &o.L, Usage: fmt.Sprintf("lattice extent L (u1: multiple of 4; phi4 and schwinger: even; 4 <= L <= 4096; schwinger in sample: L <= %d, the exact determinant)", fermion.MaxDenseL)},
+		&cli.Float64Flag{Name: flagBeta, Value: 3.0, Destination: &o.beta, Usage: "u1 and schwinger: gauge coupling beta (0 < beta <= 1e6)"},
 		&cli.Float64Flag{Name: flagM2, Value: -4, Destination: &o.m2, Usage: "phi4 standard parametrization: mass term m2 (finite)"},
 		&cli.Float64Flag{Name: flagLambda, Value: 8, Destination: &o.lambda, Usage: "phi4: quartic coupling lambda >= 0 (at 0 the field is free and needs m2 > 0 or kappa < 0.25)"},
-		&cli.Float64Flag{Name: flagKappa, Destination: &o.kappa, Usage: "phi4 hopping parametrization: hopping parameter kappa >= 0 (use with --lambda)"},
+		&cli.Float64Flag{Name: flagKappa, Destination: &o.kappa, Usage: fmt.Sprintf("phi4 hopping parametrization: hopping parameter kappa >= 0 (use with --lambda); schwinger: Wilson hopping parameter, 0 < kappa <= %g (bare mass 1/(2 kappa) - 2; critical near 0.25 to 0.28)", ensemble.MaxSchwingerKappa)},
 	}
 }
 
@@ -127,7 +129,7 @@ func (o *targetOptions) flags() []cli.Flag {
 // other theory, mixed phi^4 parametrizations and couplings out of range.
 func (o *targetOptions) target() (ensemble.Target, error) {
 	if err := ensemble.CheckTheory(o.theory); err != nil {
-		return ensemble.Target{}, usagef("--%s must be %q or %q, got %q", flagTheory, theoryU1, theoryPhi4, o.theory)
+		return ensemble.Target{}, usagef("--%s must be %q, %q or %q, got %q", flagTheory, theoryU1, theoryPhi4, theorySchwinger, o.theory)
 	}
 	if err := checkL(o.theory, o.L); err != nil {
 		return ensemble.Target{}, err
@@ -144,6 +146,22 @@ func (o *targetOptions) target() (ensemble.Target, error) {
 			return t, usagef("--%s must be positive (0 < beta <= %g), got %g", flagBeta, ensemble.MaxBeta, o.beta)
 		}
 		t = ensemble.NewU1(o.L, o.beta)
+	case theorySchwinger:
+		for _, f := range []string{flagM2, flagLambda} {
+			if o.set[f] {
+				return t, usagef("--%s applies to --%s %s only, not to %s (which takes --%s and --%s)", f, flagTheory, theoryPhi4, theorySchwinger, flagBeta, flagKappa)
+			}
+		}
+		if !(o.beta > 0) || o.beta > ensemble.MaxBeta {
+			return t, usagef("--%s must be positive (0 < beta <= %g), got %g", flagBeta, ensemble.MaxBeta, o.beta)
+		}
+		if !o.set[flagKappa] {
+			return t, usagef("--%s %s needs --%s (the Wilson hopping parameter, 0 < kappa <= %g)", flagTheory, theorySchwinger, flagKappa, ensemble.MaxSchwingerKappa)
+		}
+		if !(o.kappa > 0) || o.kappa > ensemble.MaxSchwingerKappa {
+			return t, usagef("--%s must be in 0 < kappa <= %g for --%s %s (bare mass 1/(2 kappa) - 2 >= -1), got %g", flagKappa, ensemble.MaxSchwingerKappa, flagTheory, theorySchwinger, o.kappa)
+		}
+		t = ensemble.NewSchwinger(o.L, o.beta, o.kappa)
 	default:
 		if o.set[flagBeta] {
 			return t, usagef("--%s applies to --%s %s only; phi4 takes --%s/--%s or --%s/--%s", flagBeta, flagTheory, theoryU1, flagM2, flagLambda, flagKappa, flagLambda)
@@ -198,8 +216,8 @@ func jsonFlag(dst *bool) cli.Flag {
 }
 
 // checkL validates the lattice extent for a theory: 4 <= L <= MaxL, a
-// multiple of 4 for U(1) (the flow's stripe masks) and even for phi^4
-// (checkerboards).
+// multiple of 4 for U(1) (the flow's stripe masks), even for phi^4
+// (checkerboards) and the Schwinger model (even-odd preconditioning).
 func checkL(theory string, L int) error {
 	if L < ensemble.MinL || L > ensemble.MaxL {
 		return usagef("--%s must be between %d and %d, got %d", flagL, ensemble.MinL, ensemble.MaxL, L)
@@ -212,6 +230,10 @@ func checkL(theory string, L int) error {
 	case theoryPhi4:
 		if L%2 != 0 {
 			return usagef("--%s must be even for --%s %s (checkerboard masks), got %d", flagL, flagTheory, theoryPhi4, L)
+		}
+	case theorySchwinger:
+		if L%2 != 0 {
+			return usagef("--%s must be even for --%s %s (even-odd preconditioning of the Dirac operator), got %d", flagL, flagTheory, theorySchwinger, L)
 		}
 	}
 	return nil

@@ -276,7 +276,7 @@ func TestCompletions(t *testing.T) {
 		{[]string{"__"}, nil},
 		{[]string{"hmc", "--ta"}, []string{"--tau", "--tau-jitter"}},
 		{[]string{"sample", "--sa"}, []string{"--save-every", "--save-float32"}},
-		{[]string{"train", "--theory", ""}, []string{"u1", "phi4"}},
+		{[]string{"train", "--theory", ""}, []string{"u1", "phi4", "schwinger"}},
 		{[]string{"train", "--theory", "p"}, []string{"phi4"}},
 		{[]string{"train", "--init", "shipped:u"}, []string{"shipped:" + shipped[slices.IndexFunc(shipped, func(s string) bool { return strings.HasPrefix(s, "u") })]}},
 		{[]string{"sample", "--model", ""}, nil}, // file names
@@ -356,7 +356,7 @@ func TestCompletionScripts(t *testing.T) {
 		{"latflow st", []string{"status"}},
 		{"latflow ", []string{"exact", "hmc", "sample", "analyze", "submit", "status", "train", "bench", "models", "plot", "completion", "help"}},
 		{"latflow hmc --md", []string{"--md-steps"}},
-		{"latflow hmc --theory ", []string{"u1", "phi4"}},
+		{"latflow hmc --theory ", []string{"u1", "phi4", "schwinger"}},
 		{"latflow hmc --out ", nil}, // file names, by -o default
 		// bash breaks words at ":", so it gets what follows it.
 		{"latflow sample --model shipped:p", []string{shippedWithPrefix(t, "p")}},

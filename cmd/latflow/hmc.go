@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"latflow/ensemble"
+	"latflow/fermion"
 	"latflow/observables"
 	"latflow/sampler"
 )
@@ -95,7 +96,7 @@ func newHMCCommand(o *hmcOptions) *cli.Command {
 	return &cli.Command{
 		Name:      "hmc",
 		UsageText: hmcUsage,
-		Usage:     "hybrid Monte Carlo for U(1) gauge theory or phi^4 theory, with Gamma-method errors",
+		Usage:     "hybrid Monte Carlo for U(1) gauge theory, phi^4 theory or the Schwinger model (pseudofermions), with Gamma-method errors",
 		Description: "Runs --chains independent HMC chains of --therm thermalization and --n measured trajectories\n" +
 			"each, and prints mean, error and tau_int of every observable (replicas combined), with the\n" +
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
@@ -103,7 +104,12 @@ func newHMCCommand(o *hmcOptions) *cli.Command {
 			"the thermalization also chooses the trajectory length with the least cost per independent\n" +
 			"sample (chi_2 for phi4, Q^2 for u1); the table says which, and the cost/ms column gives\n" +
 			"2 tau_int x the time per trajectory of every observable.\n\n" +
-			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).",
+			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).\n\n" +
+			"schwinger takes --beta and --kappa and runs HMC with even-odd pseudofermions (CG to a relative\n" +
+			"residual of 1e-10; --tau 1 unless given, auto is not available for it yet); the table adds the\n" +
+			"chiral condensate -Tr D^-1/V (exact for L <= 16, else from 4 noise vectors) and the pion mass\n" +
+			"m_eff(L/4); the dataset holds the folded pion correlator C(t), t = 0..L/2, as columns pion_t.\n" +
+			"Its action is the gauge action S_g.",
 		Flags: append(append(append(o.target.flags(), o.chain.flags(2000, hmcTherm, "trajectories")...), o.traj.flags("", tauAuto)...),
 			&cli.StringFlag{Name: flagStart, Value: startHot, Destination: &o.start, Usage: "start configuration: hot (random) or cold (u1: all links 0; phi4: phi = 0)"},
 		),
@@ -199,7 +205,17 @@ func (o *hmcOptions) validate(plan *hmcPlan) error {
 		return err
 	}
 	var fallback []string
-	if !o.set[flagTau] && (o.set[flagMDSteps] || o.set[flagTherm] && o.chain.therm < sampler.MinAutoTauBudget) {
+	if t.Theory == theorySchwinger {
+		// sampler.RefreshHMCUpdate has no trajectory-length search yet.
+		switch {
+		case o.traj.tau == tauAuto && o.set[flagTau]:
+			return usagef("--%s %s is not available for --%s %s yet: give a length (0 < tau <= %d)", flagTau, tauAuto, flagTheory, theorySchwinger, maxTau)
+		case !o.set[flagTau]:
+			o.traj.tau = fallbackTau
+			fallback = append(fallback, fmt.Sprintf("tau=%s: the default --%s %s is not available for %s yet", fallbackTau, flagTau, tauAuto, theorySchwinger))
+		}
+	}
+	if !o.set[flagTau] && t.Theory != theorySchwinger && (o.set[flagMDSteps] || o.set[flagTherm] && o.chain.therm < sampler.MinAutoTauBudget) {
 		why := fmt.Sprintf("--%s %d is below the %d it needs", flagTherm, o.chain.therm, sampler.MinAutoTauBudget)
 		if o.set[flagMDSteps] {
 			why = fmt.Sprintf("--%s fixes the leapfrog steps it tunes", flagMDSteps)
@@ -224,7 +240,7 @@ func (o *hmcOptions) validate(plan *hmcPlan) error {
 		hopt.AutoTau.Budget = o.chain.therm
 		hopt.AutoTau.ProbeName, hopt.AutoTau.Probe = sampler.CostProbe(t)
 	}
-	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t.Theory))+1, memTerm{})); err != nil {
+	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t))+1, memTerm{})); err != nil {
 		return err
 	}
 	if o.start != startHot && o.start != startCold {
@@ -241,7 +257,11 @@ func (o *hmcOptions) validate(plan *hmcPlan) error {
 			b.ProbeName, b.Probe = sampler.CostProbe(t)
 			opt.AutoTau = &b
 		}
-		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), sampler.NewStream(o.chain.seed, c, sampler.StreamHMC), opt)
+		src := sampler.NewStream(o.chain.seed, c, sampler.StreamHMC)
+		if t.Theory == theorySchwinger {
+			return sampler.NewRefreshHMCUpdate(h, pseudofermionAction(t), t.Size(), src, opt)
+		}
+		return sampler.NewHMCUpdate(h, t.Action(t.Geometry()), t.Size(), src, opt)
 	}
 	if err := r.Check(); err != nil {
 		return runError(err)
@@ -279,10 +299,12 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 	var lo, hi = math.MaxInt, 0
 	var taus []string
 	for _, c := range res.Chains {
-		u := c.Update.(*sampler.HMCUpdate)
-		if a, ok := u.AutoTau(); ok {
-			taus = append(taus, strconv.FormatFloat(a.Tau, 'g', -1, 64))
-			notes = append(notes, fmt.Sprintf("chain %d: %s", c.ID, a))
+		// Pseudofermion HMC (schwinger) has no length search.
+		if u, ok := c.Update.(*sampler.HMCUpdate); ok {
+			if a, ok := u.AutoTau(); ok {
+				taus = append(taus, strconv.FormatFloat(a.Tau, 'g', -1, 64))
+				notes = append(notes, fmt.Sprintf("chain %d: %s", c.ID, a))
+			}
 		}
 		for _, a := range c.Accepted {
 			if a {
@@ -290,11 +312,15 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 			}
 		}
 		n += int64(len(c.Accepted))
-		s := c.Update.(*sampler.HMCUpdate).Steps()
+		s := c.Update.(interface{ Steps() int }).Steps()
 		lo, hi = min(lo, s), max(hi, s)
 	}
 	if acc == 0 {
-		return noAcceptance(n, res.Chains[0].Update.(*sampler.HMCUpdate).Tau(), hi, tune, o.chain.therm)
+		tau := p.hmc.Tau
+		if u, ok := res.Chains[0].Update.(*sampler.HMCUpdate); ok {
+			tau = u.Tau() // the length --tau auto chose
+		}
+		return noAcceptance(n, tau, hi, tune, o.chain.therm)
 	}
 	stepsText := strconv.Itoa(lo)
 	if hi != lo {
@@ -321,6 +347,23 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 	}
 	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)
+}
+
+// CG of the pseudofermion action of hmc --theory schwinger: the relative
+// residual makes the force and the action accurate far below the leapfrog
+// error, and the cap ends a run near an exactly singular D with an error
+// instead of a hang.
+const (
+	pfTol     = 1e-10
+	pfMaxIter = 100000
+)
+
+// pseudofermionAction returns the pseudofermion action of hmc for a
+// Schwinger target, in its even-odd form: its Schur CG needs about half
+// the iterations of the full one at the same cost each (package fermion),
+// and hmc measured it faster per trajectory (docs/physics.md).
+func pseudofermionAction(t ensemble.Target) sampler.Refresher {
+	return fermion.NewEvenOddPseudofermionAction(t.Geometry(), t.Couplings[ensemble.Beta], t.Couplings[ensemble.Kappa], pfTol, pfMaxIter)
 }
 
 // noAcceptance is the error of an hmc run that accepted none of its n

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"latflow/ensemble"
+	"latflow/fermion"
 	"latflow/flow"
 	"latflow/gauge"
 	"latflow/models"
@@ -63,10 +64,13 @@ func newSampleCommand(o *sampleOptions) *cli.Command {
 			"proposals and the importance-sampling estimate of log Z (for U(1) with the exact value in\n" +
 			"the flat-measure convention of the flows). If the chains accepted fewer than 100 proposals,\n" +
 			"or one stood still for more than 1% of its steps, every row is marked unreliable and no\n" +
-			"deviation (dev/sigma = (mean - exact) / error) is shown.",
+			"deviation (dev/sigma = (mean - exact) / error) is shown.\n\n" +
+			"schwinger (L <= 16) puts the exact determinant in the weight, w = exp(-S_g) det(D)^2 / q, with\n" +
+			"proposals from the plaquettes at --beta (the default) or a U(1) flow (--model); --hmc-every\n" +
+			"runs HMC on the exact effective action S_g - log det(D^dagger D).",
 		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ", fallbackTau)...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
-			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 only: independent plaquettes from their von Mises marginal, no training)"},
+			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 and schwinger: independent plaquettes from their von Mises marginal at --beta, no training)", DefaultText: "flow; plaquettes for schwinger without --model"},
 			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintSpread.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: how the plaquettes meet sum P = 0 mod 2pi: random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (all drawn, each shifted by the same amount; the highest acceptance)"},
 			&cli.BoolFlag{Name: flagExact, Destination: &o.exact, Usage: "with --proposal plaquettes: write independent exact samples (rejection on the constrained plaquette) instead of a Markov chain, e.g. as training data"},
 			&cli.IntFlag{Name: flagBatch, Value: 256, Destination: &o.batch, Usage: fmt.Sprintf("proposals drawn per batch, in parallel (1 to %d)", maxBatch)},
@@ -138,10 +142,15 @@ func validConstraint(name string) bool {
 func (o *sampleOptions) checkFlags(t ensemble.Target) error {
 	plaq := o.proposal == proposalPlaquettes
 	switch {
+	case t.Theory == theorySchwinger && t.L > fermion.MaxDenseL:
+		return usagef("--%s must be at most %d for sample --%s %s (the weight needs the exact determinant, a dense LU); got %d: use latflow hmc for larger lattices",
+			flagL, fermion.MaxDenseL, flagTheory, theorySchwinger, t.L)
 	case o.proposal != proposalFlow && !plaq:
 		return usagef("--%s must be %s or %s, got %q", flagProposal, proposalFlow, proposalPlaquettes, o.proposal)
-	case plaq && t.Theory != theoryU1:
-		return usagef("--%s %s is a proposal for --%s %s only, this run has --%s %s", flagProposal, proposalPlaquettes, flagTheory, theoryU1, flagTheory, t.Theory)
+	case plaq && !t.Gauge():
+		return usagef("--%s %s is a proposal for --%s %s or %s only, this run has --%s %s", flagProposal, proposalPlaquettes, flagTheory, theoryU1, theorySchwinger, flagTheory, t.Theory)
+	case o.exact && t.Theory != theoryU1:
+		return usagef("--%s applies to --%s %s only (exact samples of the pure gauge theory), this run has --%s %s", flagExact, flagTheory, theoryU1, flagTheory, t.Theory)
 	case plaq && o.set[flagModel]:
 		return usagef("--%s and --%s %s exclude each other (the plaquette proposal is not trained)", flagModel, flagProposal, proposalPlaquettes)
 	case !plaq && (o.set[flagConstraint] || o.exact):
@@ -202,11 +211,16 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 	if err := o.chain.validate(); err != nil {
 		return err
 	}
+	if t.Theory == theorySchwinger && !o.set[flagProposal] && !o.set[flagModel] {
+		// No flow is shipped for the Schwinger model: the plaquette
+		// proposal at the gauge beta is the default.
+		o.proposal = proposalPlaquettes
+	}
 	if err := o.checkFlags(t); err != nil {
 		return err
 	}
 	batchMem := memTerm{flagBatch, strconv.Itoa(o.batch), float64(4 * 8 * o.batch * t.Size()), "proposal batches"}
-	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t.Theory))+4, batchMem)); err != nil {
+	if err := checkMemory(chainMemory(&o.chain, t.Size(), len(observables.Columns(t))+4, batchMem)); err != nil {
 		return err
 	}
 	h, hopt, hsettings, err := o.traj.hmc(o.set)
@@ -247,12 +261,12 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 		settings[flagConstraint] = o.constraint
 		source = fmt.Sprintf("independent plaquettes, %s constraint", mode)
 	default:
-		m, err := loadModel(o.model, t.Theory, flagModel)
+		m, err := loadModel(o.model, modelTheory(t.Theory), flagModel)
 		if err != nil {
 			return err
 		}
-		if m.Target.Theory != t.Theory {
-			return usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagModel, m.name, flagTheory, m.Target.Theory, flagTheory, t.Theory)
+		if want := modelTheory(t.Theory); m.Target.Theory != want {
+			return usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagModel, m.name, flagTheory, m.Target.Theory, flagTheory, want)
 		}
 		var baseNote string
 		if m.Config.Base == flow.BasePlaquettes {
@@ -353,13 +367,22 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	}
 	if rep.Unreliable != "" {
 		advice := "a model trained for this target or more proposals"
-		if t.Theory == theoryU1 {
+		if t.Gauge() {
 			advice = "--proposal plaquettes, " + advice
 		}
 		rep.Notes = append(rep.Notes, "to move the chains: "+advice)
 	}
 	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)
+}
+
+// modelTheory returns the theory of the flows that propose for theory: the
+// U(1) flows serve the Schwinger model, whose weight adds the determinant.
+func modelTheory(theory string) string {
+	if theory == theorySchwinger {
+		return theoryU1
+	}
+	return theory
 }
 
 // exactRun returns the run of independent exact samples of a U(1) target.

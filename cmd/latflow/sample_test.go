@@ -167,6 +167,7 @@ func TestResumeAfterKill(t *testing.T) {
 	}{
 		{"hmc", []string{"hmc", "--L", "8", "--beta", "2", "--therm", "20", "--chains", "2", "--save-every", "3"}},
 		{"sample", []string{"sample", "--theory", "phi4", "--L", "8", "--batch", "32", "--chains", "2", "--save-every", "3", "--hmc-every", "5"}},
+		{"hmc schwinger", []string{"hmc", "--theory", "schwinger", "--L", "4", "--beta", "1", "--kappa", "0.24", "--therm", "20", "--chains", "2", "--save-every", "3"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			const n, partRows, total = "6000", "500", 2 * 12

@@ -112,6 +112,9 @@ func (o *archOptions) flags() []cli.Flag {
 
 // config returns the flow architecture for the target and the precision.
 func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
+	if t.Theory == theorySchwinger {
+		return flow.Config{}, "", usagef("--%s %s: flows are not trained for the Schwinger model yet; sample it with latflow hmc or latflow sample (a U(1) flow from --%s as the proposal)", flagTheory, theorySchwinger, flagModel)
+	}
 	cfg := flow.DefaultConfig(t.Theory, t.L)
 	if t.Theory == theoryU1 {
 		cfg.Layers, cfg.Mixtures = u1DefaultLayers, u1DefaultMixtures

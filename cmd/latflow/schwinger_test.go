@@ -1,0 +1,153 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// schwingerRow is a row of the JSON report.
+type schwingerRow struct {
+	Name  string  `json:"name"`
+	Mean  float64 `json:"mean"`
+	Error float64 `json:"error"`
+}
+
+// runSchwingerJSON runs a command with --json and returns its rows by the
+// start of their names.
+func runSchwingerJSON(t *testing.T, args ...string) map[string]schwingerRow {
+	t.Helper()
+	code, out, errs := runCLI(t, append(args, "--json")...)
+	if code != exitOK {
+		t.Fatalf("%v: exit %d: %s", args, code, errs)
+	}
+	var rep struct {
+		Observables []schwingerRow `json:"observables"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %v in %q", args, err, out)
+	}
+	rows := map[string]schwingerRow{}
+	for _, r := range rep.Observables {
+		rows[strings.Fields(r.Name)[0]] = r
+	}
+	return rows
+}
+
+// TestSchwingerHMCAgreesWithIMH checks the two samplers of the Schwinger
+// model against each other at L=4: pseudofermion HMC (hmc) and independence
+// Metropolis with the exact determinant in the weight (sample, plaquette
+// proposal, alone and with HMC on the exact action every 4 proposals) must agree on the plaquette, chi_t and the condensate within 3
+// sigma, and both must differ from pure U(1) gauge theory at the same beta
+// in the plaquette (the determinant is in the weight at all). The pure gauge
+// run uses the exact sampler, whose plaquette is exact.
+func TestSchwingerHMCAgreesWithIMH(t *testing.T) {
+	n := "20000"
+	if testing.Short() {
+		n = "6000"
+	}
+	common := []string{"--theory", "schwinger", "--L", "4", "--beta", "1", "--kappa", "0.24", "--n", n, "--seed", "7"}
+	hmc := runSchwingerJSON(t, append([]string{"hmc", "--therm", "200"}, common...)...)
+	imh := runSchwingerJSON(t, append([]string{"sample", "--therm", "100"}, common...)...)
+	// The hybrid: HMC on the exact effective action every 4 proposals.
+	mixed := runSchwingerJSON(t, append([]string{"sample", "--therm", "100", "--hmc-every", "4"}, common...)...)
+	for _, other := range []struct {
+		name string
+		rows map[string]schwingerRow
+	}{{"imh", imh}, {"imh+hmc", mixed}} {
+		for _, name := range []string{"plaquette", "chi_t", "condensate", "m_pi"} {
+			a, b := hmc[name], other.rows[name]
+			if a.Name == "" || b.Name == "" {
+				t.Fatalf("%s: no row (hmc %v, %s %v)", name, hmc, other.name, other.rows)
+			}
+			sigma := math.Hypot(a.Error, b.Error)
+			d := (a.Mean - b.Mean) / sigma
+			t.Logf("%-12s hmc %.5f(%.5f)  %s %.5f(%.5f)  %+.2f sigma", name, a.Mean, a.Error, other.name, b.Mean, b.Error, d)
+			if !(sigma > 0) || math.Abs(d) > 3 {
+				t.Errorf("%s: hmc %g(%g) and %s %g(%g) differ by %.2f sigma", name, a.Mean, a.Error, other.name, b.Mean, b.Error, d)
+			}
+		}
+	}
+	pure := runSchwingerJSON(t, "sample", "--theory", "u1", "--L", "4", "--beta", "1", "--proposal", "plaquettes", "--exact", "--n", n, "--seed", "7")
+	for _, r := range []schwingerRow{hmc["plaquette"], imh["plaquette"]} {
+		p := pure["plaquette"]
+		if d := (r.Mean - p.Mean) / math.Hypot(r.Error, p.Error); d < 5 {
+			t.Errorf("plaquette %g(%g) with fermions is only %.1f sigma above the pure gauge %g(%g): is the determinant in the weight?", r.Mean, r.Error, d, p.Mean, p.Error)
+		}
+	}
+}
+
+// TestSchwingerBadFlags checks that bad flags of the Schwinger model exit
+// with the usage code and name the flag.
+func TestSchwingerBadFlags(t *testing.T) {
+	s := []string{"--theory", "schwinger"}
+	for _, c := range []struct {
+		name string
+		args []string
+		flag string
+	}{
+		{"hmc odd L", append([]string{"hmc", "--L", "5", "--kappa", "0.2"}, s...), "--L"},
+		{"sample odd L", append([]string{"sample", "--L", "7", "--kappa", "0.2"}, s...), "--L"},
+		{"sample L above 16", append([]string{"sample", "--L", "18", "--kappa", "0.2"}, s...), "--L"},
+		{"kappa above 0.5", append([]string{"hmc", "--L", "4", "--kappa", "0.6"}, s...), "--kappa"},
+		{"kappa zero", append([]string{"hmc", "--L", "4", "--kappa", "0"}, s...), "--kappa"},
+		{"kappa negative", append([]string{"sample", "--L", "4", "--kappa", "-0.1"}, s...), "--kappa"},
+		{"kappa missing", append([]string{"hmc", "--L", "4"}, s...), "--kappa"},
+		{"kappa NaN", append([]string{"hmc", "--L", "4", "--kappa", "NaN"}, s...), "--kappa"},
+		{"with lambda", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--lambda", "1"}, s...), "--lambda"},
+		{"exact samples", append([]string{"sample", "--L", "4", "--kappa", "0.2", "--proposal", "plaquettes", "--exact"}, s...), "--exact"},
+		{"phi4 model", append([]string{"sample", "--L", "8", "--kappa", "0.2", "--model", "shipped:phi4-L8-m2-4-lambda8"}, s...), "--model"},
+		{"tau auto", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--tau", "auto"}, s...), "--tau"},
+		{"train", append([]string{"train", "--L", "8", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--theory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, c.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d (stderr %q)", code, exitUsage, errs)
+			}
+			if !strings.Contains(lastLine(errs), c.flag) {
+				t.Errorf("stderr %q does not name %s", errs, c.flag)
+			}
+		})
+	}
+}
+
+// TestSchwingerCGMeasurements runs hmc beyond the dense determinant
+// (L=18), where the condensate is a noise estimate and the pion correlator
+// comes from CG, and checks that the table has finite values.
+func TestSchwingerCGMeasurements(t *testing.T) {
+	rows := runSchwingerJSON(t, "hmc", "--theory", "schwinger", "--L", "18", "--beta", "2", "--kappa", "0.2",
+		"--n", "30", "--therm", "0", "--md-steps", "6", "--seed", "3")
+	for _, name := range []string{"plaquette", "condensate", "m_pi"} {
+		if r := rows[name]; r.Name == "" || math.IsNaN(r.Mean) || math.IsInf(r.Mean, 0) {
+			t.Errorf("%s: row %+v", name, r)
+		}
+	}
+	// At kappa = 0.2 the condensate -Tr D^-1/V is near -2 (D = 1 at kappa 0).
+	if c := rows["condensate"].Mean; !(c < -1.5 && c > -2.5) {
+		t.Errorf("condensate %g, want near -2", c)
+	}
+}
+
+// TestSchwingerSubmit checks that submit wraps hmc --theory schwinger: the
+// script runs it with its flags, and a bad kappa is refused before any
+// script is written.
+func TestSchwingerSubmit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "runs")
+	args := []string{"submit", "--dry-run", "--tasks", "2", "--out", dir, "--", "hmc", "--theory", "schwinger", "--L", "8", "--beta", "2", "--kappa", "0.26", "--n", "100"}
+	code, script, errs := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"--theory schwinger", "--kappa 0.26", "--resume"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+	args[len(args)-3] = "0.7"
+	if code, _, errs := runCLI(t, args...); code != exitUsage || !strings.Contains(errs, "--kappa") {
+		t.Errorf("kappa 0.7: exit %d, stderr %q; want %d naming --kappa", code, errs, exitUsage)
+	}
+}
