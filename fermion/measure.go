@@ -17,10 +17,15 @@ type Measurer struct {
 	src, rhs, col []complex128
 }
 
-// NewMeasurer returns a Measurer using cg.
+// NewMeasurer returns a Measurer using cg, a solver of D^dagger D on all
+// sites (NewCG). It panics if cg is nil or solves the even-odd Schur
+// complement (NewSchurCG), whose solutions are not columns of D^-1.
 func NewMeasurer(cg *CG) *Measurer {
 	if cg == nil {
 		panic("fermion: NewMeasurer: nil CG")
+	}
+	if cg.Schur() {
+		panic("fermion: NewMeasurer: an even-odd CG (NewSchurCG); the measurements need NewCG")
 	}
 	n := cg.Op.Size()
 	return &Measurer{CG: cg, src: make([]complex128, n), rhs: make([]complex128, n), col: make([]complex128, n)}

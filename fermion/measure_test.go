@@ -107,3 +107,16 @@ func TestEffectiveMass(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasurerRefusesSchurCG: a Measurer on the even-odd solver, whose
+// solutions are not columns of D^-1, panics instead of measuring a wrong
+// condensate (-1.13 where the right one was about -1.9).
+func TestMeasurerRefusesSchurCG(t *testing.T) {
+	op := NewOperator(lattice.NewGeometry(4), 0.25)
+	defer func() {
+		if recover() == nil {
+			t.Error("NewMeasurer(NewSchurCG(...)) did not panic")
+		}
+	}()
+	NewMeasurer(NewSchurCG(op, 1e-10, 100))
+}
