@@ -270,7 +270,7 @@ func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "train",
 		UsageText: trainUsage,
-		Usage:     "train a normalizing flow for U(1) gauge theory or phi^4 theory",
+		Usage:     "train a normalizing flow for U(1) gauge theory, the Schwinger model (a U(1) flow) or phi^4 theory",
 		Description: "Trains the gauge-equivariant flow (u1) or the RealNVP flow (phi4) by Adam on the reverse KL\n" +
 			"(samples from the flow) or the forward KL (configurations of an HMC dataset, --data), with the\n" +
 			"standard, drop-in path or fast path gradient, and saves the model to --out.\n\n" +
