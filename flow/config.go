@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"latflow/ensemble"
 	"latflow/nn"
 )
 
@@ -91,6 +92,17 @@ type Config struct {
 	// q_s(x) = (q(x) + q(-x))/2 (z2.go); training trains q. Model files
 	// written before the field existed are not symmetrized.
 	Z2 bool `json:"z2,omitempty"`
+}
+
+// TheoryFor returns the flow theory that serves the target theory: the
+// U(1) flow for U(1) and for the Schwinger model (whose configurations are
+// U(1) links; its weight adds the fermion determinant), the phi^4 flow for
+// phi^4.
+func TheoryFor(target string) string {
+	if target == ensemble.Schwinger {
+		return TheoryU1
+	}
+	return target
 }
 
 // DefaultConfig returns the published architecture for theory on an L x L

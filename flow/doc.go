@@ -58,4 +58,8 @@
 //     KL), Flow.InverseForward then Flow.InverseBackward for the inverse
 //     direction from data to the base (forward KL, with the pullback score
 //     of Proposition 4.1 carried through InverseForward).
+//   - A model file records the target it was trained for beside the flow's
+//     Config; the flow's theory is TheoryFor(target theory): the U(1) flow
+//     serves both "u1" and "schwinger" targets (the Schwinger model's
+//     configurations are U(1) links; its action adds -log det(D^dagger D)).
 package flow

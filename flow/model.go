@@ -351,7 +351,7 @@ func Decode(name string, b []byte) (Model, error) {
 	if err := m.Target.Validate(); err != nil {
 		return fail("training target: %v", err)
 	}
-	if m.Target.Theory != m.Config.Theory {
+	if TheoryFor(m.Target.Theory) != m.Config.Theory {
 		return fail("training target theory %q, flow theory %q", m.Target.Theory, m.Config.Theory)
 	}
 	return m, nil

@@ -259,3 +259,47 @@ func TestModelForTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestModelTargetTheory: a U(1) flow trained for the Schwinger model
+// decodes with its Schwinger target; a phi^4 flow with that target, or a
+// U(1) flow with a phi^4 target, is refused naming both theories.
+func TestModelTargetTheory(t *testing.T) {
+	phi4, _ := testModel(t)
+	cfg := DefaultConfig(TheoryU1, 4)
+	cfg.Layers, cfg.Mixtures = 2, 1
+	f, err := New[float64](cfg, rand.New(rand.NewPCG(5, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u1 := NewModel(f)
+	schwinger := ensemble.NewSchwinger(4, 2, 0.2)
+	for _, c := range []struct {
+		name   string
+		m      Model
+		target ensemble.Target
+		ok     bool
+	}{
+		{"u1 flow, schwinger target", u1, schwinger, true},
+		{"u1 flow, u1 target", u1, ensemble.NewU1(4, 2), true},
+		{"phi4 flow, schwinger target", phi4, ensemble.NewSchwinger(phi4.Config.L, 2, 0.2), false},
+		{"u1 flow, phi4 target", u1, ensemble.NewPhi4Standard(4, -4, 8), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := c.m
+			m.Target = c.target
+			b, err := m.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Decode("m.flow", b)
+			switch {
+			case c.ok && err != nil:
+				t.Errorf("Decode: %v, want the model", err)
+			case c.ok && !got.Target.Equal(c.target):
+				t.Errorf("Decode: target %v, want %v", got.Target, c.target)
+			case !c.ok && (err == nil || !strings.Contains(err.Error(), c.target.Theory) || !strings.Contains(err.Error(), m.Config.Theory)):
+				t.Errorf("Decode: error %v, want one naming target theory %q and flow theory %q", err, c.target.Theory, m.Config.Theory)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"latflow/fermion"
 	"latflow/flow"
 	"latflow/gauge"
 	"latflow/lattice"
@@ -228,6 +229,21 @@ func u1BaseCase(t testing.TB, seed uint64, cfg flow.Config) estCase {
 	}
 }
 
+// schwingerCase is u1PlaquetteCase with the Schwinger model as target: the
+// exact action S_g - log det(D^dagger D) at beta = 2, kappa = 0.2 on L=4,
+// whose force (the determinant's link gradient) is the target score of the
+// path gradients and enters the reverse standard one through x(theta).
+func schwingerCase(t testing.TB, seed uint64) estCase {
+	c := u1PlaquetteCase(t, seed)
+	g := lattice.NewGeometry(4)
+	act, err := fermion.NewExactAction(g, 2, 0.2, fermion.DefaultMethod(g.L))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.name, c.target = "schwinger/L=4/base=plaquettes", act
+	return c
+}
+
 // estimate runs one Estimate of obj and g on c with the given seed for
 // the flow's samples (reverse) or the data (forward) and returns the
 // result (LogW copied) and the gradient.
@@ -275,7 +291,7 @@ func relDiff(a, b []float64) float64 {
 }
 
 func testCases(t testing.TB) []estCase {
-	return []estCase{phi4Case(t, 1), u1Case(t, 2), u1PlaquetteCase(t, 3)}
+	return []estCase{phi4Case(t, 1), u1Case(t, 2), u1PlaquetteCase(t, 3), schwingerCase(t, 4)}
 }
 
 func TestParseNames(t *testing.T) {

@@ -180,6 +180,9 @@ func (o *benchOptions) configs() ([]benchConfig, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
+		if t.Theory == theorySchwinger {
+			return nil, "", usagef("--%s %s: bench does not time the Schwinger model yet (the exact determinant dominates); train it with latflow train --%s %s", flagTheory, theorySchwinger, flagTheory, theorySchwinger)
+		}
 		for _, n := range layers {
 			ao := o.arch
 			ao.layers = n

@@ -66,6 +66,8 @@ const trainUsage = `latflow train [flags]
 Examples:
   # a U(1) flow on the plaquette base, starting as its base
   latflow train --theory u1 --beta 3 --L 16 --base plaquettes --layer-init identity --out u1.flow
+  # a U(1) flow for the Schwinger model (the exact determinant in the target)
+  latflow train --theory schwinger --L 8 --beta 2 --kappa 0.24 --out schwinger.flow
   # fine-tune the shipped phi^4 flow
   latflow train --theory phi4 --L 8 --m2 -4 --lambda 8 --init shipped:phi4-L8-m2-4-lambda8 --steps 500 --out phi4-tuned.flow
   # forward KL on configurations saved by hmc --save-every

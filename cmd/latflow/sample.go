@@ -265,8 +265,8 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 		if err != nil {
 			return err
 		}
-		if want := modelTheory(t.Theory); m.Target.Theory != want {
-			return usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagModel, m.name, flagTheory, m.Target.Theory, flagTheory, want)
+		if want := modelTheory(t.Theory); modelTheory(m.Target.Theory) != want {
+			return usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagModel, m.name, flagTheory, m.Target.Theory, flagTheory, t.Theory)
 		}
 		var baseNote string
 		if m.Config.Base == flow.BasePlaquettes {
@@ -378,12 +378,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 
 // modelTheory returns the theory of the flows that propose for theory: the
 // U(1) flows serve the Schwinger model, whose weight adds the determinant.
-func modelTheory(theory string) string {
-	if theory == theorySchwinger {
-		return theoryU1
-	}
-	return theory
-}
+func modelTheory(theory string) string { return flow.TheoryFor(theory) }
 
 // exactRun returns the run of independent exact samples of a U(1) target.
 func (o *sampleOptions) exactRun(t ensemble.Target) *sampler.Run {

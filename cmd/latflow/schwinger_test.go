@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"latflow/ensemble"
+	"latflow/flow"
 )
 
 // schwingerRow is a row of the JSON report.
@@ -100,7 +103,11 @@ func TestSchwingerBadFlags(t *testing.T) {
 		{"exact samples", append([]string{"sample", "--L", "4", "--kappa", "0.2", "--proposal", "plaquettes", "--exact"}, s...), "--exact"},
 		{"phi4 model", append([]string{"sample", "--L", "8", "--kappa", "0.2", "--model", "shipped:phi4-L8-m2-4-lambda8"}, s...), "--model"},
 		{"tau auto", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--tau", "auto"}, s...), "--tau"},
-		{"train", append([]string{"train", "--L", "8", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--theory"},
+		{"train odd L", append([]string{"train", "--L", "5", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
+		{"train L not a multiple of 4", append([]string{"train", "--L", "6", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
+		{"train L above 16", append([]string{"train", "--L", "20", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
+		{"train kappa missing", append([]string{"train", "--L", "4", "--out", "/nonexistent/x"}, s...), "--kappa"},
+		{"bench", append([]string{"bench", "--L", "4", "--kappa", "0.2"}, s...), "--theory"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, c.args...)
@@ -149,5 +156,31 @@ func TestSchwingerSubmit(t *testing.T) {
 	args[len(args)-3] = "0.7"
 	if code, _, errs := runCLI(t, args...); code != exitUsage || !strings.Contains(errs, "--kappa") {
 		t.Errorf("kappa 0.7: exit %d, stderr %q; want %d naming --kappa", code, errs, exitUsage)
+	}
+}
+
+// TestTrainSchwinger trains the U(1) flow on the Schwinger target for a few
+// steps: the model records the Schwinger target (beta and kappa) with a
+// U(1) flow, and sample --theory schwinger takes it as its proposal.
+func TestTrainSchwinger(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "s.flow")
+	code, _, errs := runCLI(t, "train", "--theory", "schwinger", "--L", "4", "--beta", "2", "--kappa", "0.2",
+		"--layers", "2", "--hidden", "4", "--batch", "8", "--steps", "3", "--out", out)
+	if code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, errs)
+	}
+	m, err := flow.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ensemble.NewSchwinger(4, 2, 0.2)
+	if !m.Target.Equal(want) || m.Config.Theory != flow.TheoryU1 || m.Config.Base != flow.BasePlaquettes || m.Config.BaseBeta != 2 {
+		t.Errorf("model target %v, flow %s with base %s at beta %g; want %v, a u1 flow on the plaquettes at beta 2",
+			m.Target, m.Config.Theory, m.Config.Base, m.Config.BaseBeta, want)
+	}
+	rows := runSchwingerJSON(t, "sample", "--theory", "schwinger", "--L", "4", "--beta", "2", "--kappa", "0.2",
+		"--model", out, "--n", "200", "--seed", "3")
+	if r, ok := rows["plaquette"]; !ok || !(r.Mean > 0 && r.Mean < 1) {
+		t.Errorf("sample with the trained model: plaquette row %+v (present %v), want a mean in (0, 1)", r, ok)
 	}
 }

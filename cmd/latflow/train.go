@@ -22,6 +22,7 @@ import (
 
 	"latflow/dataset"
 	"latflow/ensemble"
+	"latflow/fermion"
 	"latflow/flow"
 	"latflow/flowtrain"
 	"latflow/internal/atomicfile"
@@ -112,11 +113,14 @@ func (o *archOptions) flags() []cli.Flag {
 
 // config returns the flow architecture for the target and the precision.
 func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
-	if t.Theory == theorySchwinger {
-		return flow.Config{}, "", usagef("--%s %s: flows are not trained for the Schwinger model yet; sample it with latflow hmc or latflow sample (a U(1) flow from --%s as the proposal)", flagTheory, theorySchwinger, flagModel)
+	// The Schwinger model trains the U(1) flow (stripe masks: L a multiple
+	// of 4) against the exact determinant (a dense LU: L <= MaxDenseL).
+	if t.Theory == theorySchwinger && (t.L%4 != 0 || t.L > fermion.MaxDenseL) {
+		return flow.Config{}, "", usagef("--%s must be a multiple of 4 and at most %d for train --%s %s (the U(1) flow's stripe masks, the exact determinant's dense LU), got %d",
+			flagL, fermion.MaxDenseL, flagTheory, theorySchwinger, t.L)
 	}
-	cfg := flow.DefaultConfig(t.Theory, t.L)
-	if t.Theory == theoryU1 {
+	cfg := flow.DefaultConfig(flow.TheoryFor(t.Theory), t.L)
+	if t.Gauge() {
 		cfg.Layers, cfg.Mixtures = u1DefaultLayers, u1DefaultMixtures
 	}
 	if o.set[flagLayers] {
@@ -126,8 +130,8 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 		}
 	}
 	if o.set[flagMixtures] {
-		if t.Theory != theoryU1 {
-			return cfg, "", usagef("--%s applies to --%s %s only", flagMixtures, flagTheory, theoryU1)
+		if !t.Gauge() {
+			return cfg, "", usagef("--%s applies to --%s %s or %s only", flagMixtures, flagTheory, theoryU1, theorySchwinger)
 		}
 		cfg.Mixtures = o.mixtures
 		if cfg.Mixtures < 1 || cfg.Mixtures > maxMixtures {
@@ -147,7 +151,7 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 	// maps of it, unless told otherwise: at equal training time it wins by
 	// orders of magnitude (README, "Training").
 	base, layerInit := o.base, o.layerInit
-	if !o.set[flagBase] && t.Theory == theoryU1 {
+	if !o.set[flagBase] && t.Gauge() {
 		base = flow.BasePlaquettes
 	}
 	if !o.set[flagLayerInit] && base == flow.BasePlaquettes {
@@ -158,8 +162,8 @@ func (o *archOptions) config(t ensemble.Target) (flow.Config, string, error) {
 		return cfg, "", usagef("--%s applies to --%s %s only", flagBaseBeta, flagBase, flow.BasePlaquettes)
 	case o.set[flagBaseMode] && base != flow.BasePlaquettes:
 		return cfg, "", usagef("--%s applies to --%s %s only", flagBaseMode, flagBase, flow.BasePlaquettes)
-	case base == flow.BasePlaquettes && t.Theory != theoryU1:
-		return cfg, "", usagef("--%s %s is a base for --%s %s only", flagBase, flow.BasePlaquettes, flagTheory, theoryU1)
+	case base == flow.BasePlaquettes && !t.Gauge():
+		return cfg, "", usagef("--%s %s is a base for --%s %s or %s only", flagBase, flow.BasePlaquettes, flagTheory, theoryU1, theorySchwinger)
 	}
 	if err := o.phi4Levers(&cfg, t, base); err != nil {
 		return cfg, "", err
@@ -266,7 +270,7 @@ func trainCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "train",
 		UsageText: trainUsage,
-		Usage:     "train a normalizing flow for U(1) gauge theory or phi^4 theory",
+		Usage:     "train a normalizing flow for U(1) gauge theory, the Schwinger model (a U(1) flow) or phi^4 theory",
 		Description: "Trains the gauge-equivariant flow (u1) or the RealNVP flow (phi4) by Adam on the reverse KL\n" +
 			"(samples from the flow) or the forward KL (configurations of an HMC dataset, --data), with the\n" +
 			"standard, drop-in path or fast path gradient, and saves the model to --out.\n\n" +
@@ -369,10 +373,10 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 				return nil, usagef("--%s and --%s exclude each other: the architecture comes from the model", f, flagInit)
 			}
 		}
-		if init, err = loadModel(o.initModel, t.Theory, flagInit); err != nil {
+		if init, err = loadModel(o.initModel, flow.TheoryFor(t.Theory), flagInit); err != nil {
 			return nil, err
 		}
-		if init.Target.Theory != t.Theory {
+		if flow.TheoryFor(init.Target.Theory) != flow.TheoryFor(t.Theory) {
 			return nil, usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagInit, o.initModel, flagTheory, init.Target.Theory, flagTheory, t.Theory)
 		}
 		arch = init.Config
@@ -392,7 +396,7 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 	lr := o.lr
 	if !o.set[flagLR] {
 		lr = phi4DefaultLR
-		if t.Theory == theoryU1 {
+		if t.Gauge() {
 			lr = u1DefaultLR
 		}
 	}
