@@ -52,11 +52,11 @@ func analyzeCommand() *cli.Command {
 // stepName names a step of the sampler of a dataset's metadata.
 func stepName(sampler string) string {
 	switch sampler {
-	case "hmc":
+	case samplerHMC:
 		return "trajectory"
-	case "imh":
+	case samplerIMH:
 		return "proposal"
-	case "exact":
+	case samplerExact:
 		return "sample"
 	}
 	return "step"

@@ -247,7 +247,7 @@ func (o *hmcOptions) validate(plan *hmcPlan) error {
 		return usagef("--%s must be %s or %s, got %q", flagStart, startHot, startCold, o.start)
 	}
 	settings[flagStart] = o.start
-	r := o.chain.run(t, "hmc", settings)
+	r := o.chain.run(t, samplerHMC, settings)
 	r.Cold = o.start == startCold
 	r.NewUpdate = func(c int) (sampler.Update, error) {
 		opt := hopt
@@ -343,7 +343,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 		Target:  t,
 		Sampler: fmt.Sprintf("hmc (tau=%s, jitter %g, leapfrog steps %s)", tauText, o.traj.jitter, stepsText), Chains: o.chain.chains,
 		Measurements: res.Steps(), Acceptance: float64(acc) / float64(n),
-		PerWhat: "trajectory", Rows: rows, Notes: notes,
+		PerWhat: stepName(samplerHMC), Rows: rows, Notes: notes,
 	}
 	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)

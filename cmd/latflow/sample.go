@@ -122,9 +122,13 @@ func loadModel(path, theory, flag string) (*loadedModel, error) {
 	return &loadedModel{Model: m, name: name, sha256: hex.EncodeToString(sum[:])}, nil
 }
 
-// samplerIMH names the independence-Metropolis chains of sample in the
-// dataset metadata.
-const samplerIMH = "imh"
+// The samplers of hmc and sample as the dataset metadata names them
+// (latflow.sampler).
+const (
+	samplerHMC   = "hmc"
+	samplerIMH   = "imh"   // sample's independence Metropolis
+	samplerExact = "exact" // sample --exact
+)
 
 // Proposals of latflow sample.
 const (
@@ -363,7 +367,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	rep := observables.Report{
 		Target: t, Sampler: desc, Chains: o.chain.chains, Measurements: res.Steps(),
 		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(append(notes, tnotes...), sum.Notes()...),
-		PerWhat: "proposal", Unreliable: observables.Stuck(moved), TrainingSeconds: p.trainSeconds,
+		PerWhat: stepName(samplerIMH), Unreliable: observables.Stuck(moved), TrainingSeconds: p.trainSeconds,
 	}
 	if rep.Unreliable != "" {
 		advice := "a model trained for this target or more proposals"
@@ -382,7 +386,7 @@ func modelTheory(theory string) string { return flow.TheoryFor(theory) }
 
 // exactRun returns the run of independent exact samples of a U(1) target.
 func (o *sampleOptions) exactRun(t ensemble.Target) *sampler.Run {
-	r := o.chain.run(t, "exact", map[string]string{flagProposal: o.proposal, flagExact: "true"})
+	r := o.chain.run(t, samplerExact, map[string]string{flagProposal: o.proposal, flagExact: "true"})
 	seed := o.chain.seed
 	r.NewUpdate = func(c int) (sampler.Update, error) {
 		return sampler.NewExactUpdate(t.L, t.Couplings[ensemble.Beta], sampler.NewStream(seed, c, sampler.StreamProposal))
@@ -414,7 +418,7 @@ func runExactSamples(ctx context.Context, o *sampleOptions, t ensemble.Target, r
 	rep := observables.Report{
 		Target: t, Sampler: "exact independent samples (plaquettes with rejection on the constrained one)",
 		Chains: o.chain.chains, Measurements: res.Steps(), Acceptance: n / tries,
-		Rows: rows, Notes: notes, PerWhat: "sample",
+		Rows: rows, Notes: notes, PerWhat: stepName(samplerExact),
 	}
 	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)
