@@ -277,7 +277,9 @@ func trainCommand() *cli.Command {
 			"Files: --out OUT is the model; OUT.ckpt is the checkpoint, written every --checkpoint-every\n" +
 			"steps and on SIGINT/SIGTERM (a finished run keeps the one of the last multiple); OUT.log.arrow\n" +
 			"is the training log (Arrow IPC: step, loss, grad_norm, ess, std_logw, lr, wall_seconds,\n" +
-			"skipped, ess_fresh), rewritten whole with each checkpoint and at the end. A run in which no\n" +
+			"skipped, ess_fresh, acc_fresh, cpu_seconds), rewritten whole with each checkpoint and at the\n" +
+			"end; cpu_seconds is the process's CPU time (user + system), which with --threads 1 on a\n" +
+			"loaded machine is the time on one core, where wall_seconds counts the other processes too. A run in which no\n" +
 			"step updated the parameters (all skipped, or stopped before) writes none of them and exits 1\n" +
 			"(3 if interrupted). An existing OUT, OUT.ckpt or OUT.log.arrow is not overwritten unless\n" +
 			"--force (which starts afresh) or --resume (which continues from OUT.ckpt and needs the same\n" +
@@ -299,7 +301,9 @@ func trainCommand() *cli.Command {
 			"The per-batch ESS of the log and the progress line is optimistic: with heavy-tailed weights a\n" +
 			"batch rarely holds the rare large weights. --eval N measures ESS and independence-Metropolis\n" +
 			"acceptance on N fresh samples, which is what latflow sample will see; --eval-every K writes\n" +
-			"the ESS of 4096 fresh samples into the log's ess_fresh column every K steps.\n\n" +
+			"the ESS of 4096 fresh samples into the log's ess_fresh column every K steps, and into\n" +
+			"acc_fresh the acceptance of an independence-Metropolis chain run over the same samples in\n" +
+			"the order drawn.\n\n" +
 			"--init FILE starts from a trained model's parameters (architecture and base included), e.g.\n" +
 			"a flow trained at a smaller L or another beta; the model's provenance keeps both runs.\n\n" +
 			"A step whose loss or gradient is not finite is skipped (reported on stderr, counted in the\n" +
@@ -326,7 +330,7 @@ func trainCommand() *cli.Command {
 			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans to `FILE` as OTLP JSON lines (the Collector's otlpjsonfile format), which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
 			&cli.DurationFlag{Name: flagMaxTime, Destination: &o.maxTime, Usage: "stop training normally after this wall time (e.g. 10m; 0: no limit); the model records the steps done"},
 			&cli.StringFlag{Name: flagInit, Destination: &o.initModel, Usage: "start from the parameters of model `FILE` (its architecture and base; a flow trained at another L or beta transfers), recorded in the provenance"},
-			&cli.IntFlag{Name: flagEvalEvery, Value: defaultEvalEvery, Destination: &o.evalEvery, Usage: fmt.Sprintf("every K steps, measure the ESS of %d fresh flow samples into the log's ess_fresh column (0: never); the per-batch ess is optimistic", freshSamples)},
+			&cli.IntFlag{Name: flagEvalEvery, Value: defaultEvalEvery, Destination: &o.evalEvery, Usage: fmt.Sprintf("every K steps, measure the ESS and independence-Metropolis acceptance of %d fresh flow samples into the log's ess_fresh and acc_fresh columns (0: never); the per-batch ess is optimistic", freshSamples)},
 			&cli.IntFlag{Name: flagEval, Destination: &o.eval, Usage: fmt.Sprintf("after training, draw N fresh samples from the flow and report ESS and independence-Metropolis acceptance (0: none; at most %d)", maxEval)},
 			jsonFlag(&o.json),
 		),
@@ -676,7 +680,7 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		attribute.Int("latflow.batch", run.Batch), attribute.Int("latflow.steps_requested", run.Steps))
 	// A span per block of trainSpanSteps steps, with its mean loss and ESS.
 	blockStart, blockLoss, blockESS, blockN := time.Now(), 0.0, 0.0, 0
-	lastFresh := math.NaN()
+	lastFresh, lastAcc := math.NaN(), math.NaN()
 
 	fmt.Fprintf(stderr, "latflow train: %s; %s; %s, batch %d, lr %g (%s), %d steps, seed %d\n",
 		t, describeArch(run.Config, f.NumParams(), run.Precision), cfg.estimator, run.Batch, run.LR, run.Schedule, run.Steps, run.Seed)
@@ -705,13 +709,13 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 			}
 			rate := float64(tr.StepsDone()-start) / time.Since(t0).Seconds()
 			if r.ESSFresh > 0 {
-				lastFresh = r.ESSFresh
+				lastFresh, lastAcc = r.ESSFresh, r.AccFresh
 			}
-			fresh := "-" // until the first --eval-every measurement
+			fresh, acc := "-", "-" // until the first --eval-every measurement
 			if !math.IsNaN(lastFresh) {
-				fresh = fmt.Sprintf("%.3f", lastFresh)
+				fresh, acc = fmt.Sprintf("%.3f", lastFresh), fmt.Sprintf("%.3f", lastAcc)
 			}
-			status := fmt.Sprintf("loss %.4g  std(log w) %.3g  batch ESS %.3f  fresh ESS %s  %.1f steps/s", r.Loss, r.StdLogW, r.ESS, fresh, rate)
+			status := fmt.Sprintf("loss %.4g  std(log w) %.3g  batch ESS %.3f  fresh ESS %s  fresh acc %s  %.1f steps/s", r.Loss, r.StdLogW, r.ESS, fresh, acc, rate)
 			if n := tr.Skipped(); n > 0 {
 				status += fmt.Sprintf("  skipped %d", n)
 			}
@@ -736,9 +740,9 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		},
 	})
 	prog.finish()
-	// The run's totals: the steps done, and the last fresh ESS until an
-	// evaluation gives ESS and acceptance.
-	totals := telemetry.Totals{Steps: int64(tr.StepsDone()), Acceptance: math.NaN(), ESS: lastFresh, LogZ: math.NaN(), LogZError: math.NaN()}
+	// The run's totals: the steps done, and the last fresh ESS and
+	// acceptance until an evaluation gives them on its own samples.
+	totals := telemetry.Totals{Steps: int64(tr.StepsDone()), Acceptance: lastAcc, ESS: lastFresh, LogZ: math.NaN(), LogZError: math.NaN()}
 	span.SetAttributes(totals.Attributes()...)
 	span.SetAttributes(attribute.Int("latflow.skipped", tr.Skipped()))
 	if err != nil {

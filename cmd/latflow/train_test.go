@@ -808,8 +808,9 @@ func TestTrainDefaultsAreShippedRecipe(t *testing.T) {
 }
 
 // TestTrainProgressFreshESS: before the first --eval-every measurement the
-// progress line shows the fresh ESS as "-", not NaN, and after it the
-// value (issue 19, D.23).
+// progress line shows the fresh ESS and acceptance as "-", not NaN, and
+// after it the values (issue 19, D.23), those of the log's ess_fresh and
+// acc_fresh at step 5 (issue 18).
 func TestTrainProgressFreshESS(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "p.flow")
 	code, _, errs := runCLI(t, trainArgs(out, "--steps", "10", "--eval-every", "5")...)
@@ -819,6 +820,13 @@ func TestTrainProgressFreshESS(t *testing.T) {
 	if strings.Contains(errs, "NaN") {
 		t.Errorf("stderr shows NaN: %q", errs)
 	}
+	logged, _, err := flowtrain.ReadLog(out + ".log.arrow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 10 || !(logged[4].ESSFresh > 0) || !(logged[4].AccFresh > 0 && logged[4].AccFresh <= 1) {
+		t.Fatalf("log: %d rows, step 5 ess_fresh %g acc_fresh %g, want 10 rows and both measured at step 5", len(logged), logged[4].ESSFresh, logged[4].AccFresh)
+	}
 	var before, after int
 	for _, line := range strings.Split(errs, "\n") {
 		i := strings.Index(line, "train: ")
@@ -827,13 +835,21 @@ func TestTrainProgressFreshESS(t *testing.T) {
 		}
 		var step int
 		fmt.Sscanf(line[i+len("train: "):], "%d/", &step)
-		switch fresh := line[strings.Index(line, "fresh ESS ")+len("fresh ESS "):]; {
-		case step < 5 && strings.HasPrefix(fresh, "- "):
+		fresh := line[strings.Index(line, "fresh ESS ")+len("fresh ESS "):]
+		var acc string
+		if j := strings.Index(line, "fresh acc "); j >= 0 {
+			acc = line[j+len("fresh acc "):]
+		}
+		switch {
+		case step < 5 && strings.HasPrefix(fresh, "- ") && strings.HasPrefix(acc, "- "):
 			before++
-		case step >= 5 && fresh[0] >= '0' && fresh[0] <= '9':
+		case step >= 5 && step < 10 && strings.HasPrefix(fresh, fmt.Sprintf("%.3f ", logged[4].ESSFresh)) &&
+			strings.HasPrefix(acc, fmt.Sprintf("%.3f ", logged[4].AccFresh)):
 			after++
+		case step == 10: // the measurement of step 10 or the one of step 5
 		default:
-			t.Errorf("step %d: progress line %q, want fresh ESS - before step 5 and a number from it on", step, line)
+			t.Errorf("step %d: progress line %q, want fresh ESS and acc - before step 5 and the log's %.3f and %.3f from it on",
+				step, line, logged[4].ESSFresh, logged[4].AccFresh)
 		}
 	}
 	if before == 0 || after == 0 {
