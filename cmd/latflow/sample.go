@@ -187,7 +187,8 @@ type samplePlan struct {
 	notes  []string // notes on the run, for stderr and the report
 	exact  bool     // independent exact samples (runExactSamples)
 	run    *sampler.Run
-	// trainSeconds is the flow's training time from its provenance.
+	// trainSeconds is the flow's training time from its provenance, the
+	// models it started from included (flow.Provenance.TotalWall).
 	trainSeconds float64
 }
 
@@ -292,7 +293,7 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 		}
 		settings[flagModel], settings[flagPrecision], settings["model_target"] = m.sha256, o.precision, m.Target.String()
 		source = "model " + m.name
-		trainSeconds = m.Provenance.WallSeconds
+		trainSeconds = m.Provenance.TotalWall()
 		if !m.Target.Equal(t) {
 			note := fmt.Sprintf("the model was trained for %s; sampling %s%s (exact for any proposal; see the acceptance)", m.Target, t, baseNote)
 			notes = append(notes, note)

@@ -305,7 +305,9 @@ func trainCommand() *cli.Command {
 			"acc_fresh the acceptance of an independence-Metropolis chain run over the same samples in\n" +
 			"the order drawn.\n\n" +
 			"--init FILE starts from a trained model's parameters (architecture and base included), e.g.\n" +
-			"a flow trained at a smaller L or another beta; the model's provenance keeps both runs.\n\n" +
+			"a flow trained at a smaller L or another beta; the model's provenance keeps both runs, and\n" +
+			"its total_wall_seconds and total_cpu_seconds add FILE's totals to this run's training time\n" +
+			"(a chain of transfers adds up; a model without them contributes its wall_seconds).\n\n" +
 			"A step whose loss or gradient is not finite is skipped (reported on stderr, counted in the\n" +
 			"log); --max-skips in a row stop the run and keep the last checkpoint. The forward objective\n" +
 			"draws each batch uniformly at random, with replacement, from all saved configurations.\n" +
@@ -765,11 +767,18 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	m.Target = t.Clone()
 	m.Provenance = flow.Provenance{Version: Version, Steps: tr.StepsDone(), Estimator: cfg.estimator, Seed: run.Seed,
 		Date: time.Now().UTC(), Commands: []string{o.command}, WallSeconds: rep.WallSeconds}
+	totalCPU := rep.CPUSeconds
+	m.Provenance.TotalWallSeconds = rep.WallSeconds
 	if p := cfg.init; p != nil {
 		// A continuation: the model's history comes first.
 		m.Provenance.Commands = append(slices.Clone(p.Provenance.Commands), o.command)
 		m.Provenance.Steps += p.Provenance.Steps
 		m.Provenance.WallSeconds += p.Provenance.WallSeconds
+		m.Provenance.TotalWallSeconds += p.Provenance.TotalWall()
+		totalCPU += p.Provenance.TotalCPU()
+	}
+	if totalCPU > 0 && !math.IsInf(totalCPU, 0) {
+		m.Provenance.TotalCPUSeconds = totalCPU
 	}
 	if o.eval > 0 {
 		prop := &sampler.FlowProposal[T]{Flow: f, Workers: cfg.workers}
@@ -892,6 +901,7 @@ type trainReport struct {
 	FinalStdLogW *float64         `json:"final_std_logw,omitempty"`
 	FinalESS     *float64         `json:"final_ess,omitempty"`
 	WallSeconds  float64          `json:"wall_seconds"`
+	CPUSeconds   float64          `json:"cpu_seconds,omitempty"`
 	Eval         *flow.Evaluation `json:"evaluation,omitempty"`
 	Model        string           `json:"model"`
 	Checkpoint   string           `json:"checkpoint"`
@@ -909,6 +919,9 @@ func newTrainReport(cfg *trainConfig, o *trainOptions, log []flowtrain.LogRow, p
 	}
 	if len(log) > 0 {
 		r.WallSeconds = log[len(log)-1].WallSeconds
+		if cpu := log[len(log)-1].CPUSeconds; cpu > 0 && !math.IsInf(cpu, 0) {
+			r.CPUSeconds = cpu
+		}
 	}
 	if t, ok := flowtrain.TailMeans(log); ok {
 		r.FinalSteps, r.FinalLoss, r.FinalStdLogW, r.FinalESS = t.Steps, &t.Loss, &t.StdLogW, &t.ESS
@@ -919,7 +932,11 @@ func newTrainReport(cfg *trainConfig, o *trainOptions, log []flowtrain.LogRow, p
 func (r trainReport) write(w io.Writer) error {
 	fmt.Fprintln(w, r.Description)
 	fmt.Fprintf(w, "%s; %s, batch %d, lr %g (%s), seed %d\n", describeArch(r.Flow, r.Params, r.Precision), r.Estimator, r.Batch, r.LR, r.Schedule, r.Seed)
-	fmt.Fprintf(w, "steps %d (%d updates, %d skipped) in %.1f s\n", r.Steps, r.Updates, r.Skipped, r.WallSeconds)
+	cpu := ""
+	if r.CPUSeconds > 0 {
+		cpu = fmt.Sprintf(" (CPU %.1f s)", r.CPUSeconds)
+	}
+	fmt.Fprintf(w, "steps %d (%d updates, %d skipped) in %.1f s%s\n", r.Steps, r.Updates, r.Skipped, r.WallSeconds, cpu)
 	if r.FinalLoss != nil {
 		fmt.Fprintf(w, "last %d steps: loss %.6g, std(log w) %.4g, batch ESS %.4f (per batch: optimistic)\n", r.FinalSteps, *r.FinalLoss, *r.FinalStdLogW, *r.FinalESS)
 	}

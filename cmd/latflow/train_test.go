@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -904,5 +905,77 @@ func TestTrainKilled(t *testing.T) {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s after --resume: %v, want removed", p, err)
 		}
+	}
+}
+
+// TestTrainTotalTime: the provenance's total_wall_seconds and
+// total_cpu_seconds add the training time of the models a run started
+// from (--init), recursively along a chain L=4 -> 8 -> 8; a model without
+// the fields contributes its wall_seconds and makes the CPU total unknown;
+// sample's training time is the total.
+func TestTrainTotalTime(t *testing.T) {
+	dir := t.TempDir()
+	train := func(out string, args ...string) (flow.Model, flowtrain.LogRow) {
+		t.Helper()
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		m, err := flow.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _, err := flowtrain.ReadLog(out + trainLogSuffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, rows[len(rows)-1]
+	}
+	at8 := func(init, out string) []string {
+		return []string{"train", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "2",
+			"--init", init, "--out", out}
+	}
+	a, b, c := filepath.Join(dir, "a.flow"), filepath.Join(dir, "b.flow"), filepath.Join(dir, "c.flow")
+	ma, la := train(a, trainArgs(a, "--steps", "3")...)
+	mb, lb := train(b, at8(a, b)...)
+	mc, lc := train(c, at8(b, c)...)
+	pa, pb, pc := ma.Provenance, mb.Provenance, mc.Provenance
+	if pa.TotalWallSeconds != la.WallSeconds || !(pa.TotalWallSeconds > 0) {
+		t.Errorf("first model: total_wall_seconds %g, want its log's wall_seconds %g", pa.TotalWallSeconds, la.WallSeconds)
+	}
+	if want := lb.WallSeconds + pa.TotalWallSeconds; pb.TotalWallSeconds != want {
+		t.Errorf("second model: total_wall_seconds %g, want its own %g + the first's %g", pb.TotalWallSeconds, lb.WallSeconds, pa.TotalWallSeconds)
+	}
+	if want := lc.WallSeconds + pb.TotalWallSeconds; pc.TotalWallSeconds != want || !(pc.TotalWallSeconds > lc.WallSeconds+la.WallSeconds) {
+		t.Errorf("third model: total_wall_seconds %g, want its own %g + the second's total %g", pc.TotalWallSeconds, lc.WallSeconds, pb.TotalWallSeconds)
+	}
+	if runtime.GOOS == "linux" {
+		if pa.TotalCPUSeconds != la.CPUSeconds || !(pa.TotalCPUSeconds > 0) {
+			t.Errorf("first model: total_cpu_seconds %g, want its log's cpu_seconds %g", pa.TotalCPUSeconds, la.CPUSeconds)
+		}
+		if want := lc.CPUSeconds + (lb.CPUSeconds + pa.TotalCPUSeconds); pc.TotalCPUSeconds != want {
+			t.Errorf("third model: total_cpu_seconds %g, want %g + %g + %g", pc.TotalCPUSeconds, lc.CPUSeconds, lb.CPUSeconds, la.CPUSeconds)
+		}
+	}
+	// A model of an older latflow: wall_seconds only.
+	old := filepath.Join(dir, "old.flow")
+	mo := ma
+	mo.Provenance.TotalWallSeconds, mo.Provenance.TotalCPUSeconds, mo.Provenance.WallSeconds = 0, 0, 100
+	if err := flow.Save(old, mo); err != nil {
+		t.Fatal(err)
+	}
+	d := filepath.Join(dir, "d.flow")
+	md, ld := train(d, at8(old, d)...)
+	if pd := md.Provenance; pd.TotalWallSeconds != ld.WallSeconds+100 || pd.TotalCPUSeconds != 0 {
+		t.Errorf("from a model without totals: total_wall_seconds %g, total_cpu_seconds %g; want %g + 100 and none (unknown)",
+			pd.TotalWallSeconds, pd.TotalCPUSeconds, ld.WallSeconds)
+	}
+	// sample reports the total.
+	r := sampleJSON(t, "sample", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--model", c, "--n", "200", "--therm", "10", "--batch", "50")
+	if math.Abs(r.TrainingSeconds-pc.TotalWallSeconds) > 1e-9*pc.TotalWallSeconds {
+		t.Errorf("sample --json training_seconds %g, want the total %g", r.TrainingSeconds, pc.TotalWallSeconds)
+	}
+	code, out, errs := runCLI(t, "sample", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--model", c, "--n", "200", "--therm", "10", "--batch", "50")
+	if code != exitOK || !strings.Contains(out, "incl. the models it started from") {
+		t.Errorf("sample: exit %d, output %q (%s), want the training time incl. the models it started from", code, out, errs)
 	}
 }
