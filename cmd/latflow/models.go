@@ -84,7 +84,7 @@ func shippedName(path string) (string, bool) {
 // refusing to overwrite an existing file unless force.
 func exportModel(w io.Writer, name, path string, force bool) error {
 	name, _ = shippedName(name) // shipped:NAME names it too
-	info, b, err := models.Get(name)
+	info, b, err := shippedModels.Get(name)
 	if err != nil {
 		return usagef("--%s: %v", flagExport, err)
 	}
@@ -117,7 +117,7 @@ type modelJSON struct {
 }
 
 func runModels(w io.Writer, asJSON bool) error {
-	list, err := models.List()
+	list, err := shippedModels.List()
 	if err != nil {
 		return err
 	}
