@@ -288,8 +288,9 @@ func trainCommand() *cli.Command {
 			"temporary files (.OUT.tmpN) that an earlier run of OUT left behind when killed while writing.\n\n" +
 			"Bit for bit: the same flags and --seed, or a run resumed any number of times, give a model\n" +
 			"with the same architecture and parameters bit for bit. Its provenance also records the date,\n" +
-			"the wall time and the evaluation's samples per second, which differ from run to run (as does\n" +
-			"the log's wall_seconds column), and the command line (of a resumed run: the --resume one).\n\n" +
+			"the wall and CPU times (wall_seconds, total_wall_seconds, total_cpu_seconds) and the\n" +
+			"evaluation's samples per second, which differ from run to run (as do the log's wall_seconds\n" +
+			"and cpu_seconds columns), and the command line (of a resumed run: the --resume one).\n\n" +
 			"Defaults: for u1 they are the recipe of the shipped model u1-L16-beta3 (8 layers, 2 mixtures,\n" +
 			"hidden 8,8, the plaquette base with identity layers, float32, batch 64, lr 1e-4, seed 1) but\n" +
 			"for --steps: it took 6000 steps (198 s on one core), the default 1000 is a quicker start.\n" +

@@ -729,7 +729,9 @@ func TestTrainBitForBitClaim(t *testing.T) {
 		clear func(*flow.Model)
 	}{
 		{"the date", func(m *flow.Model) { m.Provenance.Date = time.Time{} }},
-		{"the wall time", func(m *flow.Model) { m.Provenance.WallSeconds = 0 }},
+		{"the wall and CPU times", func(m *flow.Model) {
+			m.Provenance.WallSeconds, m.Provenance.TotalWallSeconds, m.Provenance.TotalCPUSeconds = 0, 0, 0
+		}},
 		{"the evaluation's samples per second", func(m *flow.Model) { m.Provenance.Eval.SamplesPerSecond = 0 }},
 	}
 	var enc [][]byte
