@@ -122,8 +122,14 @@ func Train(logs []TrainLog, x TrainX) (*Figure, error) {
 	legendRoom(acc, 0, 1, len(logs))
 	var lossXYs, stdXYs []plotter.XYs
 	maxLR := 0.0
+	xlo, xhi := math.Inf(1), math.Inf(-1)
 	for i, l := range logs {
 		xs, cols := trainColumns(l.Rows, x)
+		for _, v := range xs {
+			if isFinite(v) {
+				xlo, xhi = min(xlo, v), max(xhi, v)
+			}
+		}
 		for _, v := range cols["lr"] {
 			if isFinite(v) {
 				maxLR = max(maxLR, v)
@@ -170,6 +176,10 @@ func Train(logs []TrainLog, x TrainX) (*Figure, error) {
 	}
 	robustRange(loss, lossXYs, legends)
 	robustRange(std, stdXYs, legends)
+	// The acceptance, points only, on the x range of the curves beside it.
+	if xlo < xhi {
+		acc.X.Min, acc.X.Max = xlo, xhi
+	}
 	// From 0, so that a constant rate is a line, not a degenerate axis.
 	if maxLR > 0 {
 		lr.Y.Min, lr.Y.Max = 0, maxLR*(1.12+0.07*float64(len(logs)))
