@@ -768,18 +768,17 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	m.Target = t.Clone()
 	m.Provenance = flow.Provenance{Version: Version, Steps: tr.StepsDone(), Estimator: cfg.estimator, Seed: run.Seed,
 		Date: time.Now().UTC(), Commands: []string{o.command}, WallSeconds: rep.WallSeconds}
-	totalCPU := rep.CPUSeconds
-	m.Provenance.TotalWallSeconds = rep.WallSeconds
+	var initProv *flow.Provenance
 	if p := cfg.init; p != nil {
 		// A continuation: the model's history comes first.
 		m.Provenance.Commands = append(slices.Clone(p.Provenance.Commands), o.command)
 		m.Provenance.Steps += p.Provenance.Steps
 		m.Provenance.WallSeconds += p.Provenance.WallSeconds
-		m.Provenance.TotalWallSeconds += p.Provenance.TotalWall()
-		totalCPU += p.Provenance.TotalCPU()
+		initProv = &p.Provenance
 	}
-	if totalCPU > 0 && !math.IsInf(totalCPU, 0) {
-		m.Provenance.TotalCPUSeconds = totalCPU
+	if log := tr.Log(); len(log) > 0 {
+		last := log[len(log)-1]
+		m.Provenance.TotalWallSeconds, m.Provenance.TotalCPUSeconds = provenanceTotals(last.WallSeconds, last.CPUSeconds, initProv)
 	}
 	if o.eval > 0 {
 		prop := &sampler.FlowProposal[T]{Flow: f, Workers: cfg.workers}
@@ -799,6 +798,24 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		return writeJSON(stdout, rep)
 	}
 	return rep.write(stdout)
+}
+
+// provenanceTotals returns the total_wall_seconds and total_cpu_seconds of
+// a model's provenance: this run's wall and CPU seconds (over its resumed
+// sessions; cpu NaN if unknown) plus, for a run started from a model with
+// provenance init, that model's totals (flow.Provenance.TotalWall and
+// TotalCPU). The CPU total is 0, left out of the JSON, where any of its
+// terms is unknown: a smaller sum would pass for the cost.
+func provenanceTotals(wall, cpu float64, init *flow.Provenance) (totalWall, totalCPU float64) {
+	totalWall, totalCPU = wall, cpu
+	if init != nil {
+		totalWall += init.TotalWall()
+		totalCPU += init.TotalCPU()
+	}
+	if !(totalCPU > 0) || math.IsInf(totalCPU, 0) {
+		totalCPU = 0
+	}
+	return totalWall, totalCPU
 }
 
 // trainFailure is the error of a training run that failed after step

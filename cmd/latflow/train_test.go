@@ -981,3 +981,28 @@ func TestTrainTotalTime(t *testing.T) {
 		t.Errorf("sample: exit %d, output %q (%s), want the training time incl. the models it started from", code, out, errs)
 	}
 }
+
+// TestProvenanceTotals: the totals add the model a run started from; an
+// unknown CPU time anywhere in the chain (this run resumed from an old
+// checkpoint, or a model without total_cpu_seconds) leaves the CPU total
+// out rather than understating it.
+func TestProvenanceTotals(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		name              string
+		wall, cpu         float64
+		init              *flow.Provenance
+		wantWall, wantCPU float64
+	}{
+		{"fresh run", 10, 8, nil, 10, 8},
+		{"from a model with totals", 10, 8, &flow.Provenance{WallSeconds: 5, TotalWallSeconds: 7, TotalCPUSeconds: 6}, 17, 14},
+		{"from an older model", 10, 8, &flow.Provenance{WallSeconds: 5}, 15, 0},
+		{"this run's CPU unknown", 10, nan, &flow.Provenance{WallSeconds: 5, TotalWallSeconds: 7, TotalCPUSeconds: 6}, 17, 0},
+		{"fresh run, CPU unknown", 10, nan, nil, 10, 0},
+	} {
+		w, cpu := provenanceTotals(c.wall, c.cpu, c.init)
+		if w != c.wantWall || cpu != c.wantCPU {
+			t.Errorf("%s: got %g, %g; want %g, %g", c.name, w, cpu, c.wantWall, c.wantCPU)
+		}
+	}
+}
