@@ -75,10 +75,39 @@ type Provenance struct {
 	// Commands are the training commands in order, a continuation (resume,
 	// or training started from another model) after the run it continues.
 	Commands []string `json:"commands,omitempty"`
-	// WallSeconds is the training wall time over all runs.
+	// WallSeconds is the training wall time over all runs: resumed
+	// sessions and, for a model trained from another (train --init), that
+	// model's WallSeconds.
 	WallSeconds float64 `json:"wall_seconds,omitempty"`
+	// TotalWallSeconds is the training wall time the model cost, the
+	// models it started from included: this run's (over its resumed
+	// sessions) plus, for train --init FILE, FILE's TotalWall, so that a
+	// chain of transfers (L=8 -> 16 -> 32) adds up. TotalCPUSeconds is
+	// the same sum of the CPU time (user + system) of the training
+	// processes; it is left out (0) where a model of the chain does not
+	// record CPU time. Models written before these fields have neither.
+	TotalWallSeconds float64 `json:"total_wall_seconds,omitempty"`
+	TotalCPUSeconds  float64 `json:"total_cpu_seconds,omitempty"`
 	// Eval is the quality measured on fresh samples, if any.
 	Eval *Evaluation `json:"evaluation,omitempty"`
+}
+
+// TotalWall returns the training wall time the model cost, the models it
+// started from included: TotalWallSeconds, or for a model without it
+// WallSeconds (which already adds up a chain of --init runs).
+func (p Provenance) TotalWall() float64 {
+	if p.TotalWallSeconds > 0 {
+		return p.TotalWallSeconds
+	}
+	return p.WallSeconds
+}
+
+// TotalCPU returns TotalCPUSeconds, or NaN where it is not recorded.
+func (p Provenance) TotalCPU() float64 {
+	if p.TotalCPUSeconds > 0 {
+		return p.TotalCPUSeconds
+	}
+	return math.NaN()
 }
 
 // Evaluation is the quality of a flow as an independence-Metropolis

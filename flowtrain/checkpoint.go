@@ -184,8 +184,10 @@ type Checkpoint struct {
 	// PathSince is Trainer.PathSince: the step of the PathSwitch check
 	// that turned the forward path gradient on, 0 if it is off.
 	PathSince int
-	// Elapsed is the wall-clock seconds of training so far.
-	Elapsed float64
+	// Elapsed is the wall-clock seconds of training so far, CPUElapsed the
+	// CPU seconds of the process (LogRow.CPUSeconds), NaN if unknown (a
+	// checkpoint of format 1 or 2, or a run resumed from one).
+	Elapsed, CPUElapsed float64
 	// Model holds the architecture, the target (from Run) and the master
 	// parameters.
 	Model flow.Model
@@ -210,7 +212,7 @@ func (t *Trainer[T]) Checkpoint(run RunParams) *Checkpoint {
 	m.Target = run.Target.Clone()
 	c := &Checkpoint{
 		Run: run, Step: t.step, Skipped: t.skipped, SkipRun: t.skipRun, PathSince: t.pathSince, Elapsed: t.wall(),
-		Model: m,
+		CPUElapsed: t.cpu(), Model: m,
 		Adam: Adam{Beta1: t.adam.Beta1, Beta2: t.adam.Beta2, Eps: t.adam.Eps, Step: t.adam.Step,
 			M: slices.Clone(t.adam.M), V: slices.Clone(t.adam.V)},
 		RNG: rng,
@@ -272,7 +274,7 @@ func (t *Trainer[T]) Restore(c *Checkpoint) error {
 		*plateau = *c.Plateau
 	}
 	t.step, t.skipped, t.skipRun, t.pathSince = c.Step, c.Skipped, c.SkipRun, c.PathSince
-	t.elapsed, t.started = c.Elapsed, time.Time{}
+	t.elapsed, t.cpuElapsed, t.started = c.Elapsed, c.CPUElapsed, time.Time{}
 	t.log = append(t.log[:0], c.Log...)
 	for i, v := range t.params {
 		t.paramsT[i] = T(v)
@@ -281,41 +283,63 @@ func (t *Trainer[T]) Restore(c *Checkpoint) error {
 	return nil
 }
 
-// Checkpoint file format, version 1. All integers are little-endian.
+// Checkpoint file format, version 3. All integers are little-endian.
 //
 //	magic "LATFLOWC" | format version uint32 | header length H uint32 |
 //	header: H bytes of JSON {"run", "step", "skipped", "skip_run",
-//	        "path_since" (omitted when 0), "elapsed", "plateau"} |
+//	        "path_since" (omitted when 0), "elapsed", "cpu_elapsed"
+//	        (omitted when unknown), "plateau"} |
 //	model:  uint64 length | a model file (flow.Model.Encode) holding the
 //	        architecture, the target and the master parameters |
 //	adam:   uint64 length | Adam.MarshalBinary |
 //	rng:    uint64 length | rand.PCG.MarshalBinary |
 //	log:    uint64 rows | per row: step int64, loss, grad_norm, ess,
 //	        std_logw, lr, wall_seconds as float64 bits, skipped uint8,
-//	        ess_fresh float64 bits (version 2) |
+//	        ess_fresh (from version 2), acc_fresh and cpu_seconds (from
+//	        version 3) as float64 bits |
 //	SHA-256 of all preceding bytes (32 bytes)
 //
 // Floats in the header (learning rates, couplings, plateau state) are JSON
 // numbers in Go's shortest round-trip form, so they are restored exactly.
+//
+// DecodeCheckpoint reads versions 1 to 3. What an older version lacks
+// reads as not measured: ESSFresh and AccFresh 0, CPUSeconds and
+// CPUElapsed NaN (so a run resumed from it logs no CPU time).
 const (
-	CheckpointFormatVersion = 2
+	CheckpointFormatVersion = 3
 	checkpointMagic         = "LATFLOWC"
-	logRowBytes             = 8 + 6*8 + 1 + 8
 )
 
+// logRowBytes returns the size of a log row in a checkpoint of format
+// version v (1 to CheckpointFormatVersion).
+func logRowBytes(v uint32) int {
+	switch v {
+	case 1:
+		return 8 + 6*8 + 1
+	case 2:
+		return 8 + 6*8 + 1 + 8
+	}
+	return 8 + 6*8 + 1 + 3*8
+}
+
 type checkpointHeader struct {
-	Run       RunParams        `json:"run"`
-	Step      int              `json:"step"`
-	Skipped   int              `json:"skipped"`
-	SkipRun   int              `json:"skip_run"`
-	PathSince int              `json:"path_since,omitempty"`
-	Elapsed   float64          `json:"elapsed"`
-	Plateau   *ReduceOnPlateau `json:"plateau,omitempty"`
+	Run        RunParams        `json:"run"`
+	Step       int              `json:"step"`
+	Skipped    int              `json:"skipped"`
+	SkipRun    int              `json:"skip_run"`
+	PathSince  int              `json:"path_since,omitempty"`
+	Elapsed    float64          `json:"elapsed"`
+	CPUElapsed *float64         `json:"cpu_elapsed,omitempty"`
+	Plateau    *ReduceOnPlateau `json:"plateau,omitempty"`
 }
 
 // Encode returns the checkpoint file bytes of c.
 func (c *Checkpoint) Encode() ([]byte, error) {
-	hdr, err := json.Marshal(checkpointHeader{c.Run, c.Step, c.Skipped, c.SkipRun, c.PathSince, c.Elapsed, c.Plateau})
+	h := checkpointHeader{Run: c.Run, Step: c.Step, Skipped: c.Skipped, SkipRun: c.SkipRun, PathSince: c.PathSince, Elapsed: c.Elapsed, Plateau: c.Plateau}
+	if cpu := c.CPUElapsed; !math.IsNaN(cpu) && !math.IsInf(cpu, 0) {
+		h.CPUElapsed = &cpu
+	}
+	hdr, err := json.Marshal(h)
 	if err != nil {
 		return nil, fmt.Errorf("flowtrain: encode checkpoint header: %w", err)
 	}
@@ -327,7 +351,7 @@ func (c *Checkpoint) Encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 16+len(hdr)+8+len(model)+8+len(adam)+8+len(c.RNG)+8+logRowBytes*len(c.Log)+sha256.Size)
+	b := make([]byte, 0, 16+len(hdr)+8+len(model)+8+len(adam)+8+len(c.RNG)+8+logRowBytes(CheckpointFormatVersion)*len(c.Log)+sha256.Size)
 	b = append(b, checkpointMagic...)
 	b = binary.LittleEndian.AppendUint32(b, CheckpointFormatVersion)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(hdr)))
@@ -347,7 +371,9 @@ func (c *Checkpoint) Encode() ([]byte, error) {
 			s = 1
 		}
 		b = append(b, s)
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.ESSFresh))
+		for _, v := range [...]float64{r.ESSFresh, r.AccFresh, r.CPUSeconds} {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		}
 	}
 	sum := sha256.Sum256(b)
 	return append(b, sum[:]...), nil
@@ -369,9 +395,11 @@ func DecodeCheckpoint(name string, b []byte) (*Checkpoint, error) {
 	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], b[len(body):]) {
 		return fail("checksum mismatch (corrupted or truncated file)")
 	}
-	if v := binary.LittleEndian.Uint32(b[8:]); v != CheckpointFormatVersion {
-		return fail("format version %d, this latflow reads version %d", v, CheckpointFormatVersion)
+	version := binary.LittleEndian.Uint32(b[8:])
+	if version < 1 || version > CheckpointFormatVersion {
+		return fail("format version %d, this latflow reads versions 1 to %d", version, CheckpointFormatVersion)
 	}
+	rowBytes := uint64(logRowBytes(version))
 	rest := body[12:]
 	take := func(n uint64) ([]byte, bool) {
 		if n > uint64(len(rest)) {
@@ -406,7 +434,10 @@ func DecodeCheckpoint(name string, b []byte) (*Checkpoint, error) {
 	}
 	c := &Checkpoint{
 		Run: hdr.Run, Step: hdr.Step, Skipped: hdr.Skipped, SkipRun: hdr.SkipRun, PathSince: hdr.PathSince, Elapsed: hdr.Elapsed,
-		Plateau: hdr.Plateau, Model: model, RNG: bytes.Clone(secs[2]),
+		Plateau: hdr.Plateau, Model: model, RNG: bytes.Clone(secs[2]), CPUElapsed: math.NaN(),
+	}
+	if hdr.CPUElapsed != nil {
+		c.CPUElapsed = *hdr.CPUElapsed
 	}
 	if err := c.Adam.UnmarshalBinary(secs[1]); err != nil {
 		return fail("%v", err)
@@ -416,18 +447,25 @@ func DecodeCheckpoint(name string, b []byte) (*Checkpoint, error) {
 		return fail("truncated before the log section")
 	}
 	nrows := binary.LittleEndian.Uint64(l)
-	if nrows > uint64(len(rest))/logRowBytes || uint64(len(rest)) != nrows*logRowBytes {
-		return fail("log section of %d bytes, want %d rows of %d bytes", len(rest), nrows, logRowBytes)
+	if nrows > uint64(len(rest))/rowBytes || uint64(len(rest)) != nrows*rowBytes {
+		return fail("log section of %d bytes, want %d rows of %d bytes", len(rest), nrows, rowBytes)
 	}
 	c.Log = make([]LogRow, nrows)
 	f := func(off int) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(rest[off:])) }
 	for i := range c.Log {
-		o := i * logRowBytes
-		c.Log[i] = LogRow{
+		o := i * int(rowBytes)
+		r := LogRow{
 			Step: int64(binary.LittleEndian.Uint64(rest[o:])),
 			Loss: f(o + 8), GradNorm: f(o + 16), ESS: f(o + 24), StdLogW: f(o + 32), LR: f(o + 40), WallSeconds: f(o + 48),
-			Skipped: rest[o+56] != 0, ESSFresh: f(o + 57),
+			Skipped: rest[o+56] != 0, CPUSeconds: math.NaN(),
 		}
+		if version >= 2 {
+			r.ESSFresh = f(o + 57)
+		}
+		if version >= 3 {
+			r.AccFresh, r.CPUSeconds = f(o+65), f(o+73)
+		}
+		c.Log[i] = r
 	}
 	return c, nil
 }

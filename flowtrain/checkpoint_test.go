@@ -2,6 +2,10 @@ package flowtrain_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -147,5 +151,111 @@ func TestRunParamsMismatch(t *testing.T) {
 				t.Errorf("got mismatch %q (%q vs %q), want %q with two different values", name, a, b, tc.name)
 			}
 		})
+	}
+}
+
+// encodeOldCheckpoint returns c in checkpoint format version 1 or 2, as
+// older latflow versions wrote it: no cpu_elapsed in the header, log rows
+// without acc_fresh and cpu_seconds (and without ess_fresh in version 1).
+func encodeOldCheckpoint(t *testing.T, c *flowtrain.Checkpoint, version uint32) []byte {
+	t.Helper()
+	hdr, err := json.Marshal(map[string]any{"run": c.Run, "step": c.Step, "skipped": c.Skipped, "skip_run": c.SkipRun,
+		"elapsed": c.Elapsed, "plateau": c.Plateau})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := c.Model.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	adam, err := c.Adam.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	b := append([]byte("LATFLOWC"), 0, 0, 0, 0, 0, 0, 0, 0)
+	le.PutUint32(b[8:], version)
+	le.PutUint32(b[12:], uint32(len(hdr)))
+	b = append(b, hdr...)
+	for _, sec := range [][]byte{model, adam, c.RNG} {
+		b = le.AppendUint64(b, uint64(len(sec)))
+		b = append(b, sec...)
+	}
+	b = le.AppendUint64(b, uint64(len(c.Log)))
+	for _, r := range c.Log {
+		b = le.AppendUint64(b, uint64(r.Step))
+		for _, v := range []float64{r.Loss, r.GradNorm, r.ESS, r.StdLogW, r.LR, r.WallSeconds} {
+			b = le.AppendUint64(b, math.Float64bits(v))
+		}
+		var s byte
+		if r.Skipped {
+			s = 1
+		}
+		b = append(b, s)
+		if version >= 2 {
+			b = le.AppendUint64(b, math.Float64bits(r.ESSFresh))
+		}
+	}
+	sum := sha256.Sum256(b)
+	return append(b, sum[:]...)
+}
+
+// TestCheckpointOldVersions: checkpoints of formats 1 and 2 still load,
+// with everything they hold, the fresh acceptance as not measured and the
+// CPU time as unknown (NaN); a run resumed from one logs NaN CPU time and
+// trains on as from a new checkpoint. A version above this latflow's is
+// refused.
+func TestCheckpointOldVersions(t *testing.T) {
+	c, _ := trainedCheckpoint(t)
+	c.Log[1].ESSFresh, c.Log[1].AccFresh = 0.5, 0.25
+	if flowtrain.CheckpointFormatVersion != 3 {
+		t.Fatalf("CheckpointFormatVersion %d: update this test", flowtrain.CheckpointFormatVersion)
+	}
+	for _, v := range []uint32{1, 2} {
+		got, err := flowtrain.DecodeCheckpoint("old", encodeOldCheckpoint(t, c, v))
+		if err != nil {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		if !math.IsNaN(got.CPUElapsed) {
+			t.Errorf("version %d: cpu elapsed %g, want NaN (unknown)", v, got.CPUElapsed)
+		}
+		if !sameBits(logValues(got.Log), logValues(c.Log)) || got.Elapsed != c.Elapsed || got.Step != c.Step ||
+			!sameBits(got.Model.Params, c.Model.Params) || !reflect.DeepEqual(got.Adam, c.Adam) {
+			t.Errorf("version %d: the checkpoint's content differs from what was written", v)
+		}
+		for i, r := range got.Log {
+			wantFresh := c.Log[i].ESSFresh
+			if v == 1 {
+				wantFresh = 0
+			}
+			if r.ESSFresh != wantFresh || r.AccFresh != 0 || !math.IsNaN(r.CPUSeconds) || r.WallSeconds != c.Log[i].WallSeconds {
+				t.Errorf("version %d row %d: ess_fresh %g acc_fresh %g cpu %g wall %g, want %g, 0, NaN, %g",
+					v, i, r.ESSFresh, r.AccFresh, r.CPUSeconds, r.WallSeconds, wantFresh, c.Log[i].WallSeconds)
+			}
+		}
+		s := setup{obj: flowtrain.Reverse, grad: flowtrain.FastPath, schedule: "plateau", steps: 5, workers: 1}
+		tr := newTrainer[float64](t, s)
+		if err := tr.Restore(got); err != nil {
+			t.Fatalf("version %d: restore: %v", v, err)
+		}
+		if err := tr.Train(context.Background(), flowtrain.TrainOptions{Steps: s.steps, Run: s.run()}); err != nil {
+			t.Fatal(err)
+		}
+		if r := tr.Log()[4]; !math.IsNaN(r.CPUSeconds) || !(r.WallSeconds >= c.Elapsed) {
+			t.Errorf("version %d, resumed: cpu_seconds %g wall %g, want NaN (the earlier CPU time is unknown) and at least %g", v, r.CPUSeconds, r.WallSeconds, c.Elapsed)
+		}
+		// Saved again, it is a version-3 checkpoint without cpu_elapsed.
+		b, err := tr.Checkpoint(s.run()).Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := flowtrain.DecodeCheckpoint("again", b)
+		if err != nil || !math.IsNaN(again.CPUElapsed) {
+			t.Errorf("version %d resumed and saved: got cpu %v (%v), want NaN", v, again.CPUElapsed, err)
+		}
+	}
+	b := encodeOldCheckpoint(t, c, 4)
+	if _, err := flowtrain.DecodeCheckpoint("future", b); err == nil || !strings.Contains(err.Error(), "format version 4") {
+		t.Errorf("version 4: got %v, want an error naming format version 4", err)
 	}
 }

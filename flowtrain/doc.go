@@ -35,4 +35,11 @@
 //     run at a time: LockOutput holds OUT.lock for the run's life. Train
 //     writes no log or checkpoint before the first update, so a run in
 //     which every step was skipped leaves nothing behind.
+//   - Times in the training log and the checkpoint are cumulative over
+//     resumed sessions: wall_seconds (wall clock) and cpu_seconds (the
+//     process's user + system CPU time, getrusage; NaN where unknown). The
+//     fresh-sample columns ess_fresh and acc_fresh are measured together
+//     on the same samples and are NaN in the file off the measured steps.
+//     Newer readers load older logs and checkpoints (CheckpointFormatVersion
+//     and ReadLog say what the missing columns read as).
 package flowtrain

@@ -145,7 +145,11 @@ type Trainer[T nn.Float] struct {
 	skipRun int // skipped steps in a row at the end
 	elapsed float64
 	started time.Time
-	log     []LogRow
+	// cpuElapsed is the CPU seconds of the earlier sessions (NaN if
+	// unknown), cpuStart the process's CPU time when this session's first
+	// step began.
+	cpuElapsed, cpuStart float64
+	log                  []LogRow
 }
 
 // NewTrainer returns a Trainer of f for the target action, starting from
@@ -214,12 +218,16 @@ func NewTrainer[T nn.Float](f *flow.Flow[T], target lattice.Action, src *rand.PC
 	return t, nil
 }
 
-// FreshESS returns ESS_q/N of n fresh samples of the flow, drawn from rng
-// in batches of the training batch size: the quality a sampler sees, which
-// the per-batch ESS of a heavy-tailed flow overestimates.
-func (t *Trainer[T]) FreshESS(n int, rng *rand.Rand) float64 {
-	if n < 1 {
-		return math.NaN()
+// FreshQuality measures the flow on n fresh samples drawn from rng in
+// batches of the training batch size: ess is ESS_q/N of their weights w =
+// exp(-S)/q (the quality a sampler sees, which the per-batch ESS of a
+// heavy-tailed flow overestimates), and acc the acceptance rate of an
+// independence-Metropolis chain over the same samples in the order drawn
+// (LogRow.AccFresh), its uniforms drawn from rng after the samples. Both
+// are NaN for n < 2.
+func (t *Trainer[T]) FreshQuality(n int, rng *rand.Rand) (ess, acc float64) {
+	if n < 2 {
+		return math.NaN(), math.NaN()
 	}
 	b := min(n, max(t.batch, 256))
 	x := make([]T, b*t.flow.Size)
@@ -235,7 +243,28 @@ func (t *Trainer[T]) FreshESS(n int, rng *rand.Rand) float64 {
 			logw = append(logw, -t.target.Action(x64)-logq[i])
 		}
 	}
-	return observables.ReverseESS(logw)
+	return observables.ReverseESS(logw), IMHAcceptance(logw, rng)
+}
+
+// IMHAcceptance runs an independence-Metropolis chain over proposals with
+// log weights logw, in order: logw[0] starts the chain, and proposal i is
+// accepted if u < exp(logw[i] - logw[cur]), u uniform from rng (one per
+// proposal, in order), or if the current weight is not positive
+// (logw[cur] NaN or -Inf) and the proposal's is. It returns the fraction of
+// the len(logw)-1 proposals accepted, NaN for fewer than two log weights.
+func IMHAcceptance(logw []float64, rng *rand.Rand) float64 {
+	if len(logw) < 2 {
+		return math.NaN()
+	}
+	cur, acc := logw[0], 0
+	for _, lw := range logw[1:] {
+		u := rng.Float64()
+		if !(cur > math.Inf(-1)) && lw > math.Inf(-1) || u < math.Exp(lw-cur) {
+			cur = lw
+			acc++
+		}
+	}
+	return float64(acc) / float64(len(logw)-1)
 }
 
 // Flow returns the flow being trained.
@@ -278,13 +307,22 @@ func (t *Trainer[T]) wall() float64 {
 	return t.elapsed + time.Since(t.started).Seconds()
 }
 
+// cpu returns the CPU seconds of training, over all sessions (NaN if
+// unknown). It counts the whole process, as wall counts all of its time.
+func (t *Trainer[T]) cpu() float64 {
+	if t.started.IsZero() {
+		return t.cpuElapsed
+	}
+	return t.cpuElapsed + processCPUSeconds() - t.cpuStart
+}
+
 // Step does one training step (see Trainer) and appends its log row. It
 // returns an error wrapping ErrTooManySkips when this step makes MaxSkips
 // skipped steps in a row; the parameters are then those of the last
 // update.
 func (t *Trainer[T]) Step() (StepResult, error) {
 	if t.started.IsZero() {
-		t.started = time.Now()
+		t.started, t.cpuStart = time.Now(), processCPUSeconds()
 	}
 	t.step++
 	r := StepResult{LogRow: LogRow{Step: int64(t.step), LR: t.sched.LR(t.adam.Step + 1)}, Gradient: t.gradient}
@@ -326,7 +364,7 @@ func (t *Trainer[T]) Step() (StepResult, error) {
 		t.skipped++
 		t.skipRun++
 		r.SkipRun = t.skipRun
-		r.WallSeconds = t.wall()
+		r.WallSeconds, r.CPUSeconds = t.wall(), t.cpu()
 		t.log = append(t.log, r.LogRow)
 		if t.skipRun >= t.maxSkips {
 			return r, fmt.Errorf("flowtrain: step %d: %w: %d (last: %s)", t.step, ErrTooManySkips, t.skipRun, r.Reason)
@@ -342,7 +380,7 @@ func (t *Trainer[T]) Step() (StepResult, error) {
 	if o, ok := t.sched.(Observer); ok {
 		o.Observe(r.StdLogW)
 	}
-	r.WallSeconds = t.wall()
+	r.WallSeconds, r.CPUSeconds = t.wall(), t.cpu()
 	t.log = append(t.log, r.LogRow)
 	return r, nil
 }
@@ -433,9 +471,10 @@ type TrainOptions struct {
 	// Until, if not zero, ends the run normally after the first step that
 	// finishes past it (a wall-time budget); Steps still bounds the run.
 	Until time.Time
-	// FreshEvery, if > 0, measures the ESS of FreshSamples fresh samples of
-	// the flow after every FreshEvery-th step into the log's ess_fresh
-	// column (and StepResult.ESSFresh). The samples of step s come from
+	// FreshEvery, if > 0, measures the ESS and the independence-Metropolis
+	// acceptance of FreshSamples fresh samples of the flow after every
+	// FreshEvery-th step (FreshQuality) into the log's ess_fresh and
+	// acc_fresh columns (and StepResult.ESSFresh, AccFresh). The samples of step s come from
 	// the PCG stream (FreshSeed, s), not from the training stream, so a
 	// resumed run stays bit-identical.
 	FreshEvery, FreshSamples int
@@ -484,8 +523,8 @@ func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 		}
 		r, err := t.Step()
 		if err == nil && opt.FreshEvery > 0 && t.step%opt.FreshEvery == 0 {
-			r.ESSFresh = t.FreshESS(opt.FreshSamples, rand.New(rand.NewPCG(opt.FreshSeed, uint64(t.step))))
-			t.log[len(t.log)-1].ESSFresh = r.ESSFresh
+			r.ESSFresh, r.AccFresh = t.FreshQuality(opt.FreshSamples, rand.New(rand.NewPCG(opt.FreshSeed, uint64(t.step))))
+			t.log[len(t.log)-1].ESSFresh, t.log[len(t.log)-1].AccFresh = r.ESSFresh, r.AccFresh
 		}
 		if opt.OnStep != nil {
 			opt.OnStep(r)

@@ -42,6 +42,24 @@ type LogRow struct {
 	// which a batch of heavy-tailed weights overestimates, it is what a
 	// sampler will see.
 	ESSFresh float64
+	// AccFresh is the acceptance rate of an independence-Metropolis chain
+	// run over the same fresh samples as ESSFresh, in the order they were
+	// drawn: the first sample starts the chain, each later one is
+	// accepted with probability min(1, w'/w), w = exp(-S)/q, and AccFresh
+	// is the fraction of the n-1 proposals accepted (the uniforms come
+	// from the same stream as the samples, after them). It is set where
+	// ESSFresh is (ESSFresh > 0) and 0 elsewhere, where the log file has
+	// NaN; an acceptance can be 0, so only ESSFresh tells whether the
+	// step was measured.
+	AccFresh float64
+	// CPUSeconds is the CPU time (user + system, getrusage RUSAGE_SELF) of
+	// the training process up to the end of the step, summed over resumed
+	// sessions like WallSeconds. With --threads 1 on a loaded machine it
+	// is the honest time on one core, where the wall time counts the other
+	// processes too. NaN where unknown: logs and checkpoints written
+	// before the column, the steps of a run resumed from such a
+	// checkpoint, and systems without getrusage.
+	CPUSeconds float64
 }
 
 // Column names of the training log, in column order.
@@ -55,6 +73,8 @@ const (
 	LogColWallSeconds = "wall_seconds"
 	LogColSkipped     = "skipped"
 	LogColESSFresh    = "ess_fresh"
+	LogColAccFresh    = "acc_fresh"
+	LogColCPUSeconds  = "cpu_seconds"
 )
 
 // logSchema is the schema of the training log with metadata md.
@@ -70,6 +90,8 @@ func logSchema(md map[string]string) *arrow.Schema {
 		{Name: LogColWallSeconds, Type: f64},
 		{Name: LogColSkipped, Type: arrow.FixedWidthTypes.Boolean},
 		{Name: LogColESSFresh, Type: f64},
+		{Name: LogColAccFresh, Type: f64},
+		{Name: LogColCPUSeconds, Type: f64},
 	}
 	meta := arrow.MetadataFrom(md)
 	return arrow.NewSchema(fields, &meta)
@@ -79,9 +101,9 @@ func logSchema(md map[string]string) *arrow.Schema {
 // IPC file (the random-access file format, readable by pyarrow, Polars
 // and pandas), one record batch, with md as schema metadata (for example
 // RunParams.LogMetadata). The columns are step int64, loss, grad_norm,
-// ess, std_logw, lr, wall_seconds float64, skipped bool and ess_fresh
-// float64, without nulls
-// (a quantity a skipped step does not have is NaN). The file is rewritten
+// ess, std_logw, lr, wall_seconds float64, skipped bool, ess_fresh,
+// acc_fresh and cpu_seconds float64, without nulls (a quantity a step
+// does not have is NaN: ess_fresh and acc_fresh off the measured steps). The file is rewritten
 // whole and atomically (a temporary file renamed over path), so a reader
 // never sees a partial log.
 func WriteLog(path string, rows []LogRow, md map[string]string) error {
@@ -97,6 +119,8 @@ func WriteLog(path string, rows []LogRow, md map[string]string) error {
 	}
 	skipped := b.Field(7).(*array.BooleanBuilder)
 	fresh := b.Field(8).(*array.Float64Builder)
+	acc := b.Field(9).(*array.Float64Builder)
+	cpu := b.Field(10).(*array.Float64Builder)
 	for _, r := range rows {
 		step.Append(r.Step)
 		for i, v := range [...]float64{r.Loss, r.GradNorm, r.ESS, r.StdLogW, r.LR, r.WallSeconds} {
@@ -105,9 +129,12 @@ func WriteLog(path string, rows []LogRow, md map[string]string) error {
 		skipped.Append(r.Skipped)
 		if r.ESSFresh == 0 {
 			fresh.Append(math.NaN())
+			acc.Append(math.NaN())
 		} else {
 			fresh.Append(r.ESSFresh)
+			acc.Append(r.AccFresh)
 		}
+		cpu.Append(r.CPUSeconds)
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
@@ -131,6 +158,11 @@ func WriteLog(path string, rows []LogRow, md map[string]string) error {
 // ReadLog reads a training log written by WriteLog: its rows and its
 // schema metadata. It returns a one-line error for a file that is not an
 // Arrow IPC file or lacks a column of the right type.
+//
+// Logs of older latflow versions have fewer columns and still load: a log
+// without ess_fresh (8 columns) reads ESSFresh 0 (not measured), one
+// without acc_fresh and cpu_seconds (9 columns) reads AccFresh 0 and
+// CPUSeconds NaN (unknown).
 func ReadLog(path string) ([]LogRow, map[string]string, error) {
 	fail := func(format string, a ...any) ([]LogRow, map[string]string, error) {
 		msg := fmt.Sprintf(format, a...)
@@ -148,10 +180,11 @@ func ReadLog(path string) ([]LogRow, map[string]string, error) {
 	defer r.Close()
 	want := logSchema(nil)
 	sc := r.Schema()
-	// Logs written before ess_fresh have one column less.
-	hasFresh := sc.NumFields() == want.NumFields()
-	if !hasFresh && sc.NumFields() != want.NumFields()-1 {
-		return fail("%d columns, want %d", sc.NumFields(), want.NumFields())
+	// Logs written before ess_fresh have three columns less, those
+	// written before acc_fresh and cpu_seconds two.
+	ncol := sc.NumFields()
+	if ncol != want.NumFields() && ncol != want.NumFields()-2 && ncol != want.NumFields()-3 {
+		return fail("%d columns, want %d (or %d or %d for older logs)", ncol, want.NumFields(), want.NumFields()-2, want.NumFields()-3)
 	}
 	for i, fw := range want.Fields()[:sc.NumFields()] {
 		if fg := sc.Field(i); fg.Name != fw.Name || !arrow.TypeEqual(fg.Type, fw.Type) {
@@ -171,15 +204,25 @@ func ReadLog(path string) ([]LogRow, map[string]string, error) {
 			fs[k] = rec.Column(1 + k).(*array.Float64).Float64Values()
 		}
 		sk := rec.Column(7).(*array.Boolean)
-		var fresh []float64
-		if hasFresh {
+		var fresh, acc, cpu []float64
+		if ncol > 8 {
 			fresh = rec.Column(8).(*array.Float64).Float64Values()
+		}
+		if ncol > 9 {
+			acc = rec.Column(9).(*array.Float64).Float64Values()
+			cpu = rec.Column(10).(*array.Float64).Float64Values()
 		}
 		for j := range step {
 			row := LogRow{Step: step[j], Loss: fs[0][j], GradNorm: fs[1][j], ESS: fs[2][j],
-				StdLogW: fs[3][j], LR: fs[4][j], WallSeconds: fs[5][j], Skipped: sk.Value(j)}
+				StdLogW: fs[3][j], LR: fs[4][j], WallSeconds: fs[5][j], Skipped: sk.Value(j), CPUSeconds: math.NaN()}
 			if fresh != nil && !math.IsNaN(fresh[j]) {
 				row.ESSFresh = fresh[j]
+				if acc != nil && !math.IsNaN(acc[j]) {
+					row.AccFresh = acc[j]
+				}
+			}
+			if cpu != nil {
+				row.CPUSeconds = cpu[j]
 			}
 			rows = append(rows, row)
 		}

@@ -3,13 +3,17 @@ package flowtrain_test
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"latflow/flowtrain"
 )
@@ -47,6 +51,8 @@ func TestTrainLogColumns(t *testing.T) {
 		{"wall_seconds", arrow.PrimitiveTypes.Float64},
 		{"skipped", arrow.FixedWidthTypes.Boolean},
 		{"ess_fresh", arrow.PrimitiveTypes.Float64},
+		{"acc_fresh", arrow.PrimitiveTypes.Float64},
+		{"cpu_seconds", arrow.PrimitiveTypes.Float64},
 	}
 	sc := r.Schema()
 	if sc.NumFields() != len(want) {
@@ -81,13 +87,16 @@ func TestTrainLogColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var prevWall float64
+	var prevWall, prevCPU float64
 	for i, lr := range logRows {
 		if lr.Step != int64(i+1) || lr.Skipped || !(lr.ESS > 0 && lr.ESS <= 1) || !(lr.StdLogW >= 0) ||
 			!(lr.GradNorm > 0) || !(lr.LR >= 0) || lr.WallSeconds < prevWall || math.IsNaN(lr.Loss) {
 			t.Errorf("row %d: got %+v, want step %d, finite loss, ESS in (0, 1], positive norm, lr >= 0, wall time not decreasing", i, lr, i+1)
 		}
-		prevWall = lr.WallSeconds
+		if runtime.GOOS == "linux" && !(lr.CPUSeconds >= prevCPU) {
+			t.Errorf("row %d: cpu_seconds %g after %g, want a number, not decreasing", i, lr.CPUSeconds, prevCPU)
+		}
+		prevWall, prevCPU = lr.WallSeconds, lr.CPUSeconds
 	}
 	// Cosine schedule: the learning rate decreases.
 	if n := len(logRows); n == s.steps && !(logRows[n-1].LR < logRows[0].LR) {
@@ -99,9 +108,10 @@ func TestTrainLogColumns(t *testing.T) {
 // them back bit for bit.
 func TestTrainLogRoundTrip(t *testing.T) {
 	rows := []flowtrain.LogRow{
-		{Step: 1, Loss: 1.5, GradNorm: 2.25, ESS: 0.5, StdLogW: 0.75, LR: 1e-3, WallSeconds: 0.01},
-		{Step: 2, Loss: math.NaN(), GradNorm: math.Inf(1), ESS: math.NaN(), StdLogW: math.NaN(), LR: 1e-3, WallSeconds: 0.02, Skipped: true},
-		{Step: 3, Loss: -0.125, GradNorm: 1, ESS: 1, StdLogW: 0, LR: 5e-4, WallSeconds: 0.03},
+		{Step: 1, Loss: 1.5, GradNorm: 2.25, ESS: 0.5, StdLogW: 0.75, LR: 1e-3, WallSeconds: 0.01, CPUSeconds: 0.0125},
+		{Step: 2, Loss: math.NaN(), GradNorm: math.Inf(1), ESS: math.NaN(), StdLogW: math.NaN(), LR: 1e-3, WallSeconds: 0.02, Skipped: true, CPUSeconds: 0.025},
+		{Step: 3, Loss: -0.125, GradNorm: 1, ESS: 1, StdLogW: 0, LR: 5e-4, WallSeconds: 0.03, ESSFresh: 0.25, AccFresh: 0.375, CPUSeconds: 0.0375},
+		{Step: 4, Loss: -0.25, GradNorm: 1, ESS: 1, StdLogW: 0, LR: 5e-4, WallSeconds: 0.04, ESSFresh: 0.5, AccFresh: 0, CPUSeconds: math.NaN()},
 	}
 	path := filepath.Join(t.TempDir(), "log.arrow")
 	if err := flowtrain.WriteLog(path, rows, map[string]string{"latflow.theory": "u1"}); err != nil {
@@ -115,8 +125,10 @@ func TestTrainLogRoundTrip(t *testing.T) {
 		t.Errorf("got rows %+v, want %+v", got, rows)
 	}
 	for i := range rows {
-		if got[i].WallSeconds != rows[i].WallSeconds {
-			t.Errorf("row %d wall_seconds: got %g, want %g", i, got[i].WallSeconds, rows[i].WallSeconds)
+		g, w := got[i], rows[i]
+		if !sameBits([]float64{g.WallSeconds, g.ESSFresh, g.AccFresh, g.CPUSeconds}, []float64{w.WallSeconds, w.ESSFresh, w.AccFresh, w.CPUSeconds}) {
+			t.Errorf("row %d wall_seconds, ess_fresh, acc_fresh, cpu_seconds: got %g %g %g %g, want %g %g %g %g", i,
+				g.WallSeconds, g.ESSFresh, g.AccFresh, g.CPUSeconds, w.WallSeconds, w.ESSFresh, w.AccFresh, w.CPUSeconds)
 		}
 	}
 	if md["latflow.theory"] != "u1" {
@@ -157,8 +169,11 @@ func TestFreshESSColumn(t *testing.T) {
 		if measured != (r.ESSFresh > 0) || r.ESSFresh > 1 {
 			t.Errorf("step %d: got ess_fresh %v, want one in (0, 1] on every third step only", r.Step, r.ESSFresh)
 		}
-		if b[i].ESSFresh != r.ESSFresh {
-			t.Errorf("step %d: ess_fresh %v with 1 worker, %v with 3", r.Step, r.ESSFresh, b[i].ESSFresh)
+		if measured && !(r.AccFresh > 0 && r.AccFresh <= 1) || !measured && r.AccFresh != 0 {
+			t.Errorf("step %d: got acc_fresh %v, want one in (0, 1] on every third step only", r.Step, r.AccFresh)
+		}
+		if b[i].ESSFresh != r.ESSFresh || b[i].AccFresh != r.AccFresh {
+			t.Errorf("step %d: ess_fresh, acc_fresh %v %v with 1 worker, %v %v with 3", r.Step, r.ESSFresh, r.AccFresh, b[i].ESSFresh, b[i].AccFresh)
 		}
 		if plain[i].Loss != r.Loss {
 			t.Errorf("step %d: the measurement changed the training (loss %v vs %v)", r.Step, r.Loss, plain[i].Loss)
@@ -178,5 +193,125 @@ func TestTailMeans(t *testing.T) {
 	}
 	if _, ok := flowtrain.TailMeans(nil); ok {
 		t.Errorf("empty log: got ok")
+	}
+}
+
+// writeOldLog writes rows as a log of an older latflow: the first ncol
+// columns of today's schema (8: before ess_fresh, 9: before acc_fresh and
+// cpu_seconds).
+func writeOldLog(t *testing.T, path string, rows []flowtrain.LogRow, ncol int) {
+	t.Helper()
+	f64 := arrow.PrimitiveTypes.Float64
+	fields := []arrow.Field{{Name: "step", Type: arrow.PrimitiveTypes.Int64}}
+	for _, n := range []string{"loss", "grad_norm", "ess", "std_logw", "lr", "wall_seconds"} {
+		fields = append(fields, arrow.Field{Name: n, Type: f64})
+	}
+	fields = append(fields, arrow.Field{Name: "skipped", Type: arrow.FixedWidthTypes.Boolean}, arrow.Field{Name: "ess_fresh", Type: f64})
+	schema := arrow.NewSchema(fields[:ncol], nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for _, r := range rows {
+		b.Field(0).(*array.Int64Builder).Append(r.Step)
+		for i, v := range []float64{r.Loss, r.GradNorm, r.ESS, r.StdLogW, r.LR, r.WallSeconds} {
+			b.Field(1 + i).(*array.Float64Builder).Append(v)
+		}
+		if ncol > 7 {
+			b.Field(7).(*array.BooleanBuilder).Append(r.Skipped)
+		}
+		if ncol > 8 {
+			b.Field(8).(*array.Float64Builder).Append(r.ESSFresh)
+		}
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadOldLog: logs written before ess_fresh (8 columns) and before
+// acc_fresh and cpu_seconds (9 columns) still load, the missing columns as
+// not measured (ess_fresh and acc_fresh 0) and unknown (cpu_seconds NaN);
+// a log with another number of columns is refused.
+func TestReadOldLog(t *testing.T) {
+	rows := []flowtrain.LogRow{
+		{Step: 1, Loss: 1.5, GradNorm: 2, ESS: 0.5, StdLogW: 0.75, LR: 1e-3, WallSeconds: 0.5},
+		{Step: 2, Loss: 1.25, GradNorm: 1, ESS: 0.625, StdLogW: 0.5, LR: 1e-3, WallSeconds: 1, ESSFresh: 0.125},
+	}
+	for _, ncol := range []int{8, 9} {
+		path := filepath.Join(t.TempDir(), "old.arrow")
+		writeOldLog(t, path, rows, ncol)
+		got, _, err := flowtrain.ReadLog(path)
+		if err != nil {
+			t.Fatalf("%d columns: %v", ncol, err)
+		}
+		if !sameBits(logValues(got), logValues(rows)) {
+			t.Errorf("%d columns: got rows %+v, want %+v", ncol, got, rows)
+		}
+		for i, r := range got {
+			wantFresh := rows[i].ESSFresh
+			if ncol == 8 {
+				wantFresh = 0
+			}
+			if r.ESSFresh != wantFresh || r.AccFresh != 0 || !math.IsNaN(r.CPUSeconds) || r.WallSeconds != rows[i].WallSeconds {
+				t.Errorf("%d columns, row %d: ess_fresh %g, acc_fresh %g, cpu_seconds %g, wall %g; want %g, 0, NaN, %g",
+					ncol, i, r.ESSFresh, r.AccFresh, r.CPUSeconds, r.WallSeconds, wantFresh, rows[i].WallSeconds)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "seven.arrow")
+	writeOldLog(t, path, rows, 7)
+	if _, _, err := flowtrain.ReadLog(path); err == nil || !strings.Contains(err.Error(), "7 columns") {
+		t.Errorf("7 columns: got %v, want an error saying 7 columns", err)
+	}
+}
+
+// TestIMHAcceptance checks the fresh-sample acceptance against the exact
+// acceptance rate of independence Metropolis with two weights: q puts 1/2
+// on w = 1 and 1/2 on w = 2, so the chain sits at p(w) = w/3, and the rate
+// is p(1) * 1 + p(2) * (1/2 * 1/2 + 1/2 * 1) = 5/6. It also checks the
+// edge cases: rising weights are always accepted, falling ones by 1e3 in
+// log never, and the chain leaves a zero weight.
+func TestIMHAcceptance(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 200000
+	logw := make([]float64, n)
+	for i := range logw {
+		if rng.IntN(2) == 1 {
+			logw[i] = math.Ln2
+		}
+	}
+	acc := flowtrain.IMHAcceptance(logw, rand.New(rand.NewPCG(3, 4)))
+	// The binomial error is below 1e-3; the chain's correlation at most doubles it.
+	if math.Abs(acc-5.0/6) > 5e-3 {
+		t.Errorf("two weights: acceptance %.4f, want 5/6 = %.4f", acc, 5.0/6)
+	}
+	rising, falling := make([]float64, 50), make([]float64, 50)
+	for i := range rising {
+		rising[i], falling[i] = float64(i), -1e3*float64(i)
+	}
+	if a := flowtrain.IMHAcceptance(rising, rng); a != 1 {
+		t.Errorf("rising weights: acceptance %g, want 1", a)
+	}
+	if a := flowtrain.IMHAcceptance(falling, rng); a != 0 {
+		t.Errorf("falling weights: acceptance %g, want 0", a)
+	}
+	if a := flowtrain.IMHAcceptance([]float64{math.Inf(-1), -1e3, -2e3}, rng); a != 0.5 {
+		t.Errorf("start at zero weight: acceptance %g, want 1/2 (leave the zero weight, then stay)", a)
+	}
+	if a := flowtrain.IMHAcceptance([]float64{1}, rng); !math.IsNaN(a) {
+		t.Errorf("one sample: acceptance %g, want NaN", a)
 	}
 }

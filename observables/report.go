@@ -34,7 +34,8 @@ type Report struct {
 	// from SecondsPer.
 	Rows []Row
 	// TrainingSeconds is the training wall time of the flow that made the
-	// proposals, from its provenance; 0 if none or unknown.
+	// proposals, from its provenance, the models it started from (train
+	// --init) included; 0 if none or unknown.
 	TrainingSeconds float64
 	// IMH is the summary of independence-Metropolis proposals, if any.
 	IMH *IMHSummary
@@ -290,7 +291,7 @@ func (r Report) Write(w io.Writer) error {
 		fmt.Fprintf(w, "time per %-12s %.3g ms (one chain); cost/ms = 2 tau_int x this, the time of one independent sample\n", per, 1e3*r.SecondsPer)
 	}
 	if r.TrainingSeconds > 0 {
-		fmt.Fprintf(w, "flow training time    %.0f s (the model's provenance)\n", r.TrainingSeconds)
+		fmt.Fprintf(w, "flow training time    %.0f s (the model's provenance, incl. the models it started from)\n", r.TrainingSeconds)
 	}
 	for _, n := range r.notes() {
 		fmt.Fprintf(w, "note: %s\n", n)

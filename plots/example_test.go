@@ -43,6 +43,6 @@ func ExampleTrain() {
 	_, err = plots.Format("curves.jpg")
 	fmt.Println(err)
 	// Output:
-	// png, 2 x 2 panels, 960 x 672 pixels
+	// png, 2 x 3 panels, 1344 x 672 pixels
 	// plots: unknown picture format .jpg of curves.jpg; want .png or .svg
 }

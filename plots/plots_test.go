@@ -85,9 +85,10 @@ func trainLog(n int, lr float64) []flowtrain.LogRow {
 	rows := make([]flowtrain.LogRow, n)
 	for i := range rows {
 		x := float64(i) / float64(n)
-		rows[i] = flowtrain.LogRow{Step: int64(i + 1), Loss: -80 - 4*x, ESS: 0.2 + 0.6*x, StdLogW: 2 - 1.5*x, LR: lr, WallSeconds: 0.01 * float64(i+1)}
+		rows[i] = flowtrain.LogRow{Step: int64(i + 1), Loss: -80 - 4*x, ESS: 0.2 + 0.6*x, StdLogW: 2 - 1.5*x, LR: lr,
+			WallSeconds: 0.01 * float64(i+1), CPUSeconds: 0.008 * float64(i+1)}
 		if (i+1)%50 == 0 {
-			rows[i].ESSFresh = 0.1 + 0.5*x
+			rows[i].ESSFresh, rows[i].AccFresh = 0.1+0.5*x, 0.2+0.6*x
 		}
 	}
 	rows[n/2].Skipped, rows[n/2].Loss = true, math.NaN()
@@ -197,7 +198,10 @@ func TestTrain(t *testing.T) {
 		want []string
 	}{
 		{"one log", []TrainLog{{"a", trainLog(300, 1e-3)}}, TrainSteps,
-			[]string{"loss", "std(log w) of the batch", "ESS/N", "learning rate", "step", "batch", "fresh"}},
+			[]string{"loss", "std(log w) of the batch", "ESS/N", "learning rate", "step", "batch", "fresh",
+				"independence Metropolis acceptance of the fresh samples", "training time: wall (lines), CPU (dashed)"}},
+		{"two logs by CPU time", []TrainLog{{"fast-path", trainLog(300, 1e-3)}, {"standard", trainLog(200, 5e-4)}}, TrainCPUTime,
+			[]string{"CPU time (s)", "fast-path CPU", "standard wall"}},
 		{"two logs by time", []TrainLog{{"fast-path", trainLog(300, 1e-3)}, {"standard", trainLog(200, 5e-4)}}, TrainWallTime,
 			[]string{"wall time (s)", "fast-path batch", "standard fresh", "standard"}},
 		{"long log in blocks", []TrainLog{{"long", trainLog(5*MaxPoints, 1e-3)}}, TrainSteps,
@@ -210,6 +214,29 @@ func TestTrain(t *testing.T) {
 			}
 			check(t, f, tc.want...)
 		})
+	}
+}
+
+// TestTrainColumns: the acceptance panel's points are the log's acc_fresh
+// on the measured steps only (where ess_fresh is), and the x axis is the
+// step, the wall time or the CPU time as asked.
+func TestTrainColumns(t *testing.T) {
+	rows := trainLog(200, 1e-3)
+	for _, x := range []TrainX{TrainSteps, TrainWallTime, TrainCPUTime} {
+		xs, cols := trainColumns(rows, x)
+		for j, r := range rows {
+			want := map[TrainX]float64{TrainSteps: float64(r.Step), TrainWallTime: r.WallSeconds, TrainCPUTime: r.CPUSeconds}[x]
+			if xs[j] != want {
+				t.Fatalf("x %v, row %d: got x %g, want %g", x, j, xs[j], want)
+			}
+			measured := (j+1)%50 == 0
+			if measured && cols["acc"][j] != r.AccFresh || !measured && !math.IsNaN(cols["acc"][j]) {
+				t.Errorf("row %d: acceptance %g, want acc_fresh %g on the measured steps and none elsewhere", j, cols["acc"][j], r.AccFresh)
+			}
+			if cols["cpu"][j] != r.CPUSeconds || cols["wall"][j] != r.WallSeconds {
+				t.Errorf("row %d: times %g %g, want %g %g", j, cols["wall"][j], cols["cpu"][j], r.WallSeconds, r.CPUSeconds)
+			}
+		}
 	}
 }
 
@@ -286,6 +313,14 @@ func TestBadInput(t *testing.T) {
 		{"weights without log_weight", func() error { _, err := Weights(ds, 0, 10); return err }, "no log_weight column"},
 		{"train no logs", func() error { _, err := Train(nil, TrainSteps); return err }, "no training log"},
 		{"train empty log", func() error { _, err := Train([]TrainLog{{"e", nil}}, TrainSteps); return err }, "has no steps"},
+		{"train by CPU time without it", func() error {
+			rows := trainLog(100, 1e-3)
+			for i := range rows {
+				rows[i].CPUSeconds = math.NaN()
+			}
+			_, err := Train([]TrainLog{{"a", trainLog(100, 1e-3)}, {"old", rows}}, TrainCPUTime)
+			return err
+		}, "training log old has no CPU times"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.run()

@@ -26,8 +26,9 @@ func modelsCommand() *cli.Command {
 		ArgsUsage: "[FILE]",
 		Description: "Lists the models embedded in this binary: the default model of each theory is what\n" +
 			"latflow sample uses without --model. Each line gives the target it was trained for, the\n" +
-			"architecture, and the ESS and acceptance measured on fresh proposals; --json adds the\n" +
-			"training commands.\n\n" +
+			"architecture, the training wall time (total_wall_seconds: the models it started from with\n" +
+			"train --init included), and the ESS and acceptance measured on fresh proposals; --json adds\n" +
+			"the training commands.\n\n" +
 			"A shipped model is named shipped:NAME wherever a model file is expected (sample --model,\n" +
 			"train --init, bench --model). With --export NAME FILE the model is written to FILE, byte\n" +
 			"for byte the embedded model file, e.g. to fine-tune it with train --init FILE.",
@@ -83,7 +84,7 @@ func shippedName(path string) (string, bool) {
 // refusing to overwrite an existing file unless force.
 func exportModel(w io.Writer, name, path string, force bool) error {
 	name, _ = shippedName(name) // shipped:NAME names it too
-	info, b, err := models.Get(name)
+	info, b, err := shippedModels.Get(name)
 	if err != nil {
 		return usagef("--%s: %v", flagExport, err)
 	}
@@ -116,7 +117,7 @@ type modelJSON struct {
 }
 
 func runModels(w io.Writer, asJSON bool) error {
-	list, err := models.List()
+	list, err := shippedModels.List()
 	if err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func runModels(w io.Writer, asJSON bool) error {
 			ess, acc, n = fmt.Sprintf("%.3f", e.ESS), fmt.Sprintf("%.3f", e.Acceptance), fmt.Sprint(e.Samples)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%.0f s\t%s\t%s\t%s\n", m.Name, def, m.Target, describeArch(m.Config, -1, ""),
-			p.Steps, p.WallSeconds, ess, acc, n)
+			p.Steps, p.TotalWall(), ess, acc, n)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -28,6 +28,7 @@ const (
 const (
 	xSteps = "steps"
 	xTime  = "time"
+	xCPU   = "cpu" // plot train: the log's cpu_seconds
 )
 
 // plotOptions are the flags of the plot subcommands.
@@ -68,12 +69,16 @@ func plotCommand() *cli.Command {
 		Usage:     "draw training curves, Monte Carlo histories, autocorrelation functions and log-weight histograms (PNG or SVG)",
 		UsageText: plotUsage,
 		Subcommands: []*cli.Command{
-			sub("train", "draw loss, std(log w), batch and fresh ESS and the learning rate of training logs", "LOG.arrow [LOG.arrow...]",
-				"Reads the training logs (MODEL.flow.log.arrow, written by train) and draws four panels. Several\n"+
-					"logs are overlaid, labelled by file name and estimator; --x time compares them at equal wall time.\n\n"+
+			sub("train", "draw loss, std(log w), batch and fresh ESS, fresh acceptance, the learning rate and the time of training logs", "LOG.arrow [LOG.arrow...]",
+				"Reads the training logs (MODEL.flow.log.arrow, written by train) and draws six panels: loss,\n"+
+					"std(log w) and learning rate; batch and fresh ESS/N, the independence-Metropolis acceptance of\n"+
+					"the fresh samples (acc_fresh, every --eval-every steps) and the cumulative wall and CPU time.\n"+
+					"Several logs are overlaid, labelled by file name and estimator; --x time compares them at equal\n"+
+					"wall time, --x cpu at equal CPU time (cpu_seconds: with train --threads 1 on a loaded machine,\n"+
+					"the time on one core).\n\n"+
 					"Example: latflow plot train u1.flow.log.arrow -o curves.png",
 				func(o *plotOptions) []cli.Flag {
-					return []cli.Flag{&cli.StringFlag{Name: flagX, Value: xSteps, Destination: &o.x, Usage: "the x axis: steps or time (training wall time)"}}
+					return []cli.Flag{&cli.StringFlag{Name: flagX, Value: xSteps, Destination: &o.x, Usage: "the x axis: steps, time (training wall time) or cpu (training CPU time)"}}
 				}, plotTrain),
 			sub("history", "draw the Monte Carlo history of observables, per chain", "DIR [DIR...]",
 				"Draws one panel per observable of --obs and one line per chain of the datasets, with the start\n"+
@@ -166,8 +171,10 @@ func plotTrain(o *plotOptions, _ io.Writer) error {
 		x = plots.TrainSteps
 	case xTime:
 		x = plots.TrainWallTime
+	case xCPU:
+		x = plots.TrainCPUTime
 	default:
-		return usagef("--%s must be %s or %s, got %q", flagX, xSteps, xTime, o.x)
+		return usagef("--%s must be %s, %s or %s, got %q", flagX, xSteps, xTime, xCPU, o.x)
 	}
 	var logs []plots.TrainLog
 	for _, path := range o.args {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/xml"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"latflow/flowtrain"
 )
 
 // plotFixtures makes a small hmc dataset, a sample dataset with the
@@ -42,6 +45,7 @@ func TestPlotCommands(t *testing.T) {
 	}{
 		{"train", []string{"plot", "train", log}, []string{"loss", "learning rate", "fresh"}},
 		{"train by time", []string{"plot", "train", log, log, "--x", "time"}, []string{"wall time (s)"}},
+		{"train by CPU time", []string{"plot", "train", log, "--x", "cpu"}, []string{"CPU time (s)", "independence Metropolis acceptance of the fresh samples", "training time"}},
 		{"history", []string{"plot", "history", hmcDir, "--obs", "Q,plaquette", "--therm", "50"}, []string{"history of Q ", "history of plaquette", "--therm 50", "chain 1"}},
 		{"autocorr", []string{"plot", "autocorr", "--obs", "Q^2", hmcDir}, []string{"autocorrelation of Q^2", "tau_int(W)", "window W"}},
 		{"weights", []string{"plot", "weights", sampleDir}, []string{"log w - max log w", "ESS/N"}},
@@ -88,6 +92,11 @@ func TestPlotBadInput(t *testing.T) {
 	hmcDir, _, log := plotFixtures(t)
 	empty := t.TempDir()
 	out := t.TempDir()
+	// A log of an older latflow: no CPU times.
+	oldLog := filepath.Join(t.TempDir(), "old.flow.log.arrow")
+	if err := flowtrain.WriteLog(oldLog, []flowtrain.LogRow{{Step: 1, Loss: 1, ESS: 0.5, LR: 1e-3, WallSeconds: 1, CPUSeconds: math.NaN()}}, nil); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -104,6 +113,7 @@ func TestPlotBadInput(t *testing.T) {
 		{"no obs", []string{"plot", "history", hmcDir}, ".png", "--obs"},
 		{"two obs for autocorr", []string{"plot", "autocorr", hmcDir, "--obs", "Q,Q^2"}, ".png", "one observable"},
 		{"bad x", []string{"plot", "train", log, "--x", "wall"}, ".png", "--x"},
+		{"cpu of an old log", []string{"plot", "train", oldLog, "--x", "cpu"}, ".png", "no CPU times"},
 		{"therm drops all", []string{"plot", "autocorr", hmcDir, "--obs", "Q", "--therm", "400"}, ".png", "drops all"},
 		{"negative therm", []string{"plot", "history", hmcDir, "--obs", "Q", "--therm", "-1"}, ".png", "--therm"},
 		{"bins zero", []string{"plot", "weights", hmcDir, "--bins", "0"}, ".png", "--bins"},

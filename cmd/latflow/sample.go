@@ -57,7 +57,8 @@ func newSampleCommand(o *sampleOptions) *cli.Command {
 			"exactly whatever the flow. Proposals are drawn --batch at a time on all cores, then accepted\n" +
 			"in order: the chain does not depend on the number of threads. With --hmc-every K, one HMC\n" +
 			"trajectory follows every K proposals (still exact; it helps where the acceptance is low).\n\n" +
-			"Without --model, the model shipped for the theory is used (latflow models lists them); a\n" +
+			"Without --model, a shipped model trained for the target (the same L and action) is used if\n" +
+			"there is one, else the default shipped model of the theory (latflow models lists them); a\n" +
 			"flow applies to any L its masks allow and to any couplings of its theory, at the acceptance\n" +
 			"it reaches there; a U(1) flow on the plaquette base draws from its base at the target's beta.\n" +
 			"Prints the Gamma-method table, the acceptance, the longest run of rejections, ESS/N of the\n" +
@@ -69,7 +70,7 @@ func newSampleCommand(o *sampleOptions) *cli.Command {
 			"proposals from the plaquettes at --beta (the default) or a U(1) flow (--model); --hmc-every\n" +
 			"runs HMC on the exact effective action S_g - log det(D^dagger D).",
 		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ", fallbackTau)...),
-			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model of the theory)"},
+			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model trained for the target, else the theory's default)"},
 			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 and schwinger: independent plaquettes from their von Mises marginal at --beta, no training)", DefaultText: "flow; plaquettes for schwinger without --model"},
 			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintSpread.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: how the plaquettes meet sum P = 0 mod 2pi: random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (all drawn, each shifted by the same amount; the highest acceptance)"},
 			&cli.BoolFlag{Name: flagExact, Destination: &o.exact, Usage: "with --proposal plaquettes: write independent exact samples (rejection on the constrained plaquette) instead of a Markov chain, e.g. as training data"},
@@ -90,19 +91,24 @@ type loadedModel struct {
 	sha256 string
 }
 
+// shippedModels are the models latflow ships (models.Shipped); tests put a
+// registry of their own here.
+var shippedModels = models.Shipped
+
 // loadModel reads the model file given by flag, the shipped model NAME if
-// path is "shipped:NAME", or the shipped model of theory if path is empty.
+// path is "shipped:NAME", or the default shipped model of theory if path
+// is empty.
 func loadModel(path, theory, flag string) (*loadedModel, error) {
 	var name string
 	var b []byte
 	if shipped, ok := shippedName(path); ok {
-		info, data, err := models.Get(shipped)
+		info, data, err := shippedModels.Get(shipped)
 		if err != nil {
 			return nil, usagef("--%s: %v", flag, err)
 		}
 		name, b = models.Prefix+info.Name, data
 	} else if path == "" {
-		info, data, err := models.Default(theory)
+		info, data, err := shippedModels.Default(theory)
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +126,26 @@ func loadModel(path, theory, flag string) (*loadedModel, error) {
 	}
 	sum := sha256.Sum256(b)
 	return &loadedModel{Model: m, name: name, sha256: hex.EncodeToString(sum[:])}, nil
+}
+
+// sampleModel loads sample's model: the --model file if given, else the
+// shipped model trained for the target t (models.Registry.ForTarget: the
+// same theory, L and action) if there is one, else the shipped default of
+// the theory. picked reports the second case when the model is not the
+// default anyway.
+func sampleModel(path string, t ensemble.Target) (m *loadedModel, picked bool, err error) {
+	if path == "" {
+		info, _, ok, err := shippedModels.ForTarget(t)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			m, err := loadModel(models.Prefix+info.Name, modelTheory(t.Theory), flagModel)
+			return m, !info.Default, err
+		}
+	}
+	m, err = loadModel(path, modelTheory(t.Theory), flagModel)
+	return m, false, err
 }
 
 // The samplers of hmc and sample as the dataset metadata names them
@@ -187,7 +213,8 @@ type samplePlan struct {
 	notes  []string // notes on the run, for stderr and the report
 	exact  bool     // independent exact samples (runExactSamples)
 	run    *sampler.Run
-	// trainSeconds is the flow's training time from its provenance.
+	// trainSeconds is the flow's training time from its provenance, the
+	// models it started from included (flow.Provenance.TotalWall).
 	trainSeconds float64
 }
 
@@ -265,9 +292,12 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 		settings[flagConstraint] = o.constraint
 		source = fmt.Sprintf("independent plaquettes, %s constraint", mode)
 	default:
-		m, err := loadModel(o.model, modelTheory(t.Theory), flagModel)
+		m, picked, err := sampleModel(o.model, t)
 		if err != nil {
 			return err
+		}
+		if picked {
+			notes = append(notes, fmt.Sprintf("no --%s: %s, the shipped model trained for this target", flagModel, m.name))
 		}
 		if want := modelTheory(t.Theory); modelTheory(m.Target.Theory) != want {
 			return usagef("--%s %s is a flow for --%s %s, this run has --%s %s", flagModel, m.name, flagTheory, m.Target.Theory, flagTheory, t.Theory)
@@ -292,7 +322,7 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 		}
 		settings[flagModel], settings[flagPrecision], settings["model_target"] = m.sha256, o.precision, m.Target.String()
 		source = "model " + m.name
-		trainSeconds = m.Provenance.WallSeconds
+		trainSeconds = m.Provenance.TotalWall()
 		if !m.Target.Equal(t) {
 			note := fmt.Sprintf("the model was trained for %s; sampling %s%s (exact for any proposal; see the acceptance)", m.Target, t, baseNote)
 			notes = append(notes, note)

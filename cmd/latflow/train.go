@@ -277,7 +277,9 @@ func trainCommand() *cli.Command {
 			"Files: --out OUT is the model; OUT.ckpt is the checkpoint, written every --checkpoint-every\n" +
 			"steps and on SIGINT/SIGTERM (a finished run keeps the one of the last multiple); OUT.log.arrow\n" +
 			"is the training log (Arrow IPC: step, loss, grad_norm, ess, std_logw, lr, wall_seconds,\n" +
-			"skipped, ess_fresh), rewritten whole with each checkpoint and at the end. A run in which no\n" +
+			"skipped, ess_fresh, acc_fresh, cpu_seconds), rewritten whole with each checkpoint and at the\n" +
+			"end; cpu_seconds is the process's CPU time (user + system), which with --threads 1 on a\n" +
+			"loaded machine is the time on one core, where wall_seconds counts the other processes too. A run in which no\n" +
 			"step updated the parameters (all skipped, or stopped before) writes none of them and exits 1\n" +
 			"(3 if interrupted). An existing OUT, OUT.ckpt or OUT.log.arrow is not overwritten unless\n" +
 			"--force (which starts afresh) or --resume (which continues from OUT.ckpt and needs the same\n" +
@@ -286,8 +288,9 @@ func trainCommand() *cli.Command {
 			"temporary files (.OUT.tmpN) that an earlier run of OUT left behind when killed while writing.\n\n" +
 			"Bit for bit: the same flags and --seed, or a run resumed any number of times, give a model\n" +
 			"with the same architecture and parameters bit for bit. Its provenance also records the date,\n" +
-			"the wall time and the evaluation's samples per second, which differ from run to run (as does\n" +
-			"the log's wall_seconds column), and the command line (of a resumed run: the --resume one).\n\n" +
+			"the wall and CPU times (wall_seconds, total_wall_seconds, total_cpu_seconds) and the\n" +
+			"evaluation's samples per second, which differ from run to run (as do the log's wall_seconds\n" +
+			"and cpu_seconds columns), and the command line (of a resumed run: the --resume one).\n\n" +
 			"Defaults: for u1 they are the recipe of the shipped model u1-L16-beta3 (8 layers, 2 mixtures,\n" +
 			"hidden 8,8, the plaquette base with identity layers, float32, batch 64, lr 1e-4, seed 1) but\n" +
 			"for --steps: it took 6000 steps (198 s on one core), the default 1000 is a quicker start.\n" +
@@ -299,9 +302,13 @@ func trainCommand() *cli.Command {
 			"The per-batch ESS of the log and the progress line is optimistic: with heavy-tailed weights a\n" +
 			"batch rarely holds the rare large weights. --eval N measures ESS and independence-Metropolis\n" +
 			"acceptance on N fresh samples, which is what latflow sample will see; --eval-every K writes\n" +
-			"the ESS of 4096 fresh samples into the log's ess_fresh column every K steps.\n\n" +
+			"the ESS of 4096 fresh samples into the log's ess_fresh column every K steps, and into\n" +
+			"acc_fresh the acceptance of an independence-Metropolis chain run over the same samples in\n" +
+			"the order drawn.\n\n" +
 			"--init FILE starts from a trained model's parameters (architecture and base included), e.g.\n" +
-			"a flow trained at a smaller L or another beta; the model's provenance keeps both runs.\n\n" +
+			"a flow trained at a smaller L or another beta; the model's provenance keeps both runs, and\n" +
+			"its total_wall_seconds and total_cpu_seconds add FILE's totals to this run's training time\n" +
+			"(a chain of transfers adds up; a model without them contributes its wall_seconds).\n\n" +
 			"A step whose loss or gradient is not finite is skipped (reported on stderr, counted in the\n" +
 			"log); --max-skips in a row stop the run and keep the last checkpoint. The forward objective\n" +
 			"draws each batch uniformly at random, with replacement, from all saved configurations.\n" +
@@ -326,7 +333,7 @@ func trainCommand() *cli.Command {
 			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans to `FILE` as OTLP JSON lines (the Collector's otlpjsonfile format), which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
 			&cli.DurationFlag{Name: flagMaxTime, Destination: &o.maxTime, Usage: "stop training normally after this wall time (e.g. 10m; 0: no limit); the model records the steps done"},
 			&cli.StringFlag{Name: flagInit, Destination: &o.initModel, Usage: "start from the parameters of model `FILE` (its architecture and base; a flow trained at another L or beta transfers), recorded in the provenance"},
-			&cli.IntFlag{Name: flagEvalEvery, Value: defaultEvalEvery, Destination: &o.evalEvery, Usage: fmt.Sprintf("every K steps, measure the ESS of %d fresh flow samples into the log's ess_fresh column (0: never); the per-batch ess is optimistic", freshSamples)},
+			&cli.IntFlag{Name: flagEvalEvery, Value: defaultEvalEvery, Destination: &o.evalEvery, Usage: fmt.Sprintf("every K steps, measure the ESS and independence-Metropolis acceptance of %d fresh flow samples into the log's ess_fresh and acc_fresh columns (0: never); the per-batch ess is optimistic", freshSamples)},
 			&cli.IntFlag{Name: flagEval, Destination: &o.eval, Usage: fmt.Sprintf("after training, draw N fresh samples from the flow and report ESS and independence-Metropolis acceptance (0: none; at most %d)", maxEval)},
 			jsonFlag(&o.json),
 		),
@@ -676,7 +683,7 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		attribute.Int("latflow.batch", run.Batch), attribute.Int("latflow.steps_requested", run.Steps))
 	// A span per block of trainSpanSteps steps, with its mean loss and ESS.
 	blockStart, blockLoss, blockESS, blockN := time.Now(), 0.0, 0.0, 0
-	lastFresh := math.NaN()
+	lastFresh, lastAcc := math.NaN(), math.NaN()
 
 	fmt.Fprintf(stderr, "latflow train: %s; %s; %s, batch %d, lr %g (%s), %d steps, seed %d\n",
 		t, describeArch(run.Config, f.NumParams(), run.Precision), cfg.estimator, run.Batch, run.LR, run.Schedule, run.Steps, run.Seed)
@@ -705,13 +712,13 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 			}
 			rate := float64(tr.StepsDone()-start) / time.Since(t0).Seconds()
 			if r.ESSFresh > 0 {
-				lastFresh = r.ESSFresh
+				lastFresh, lastAcc = r.ESSFresh, r.AccFresh
 			}
-			fresh := "-" // until the first --eval-every measurement
+			fresh, acc := "-", "-" // until the first --eval-every measurement
 			if !math.IsNaN(lastFresh) {
-				fresh = fmt.Sprintf("%.3f", lastFresh)
+				fresh, acc = fmt.Sprintf("%.3f", lastFresh), fmt.Sprintf("%.3f", lastAcc)
 			}
-			status := fmt.Sprintf("loss %.4g  std(log w) %.3g  batch ESS %.3f  fresh ESS %s  %.1f steps/s", r.Loss, r.StdLogW, r.ESS, fresh, rate)
+			status := fmt.Sprintf("loss %.4g  std(log w) %.3g  batch ESS %.3f  fresh ESS %s  fresh acc %s  %.1f steps/s", r.Loss, r.StdLogW, r.ESS, fresh, acc, rate)
 			if n := tr.Skipped(); n > 0 {
 				status += fmt.Sprintf("  skipped %d", n)
 			}
@@ -736,9 +743,9 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		},
 	})
 	prog.finish()
-	// The run's totals: the steps done, and the last fresh ESS until an
-	// evaluation gives ESS and acceptance.
-	totals := telemetry.Totals{Steps: int64(tr.StepsDone()), Acceptance: math.NaN(), ESS: lastFresh, LogZ: math.NaN(), LogZError: math.NaN()}
+	// The run's totals: the steps done, and the last fresh ESS and
+	// acceptance until an evaluation gives them on its own samples.
+	totals := telemetry.Totals{Steps: int64(tr.StepsDone()), Acceptance: lastAcc, ESS: lastFresh, LogZ: math.NaN(), LogZError: math.NaN()}
 	span.SetAttributes(totals.Attributes()...)
 	span.SetAttributes(attribute.Int("latflow.skipped", tr.Skipped()))
 	if err != nil {
@@ -761,11 +768,17 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	m.Target = t.Clone()
 	m.Provenance = flow.Provenance{Version: Version, Steps: tr.StepsDone(), Estimator: cfg.estimator, Seed: run.Seed,
 		Date: time.Now().UTC(), Commands: []string{o.command}, WallSeconds: rep.WallSeconds}
+	var initProv *flow.Provenance
 	if p := cfg.init; p != nil {
 		// A continuation: the model's history comes first.
 		m.Provenance.Commands = append(slices.Clone(p.Provenance.Commands), o.command)
 		m.Provenance.Steps += p.Provenance.Steps
 		m.Provenance.WallSeconds += p.Provenance.WallSeconds
+		initProv = &p.Provenance
+	}
+	if log := tr.Log(); len(log) > 0 {
+		last := log[len(log)-1]
+		m.Provenance.TotalWallSeconds, m.Provenance.TotalCPUSeconds = provenanceTotals(last.WallSeconds, last.CPUSeconds, initProv)
 	}
 	if o.eval > 0 {
 		prop := &sampler.FlowProposal[T]{Flow: f, Workers: cfg.workers}
@@ -785,6 +798,24 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		return writeJSON(stdout, rep)
 	}
 	return rep.write(stdout)
+}
+
+// provenanceTotals returns the total_wall_seconds and total_cpu_seconds of
+// a model's provenance: this run's wall and CPU seconds (over its resumed
+// sessions; cpu NaN if unknown) plus, for a run started from a model with
+// provenance init, that model's totals (flow.Provenance.TotalWall and
+// TotalCPU). The CPU total is 0, left out of the JSON, where any of its
+// terms is unknown: a smaller sum would pass for the cost.
+func provenanceTotals(wall, cpu float64, init *flow.Provenance) (totalWall, totalCPU float64) {
+	totalWall, totalCPU = wall, cpu
+	if init != nil {
+		totalWall += init.TotalWall()
+		totalCPU += init.TotalCPU()
+	}
+	if !(totalCPU > 0) || math.IsInf(totalCPU, 0) {
+		totalCPU = 0
+	}
+	return totalWall, totalCPU
 }
 
 // trainFailure is the error of a training run that failed after step
@@ -888,6 +919,7 @@ type trainReport struct {
 	FinalStdLogW *float64         `json:"final_std_logw,omitempty"`
 	FinalESS     *float64         `json:"final_ess,omitempty"`
 	WallSeconds  float64          `json:"wall_seconds"`
+	CPUSeconds   float64          `json:"cpu_seconds,omitempty"`
 	Eval         *flow.Evaluation `json:"evaluation,omitempty"`
 	Model        string           `json:"model"`
 	Checkpoint   string           `json:"checkpoint"`
@@ -905,6 +937,9 @@ func newTrainReport(cfg *trainConfig, o *trainOptions, log []flowtrain.LogRow, p
 	}
 	if len(log) > 0 {
 		r.WallSeconds = log[len(log)-1].WallSeconds
+		if cpu := log[len(log)-1].CPUSeconds; cpu > 0 && !math.IsInf(cpu, 0) {
+			r.CPUSeconds = cpu
+		}
 	}
 	if t, ok := flowtrain.TailMeans(log); ok {
 		r.FinalSteps, r.FinalLoss, r.FinalStdLogW, r.FinalESS = t.Steps, &t.Loss, &t.StdLogW, &t.ESS
@@ -915,7 +950,11 @@ func newTrainReport(cfg *trainConfig, o *trainOptions, log []flowtrain.LogRow, p
 func (r trainReport) write(w io.Writer) error {
 	fmt.Fprintln(w, r.Description)
 	fmt.Fprintf(w, "%s; %s, batch %d, lr %g (%s), seed %d\n", describeArch(r.Flow, r.Params, r.Precision), r.Estimator, r.Batch, r.LR, r.Schedule, r.Seed)
-	fmt.Fprintf(w, "steps %d (%d updates, %d skipped) in %.1f s\n", r.Steps, r.Updates, r.Skipped, r.WallSeconds)
+	cpu := ""
+	if r.CPUSeconds > 0 {
+		cpu = fmt.Sprintf(" (CPU %.1f s)", r.CPUSeconds)
+	}
+	fmt.Fprintf(w, "steps %d (%d updates, %d skipped) in %.1f s%s\n", r.Steps, r.Updates, r.Skipped, r.WallSeconds, cpu)
 	if r.FinalLoss != nil {
 		fmt.Fprintf(w, "last %d steps: loss %.6g, std(log w) %.4g, batch ESS %.4f (per batch: optimistic)\n", r.FinalSteps, *r.FinalLoss, *r.FinalStdLogW, *r.FinalESS)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -728,7 +729,9 @@ func TestTrainBitForBitClaim(t *testing.T) {
 		clear func(*flow.Model)
 	}{
 		{"the date", func(m *flow.Model) { m.Provenance.Date = time.Time{} }},
-		{"the wall time", func(m *flow.Model) { m.Provenance.WallSeconds = 0 }},
+		{"the wall and CPU times", func(m *flow.Model) {
+			m.Provenance.WallSeconds, m.Provenance.TotalWallSeconds, m.Provenance.TotalCPUSeconds = 0, 0, 0
+		}},
 		{"the evaluation's samples per second", func(m *flow.Model) { m.Provenance.Eval.SamplesPerSecond = 0 }},
 	}
 	var enc [][]byte
@@ -808,8 +811,9 @@ func TestTrainDefaultsAreShippedRecipe(t *testing.T) {
 }
 
 // TestTrainProgressFreshESS: before the first --eval-every measurement the
-// progress line shows the fresh ESS as "-", not NaN, and after it the
-// value (issue 19, D.23).
+// progress line shows the fresh ESS and acceptance as "-", not NaN, and
+// after it the values (issue 19, D.23), those of the log's ess_fresh and
+// acc_fresh at step 5 (issue 18).
 func TestTrainProgressFreshESS(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "p.flow")
 	code, _, errs := runCLI(t, trainArgs(out, "--steps", "10", "--eval-every", "5")...)
@@ -819,6 +823,13 @@ func TestTrainProgressFreshESS(t *testing.T) {
 	if strings.Contains(errs, "NaN") {
 		t.Errorf("stderr shows NaN: %q", errs)
 	}
+	logged, _, err := flowtrain.ReadLog(out + ".log.arrow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 10 || !(logged[4].ESSFresh > 0) || !(logged[4].AccFresh > 0 && logged[4].AccFresh <= 1) {
+		t.Fatalf("log: %d rows, step 5 ess_fresh %g acc_fresh %g, want 10 rows and both measured at step 5", len(logged), logged[4].ESSFresh, logged[4].AccFresh)
+	}
 	var before, after int
 	for _, line := range strings.Split(errs, "\n") {
 		i := strings.Index(line, "train: ")
@@ -827,13 +838,21 @@ func TestTrainProgressFreshESS(t *testing.T) {
 		}
 		var step int
 		fmt.Sscanf(line[i+len("train: "):], "%d/", &step)
-		switch fresh := line[strings.Index(line, "fresh ESS ")+len("fresh ESS "):]; {
-		case step < 5 && strings.HasPrefix(fresh, "- "):
+		fresh := line[strings.Index(line, "fresh ESS ")+len("fresh ESS "):]
+		var acc string
+		if j := strings.Index(line, "fresh acc "); j >= 0 {
+			acc = line[j+len("fresh acc "):]
+		}
+		switch {
+		case step < 5 && strings.HasPrefix(fresh, "- ") && strings.HasPrefix(acc, "- "):
 			before++
-		case step >= 5 && fresh[0] >= '0' && fresh[0] <= '9':
+		case step >= 5 && step < 10 && strings.HasPrefix(fresh, fmt.Sprintf("%.3f ", logged[4].ESSFresh)) &&
+			strings.HasPrefix(acc, fmt.Sprintf("%.3f ", logged[4].AccFresh)):
 			after++
+		case step == 10: // the measurement of step 10 or the one of step 5
 		default:
-			t.Errorf("step %d: progress line %q, want fresh ESS - before step 5 and a number from it on", step, line)
+			t.Errorf("step %d: progress line %q, want fresh ESS and acc - before step 5 and the log's %.3f and %.3f from it on",
+				step, line, logged[4].ESSFresh, logged[4].AccFresh)
 		}
 	}
 	if before == 0 || after == 0 {
@@ -887,6 +906,103 @@ func TestTrainKilled(t *testing.T) {
 	for _, p := range []string{stale, out + flowtrain.LockSuffix} {
 		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s after --resume: %v, want removed", p, err)
+		}
+	}
+}
+
+// TestTrainTotalTime: the provenance's total_wall_seconds and
+// total_cpu_seconds add the training time of the models a run started
+// from (--init), recursively along a chain L=4 -> 8 -> 8; a model without
+// the fields contributes its wall_seconds and makes the CPU total unknown;
+// sample's training time is the total.
+func TestTrainTotalTime(t *testing.T) {
+	dir := t.TempDir()
+	train := func(out string, args ...string) (flow.Model, flowtrain.LogRow) {
+		t.Helper()
+		if code, _, errs := runCLI(t, args...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		m, err := flow.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _, err := flowtrain.ReadLog(out + trainLogSuffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, rows[len(rows)-1]
+	}
+	at8 := func(init, out string) []string {
+		return []string{"train", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "2",
+			"--init", init, "--out", out}
+	}
+	a, b, c := filepath.Join(dir, "a.flow"), filepath.Join(dir, "b.flow"), filepath.Join(dir, "c.flow")
+	ma, la := train(a, trainArgs(a, "--steps", "3")...)
+	mb, lb := train(b, at8(a, b)...)
+	mc, lc := train(c, at8(b, c)...)
+	pa, pb, pc := ma.Provenance, mb.Provenance, mc.Provenance
+	if pa.TotalWallSeconds != la.WallSeconds || !(pa.TotalWallSeconds > 0) {
+		t.Errorf("first model: total_wall_seconds %g, want its log's wall_seconds %g", pa.TotalWallSeconds, la.WallSeconds)
+	}
+	if want := lb.WallSeconds + pa.TotalWallSeconds; pb.TotalWallSeconds != want {
+		t.Errorf("second model: total_wall_seconds %g, want its own %g + the first's %g", pb.TotalWallSeconds, lb.WallSeconds, pa.TotalWallSeconds)
+	}
+	if want := lc.WallSeconds + pb.TotalWallSeconds; pc.TotalWallSeconds != want || !(pc.TotalWallSeconds > lc.WallSeconds+la.WallSeconds) {
+		t.Errorf("third model: total_wall_seconds %g, want its own %g + the second's total %g", pc.TotalWallSeconds, lc.WallSeconds, pb.TotalWallSeconds)
+	}
+	if runtime.GOOS == "linux" {
+		if pa.TotalCPUSeconds != la.CPUSeconds || !(pa.TotalCPUSeconds > 0) {
+			t.Errorf("first model: total_cpu_seconds %g, want its log's cpu_seconds %g", pa.TotalCPUSeconds, la.CPUSeconds)
+		}
+		if want := lc.CPUSeconds + (lb.CPUSeconds + pa.TotalCPUSeconds); pc.TotalCPUSeconds != want {
+			t.Errorf("third model: total_cpu_seconds %g, want %g + %g + %g", pc.TotalCPUSeconds, lc.CPUSeconds, lb.CPUSeconds, la.CPUSeconds)
+		}
+	}
+	// A model of an older latflow: wall_seconds only.
+	old := filepath.Join(dir, "old.flow")
+	mo := ma
+	mo.Provenance.TotalWallSeconds, mo.Provenance.TotalCPUSeconds, mo.Provenance.WallSeconds = 0, 0, 100
+	if err := flow.Save(old, mo); err != nil {
+		t.Fatal(err)
+	}
+	d := filepath.Join(dir, "d.flow")
+	md, ld := train(d, at8(old, d)...)
+	if pd := md.Provenance; pd.TotalWallSeconds != ld.WallSeconds+100 || pd.TotalCPUSeconds != 0 {
+		t.Errorf("from a model without totals: total_wall_seconds %g, total_cpu_seconds %g; want %g + 100 and none (unknown)",
+			pd.TotalWallSeconds, pd.TotalCPUSeconds, ld.WallSeconds)
+	}
+	// sample reports the total.
+	r := sampleJSON(t, "sample", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--model", c, "--n", "200", "--therm", "10", "--batch", "50")
+	if math.Abs(r.TrainingSeconds-pc.TotalWallSeconds) > 1e-9*pc.TotalWallSeconds {
+		t.Errorf("sample --json training_seconds %g, want the total %g", r.TrainingSeconds, pc.TotalWallSeconds)
+	}
+	code, out, errs := runCLI(t, "sample", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--model", c, "--n", "200", "--therm", "10", "--batch", "50")
+	if code != exitOK || !strings.Contains(out, "incl. the models it started from") {
+		t.Errorf("sample: exit %d, output %q (%s), want the training time incl. the models it started from", code, out, errs)
+	}
+}
+
+// TestProvenanceTotals: the totals add the model a run started from; an
+// unknown CPU time anywhere in the chain (this run resumed from an old
+// checkpoint, or a model without total_cpu_seconds) leaves the CPU total
+// out rather than understating it.
+func TestProvenanceTotals(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		name              string
+		wall, cpu         float64
+		init              *flow.Provenance
+		wantWall, wantCPU float64
+	}{
+		{"fresh run", 10, 8, nil, 10, 8},
+		{"from a model with totals", 10, 8, &flow.Provenance{WallSeconds: 5, TotalWallSeconds: 7, TotalCPUSeconds: 6}, 17, 14},
+		{"from an older model", 10, 8, &flow.Provenance{WallSeconds: 5}, 15, 0},
+		{"this run's CPU unknown", 10, nan, &flow.Provenance{WallSeconds: 5, TotalWallSeconds: 7, TotalCPUSeconds: 6}, 17, 0},
+		{"fresh run, CPU unknown", 10, nan, nil, 10, 0},
+	} {
+		w, cpu := provenanceTotals(c.wall, c.cpu, c.init)
+		if w != c.wantWall || cpu != c.wantCPU {
+			t.Errorf("%s: got %g, %g; want %g, %g", c.name, w, cpu, c.wantWall, c.wantCPU)
 		}
 	}
 }

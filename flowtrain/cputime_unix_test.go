@@ -1,0 +1,69 @@
+//go:build unix
+
+package flowtrain_test
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"syscall"
+	"testing"
+
+	"latflow/flowtrain"
+)
+
+// TestCPUSecondsColumn: cpu_seconds grows with the work done (a step that
+// burns 30 ms of CPU adds at least 20 ms) and carries over a resume like
+// wall_seconds: a run resumed from a checkpoint whose CPU total is 1000 s
+// logs at least 1000 s.
+func TestCPUSecondsColumn(t *testing.T) {
+	s := setup{obj: flowtrain.Reverse, grad: flowtrain.Standard, schedule: "constant", steps: 3, workers: 1}
+	tr := newTrainer[float64](t, s)
+	cpuNow := func() float64 {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return float64(ru.Utime.Sec+ru.Stime.Sec) + 1e-6*float64(ru.Utime.Usec+ru.Stime.Usec)
+	}
+	// burn uses 30 ms of CPU time (not wall time: the machine may be loaded).
+	burn := func() {
+		end := cpuNow() + 0.03
+		x := 1.0
+		for cpuNow() < end {
+			for range 1000 {
+				x = math.Sqrt(x + 1)
+			}
+		}
+		_ = x
+	}
+	if err := tr.Train(context.Background(), flowtrain.TrainOptions{Steps: s.steps, Run: s.run(),
+		OnStep: func(flowtrain.StepResult) { burn() }}); err != nil {
+		t.Fatal(err)
+	}
+	log := tr.Log()
+	// Steps 2 and 3 follow a burn each.
+	wall := log[2].WallSeconds - log[0].WallSeconds
+	if d := log[2].CPUSeconds - log[0].CPUSeconds; !(d >= 0.06) || !(d <= float64(runtime.NumCPU())*wall+0.01) {
+		t.Errorf("cpu_seconds rose by %g s over two burns of 30 ms CPU (wall %g s on %d CPUs), want at least 0.06 s and at most all CPUs' wall time",
+			d, wall, runtime.NumCPU())
+	}
+	c := tr.Checkpoint(s.run())
+	if c.CPUElapsed < log[2].CPUSeconds {
+		t.Errorf("checkpoint cpu %g, want at least the last row's %g", c.CPUElapsed, log[2].CPUSeconds)
+	}
+	c.CPUElapsed, c.Elapsed = 1000, 2000
+	s.steps = 5
+	b := newTrainer[float64](t, s)
+	if err := b.Restore(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Train(context.Background(), flowtrain.TrainOptions{Steps: s.steps, Run: s.run()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range b.Log()[3:] {
+		if !(r.CPUSeconds >= 1000 && r.CPUSeconds < 1010) || !(r.WallSeconds >= 2000) {
+			t.Errorf("resumed step %d: cpu_seconds %g, wall_seconds %g, want them to continue from 1000 and 2000", r.Step, r.CPUSeconds, r.WallSeconds)
+		}
+	}
+}
