@@ -67,3 +67,38 @@ func TestCPUSecondsColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUBudget: a run with CPUBudget stops after the first step at which
+// the log's cpu_seconds reach the budget, not before, and a resumed run
+// counts the CPU time of the sessions before it.
+func TestCPUBudget(t *testing.T) {
+	s := setup{obj: flowtrain.Reverse, grad: flowtrain.Standard, schedule: "constant", steps: 1000, workers: 1}
+	tr := newTrainer[float64](t, s)
+	const budget = 0.012
+	if err := tr.Train(context.Background(), flowtrain.TrainOptions{Steps: s.steps, Run: s.run(), CPUBudget: budget}); err != nil {
+		t.Fatal(err)
+	}
+	log := tr.Log()
+	n := len(log)
+	if n == s.steps {
+		t.Fatalf("all %d steps ran (last cpu_seconds %g), want the CPU budget %g s to stop the run", n, log[n-1].CPUSeconds, budget)
+	}
+	if last := log[n-1].CPUSeconds; !(last >= budget) {
+		t.Errorf("stopped at step %d with cpu_seconds %g, below the budget %g", n, last, budget)
+	}
+	if n >= 2 && !(log[n-2].CPUSeconds < budget) {
+		t.Errorf("step %d already had cpu_seconds %g >= budget %g, yet the run went on", n-1, log[n-2].CPUSeconds, budget)
+	}
+	// A resumed run whose earlier sessions used the budget does no step.
+	c := tr.Checkpoint(s.run())
+	b := newTrainer[float64](t, s)
+	if err := b.Restore(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Train(context.Background(), flowtrain.TrainOptions{Steps: s.steps, Run: s.run(), CPUBudget: budget}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(b.Log()); got != n {
+		t.Errorf("resumed run with its budget spent did %d more steps", got-n)
+	}
+}

@@ -316,6 +316,12 @@ func (t *Trainer[T]) cpu() float64 {
 	return t.cpuElapsed + processCPUSeconds() - t.cpuStart
 }
 
+// cpuSpent reports whether the last log row's cpu_seconds (over all
+// sessions) reached budget > 0.
+func (t *Trainer[T]) cpuSpent(budget float64) bool {
+	return budget > 0 && len(t.log) > 0 && t.log[len(t.log)-1].CPUSeconds >= budget
+}
+
 // Step does one training step (see Trainer) and appends its log row. It
 // returns an error wrapping ErrTooManySkips when this step makes MaxSkips
 // skipped steps in a row; the parameters are then those of the last
@@ -471,6 +477,13 @@ type TrainOptions struct {
 	// Until, if not zero, ends the run normally after the first step that
 	// finishes past it (a wall-time budget); Steps still bounds the run.
 	Until time.Time
+	// CPUBudget, if > 0, ends the run normally after the first step at
+	// which the training's CPU seconds, over all sessions (the log's
+	// cpu_seconds), reach it: on a shared machine the CPU time of a
+	// one-thread run is its cost on one core, where wall time also counts
+	// the other processes. Steps still bounds the run; where the CPU time
+	// is unknown (no getrusage) it is ignored.
+	CPUBudget float64
 	// FreshEvery, if > 0, measures the ESS and the independence-Metropolis
 	// acceptance of FreshSamples fresh samples of the flow after every
 	// FreshEvery-th step (FreshQuality) into the log's ess_fresh and
@@ -514,7 +527,7 @@ func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 		}
 		return nil
 	}
-	for t.step < opt.Steps && (opt.Until.IsZero() || time.Now().Before(opt.Until)) {
+	for t.step < opt.Steps && (opt.Until.IsZero() || time.Now().Before(opt.Until)) && !t.cpuSpent(opt.CPUBudget) {
 		if err := ctx.Err(); err != nil {
 			if serr := save(); serr != nil {
 				return fmt.Errorf("flowtrain: interrupted after step %d: %w; saving the checkpoint: %w", t.step, err, serr)

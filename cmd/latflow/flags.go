@@ -37,6 +37,7 @@ const (
 	flagThreads     = "threads"
 	flagPartRows    = "part-rows"
 	flagMaxTime     = "max-time"
+	flagMaxCPUTime  = "max-cpu-time"
 	flagEval        = "eval"
 	flagResume      = "resume"
 	flagForce       = "force"

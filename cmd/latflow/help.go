@@ -51,7 +51,7 @@ var flagCategories = map[string]string{
 
 	flagOutput: catOutput, flagX: catOutput, flagObs: catOutput, flagLags: catOutput, flagBins: catOutput,
 
-	flagSeed: catRunControl, flagThreads: catRunControl, flagMaxTime: catRunControl,
+	flagSeed: catRunControl, flagThreads: catRunControl, flagMaxTime: catRunControl, flagMaxCPUTime: catRunControl,
 	flagResume: catRunControl, flagCheckpointEvery: catRunControl,
 
 	"submit." + flagTasks: catSlurm, "submit." + flagCPUsPerTask: catSlurm, "submit." + flagMem: catSlurm,

@@ -259,6 +259,7 @@ type trainOptions struct {
 	resume, force, json           bool
 	seed                          uint64
 	maxTime                       time.Duration
+	maxCPUTime                    time.Duration
 	initModel                     string
 	evalEvery                     int
 	command                       string // the command line, for the model's provenance
@@ -332,6 +333,7 @@ func trainCommand() *cli.Command {
 			&cli.IntFlag{Name: flagThreads, Destination: &o.threads, Usage: "worker goroutines (0: GOMAXPROCS); results do not depend on it"},
 			&cli.StringFlag{Name: flagTraceFile, Destination: &o.traceFile, Usage: "write OpenTelemetry spans to `FILE` as OTLP JSON lines (the Collector's otlpjsonfile format), which must not exist unless --force (OTLP/HTTP: set OTEL_EXPORTER_OTLP_ENDPOINT)"},
 			&cli.DurationFlag{Name: flagMaxTime, Destination: &o.maxTime, Usage: "stop training normally after this wall time (e.g. 10m; 0: no limit); the model records the steps done"},
+			&cli.DurationFlag{Name: flagMaxCPUTime, Destination: &o.maxCPUTime, Usage: "stop training normally once the training's CPU time (the log's cpu_seconds, summed over --resume) reaches this (e.g. 3m; 0: no limit); with --threads 1 the same budget on one core for runs compared on a shared machine"},
 			&cli.StringFlag{Name: flagInit, Destination: &o.initModel, Usage: "start from the parameters of model `FILE` (its architecture and base; a flow trained at another L or beta transfers), recorded in the provenance"},
 			&cli.IntFlag{Name: flagEvalEvery, Value: defaultEvalEvery, Destination: &o.evalEvery, Usage: fmt.Sprintf("every K steps, measure the ESS and independence-Metropolis acceptance of %d fresh flow samples into the log's ess_fresh and acc_fresh columns (0: never); the per-batch ess is optimistic", freshSamples)},
 			&cli.IntFlag{Name: flagEval, Destination: &o.eval, Usage: fmt.Sprintf("after training, draw N fresh samples from the flow and report ESS and independence-Metropolis acceptance (0: none; at most %d)", maxEval)},
@@ -419,6 +421,8 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		return nil, usagef("--%s must be zero (no clipping) or positive, got %g", flagClip, o.clip)
 	case o.maxTime < 0:
 		return nil, usagef("--%s must be zero (no limit) or positive, got %v", flagMaxTime, o.maxTime)
+	case o.maxCPUTime < 0:
+		return nil, usagef("--%s must be zero (no limit) or positive, got %v", flagMaxCPUTime, o.maxCPUTime)
 	case o.eval < 0 || o.eval > maxEval:
 		return nil, usagef("--%s must be zero (none) or between 1 and %d, got %d", flagEval, maxEval, o.eval)
 	case o.threads < 0 || o.threads > maxThreads:
@@ -704,7 +708,7 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		prog.setDeadline(until)
 	}
 	err = tr.Train(ctx, flowtrain.TrainOptions{
-		Until: until, Steps: run.Steps, Run: run, Checkpoint: cfg.ckpt, CheckpointEvery: o.every, Log: cfg.logPath,
+		Until: until, CPUBudget: o.maxCPUTime.Seconds(), Steps: run.Steps, Run: run, Checkpoint: cfg.ckpt, CheckpointEvery: o.every, Log: cfg.logPath,
 		FreshEvery: o.evalEvery, FreshSamples: freshSamples, FreshSeed: run.Seed + freshSeedOffset,
 		OnStep: func(r flowtrain.StepResult) {
 			if r.Skipped {
@@ -753,14 +757,18 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	}
 	switch {
 	case tr.StepsDone() == 0:
-		return fmt.Errorf("train: --%s %v stopped the run before its first step; nothing was written", flagMaxTime, o.maxTime)
+		return fmt.Errorf("train: --%s %v or --%s %v stopped the run before its first step; nothing was written", flagMaxTime, o.maxTime, flagMaxCPUTime, o.maxCPUTime)
 	case tr.Updates() == 0:
 		// All steps skipped: the parameters are the initial ones, a model
 		// of them would pass for a trained flow.
 		return fmt.Errorf("train: none of the %d steps updated the parameters (every one was skipped, see the reasons above); nothing was written", tr.StepsDone())
 	}
 	if tr.StepsDone() < run.Steps {
-		fmt.Fprintf(stderr, "latflow train: --%s %v reached after step %d of %d\n", flagMaxTime, o.maxTime, tr.StepsDone(), run.Steps)
+		limit, value := flagMaxTime, o.maxTime
+		if o.maxCPUTime > 0 && (o.maxTime == 0 || time.Since(t0) < o.maxTime) {
+			limit, value = flagMaxCPUTime, o.maxCPUTime
+		}
+		fmt.Fprintf(stderr, "latflow train: --%s %v reached after step %d of %d\n", limit, value, tr.StepsDone(), run.Steps)
 	}
 
 	rep := newTrainReport(cfg, o, tr.Log(), f.NumParams(), tr.Skipped(), tr.Updates())

@@ -122,6 +122,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"unknown precision", []string{"--precision", "float16"}, "--precision", ""},
 		{"resume and force", []string{"--resume", "--force"}, "--resume", ""},
 		{"max-time negative", []string{"--max-time", "-1s"}, "--max-time", ""},
+		{"max-cpu-time negative", []string{"--max-cpu-time", "-1s"}, "--max-cpu-time", ""},
 		{"eval negative", []string{"--eval", "-5"}, "--eval", ""},
 		{"resume without checkpoint", []string{"--resume"}, "--resume", ""},
 		{"existing model", nil, "--out", existing},
