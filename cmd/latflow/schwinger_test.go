@@ -82,6 +82,41 @@ func TestSchwingerHMCAgreesWithIMH(t *testing.T) {
 	}
 }
 
+// TestSchwingerHMCTauAuto: hmc --theory schwinger chooses its trajectory
+// length by default, by the cost of Q^2 in CG iterations, says so in the
+// sampler line and the notes, and runs tau=1 with a note why when --therm
+// is too short for the search.
+func TestSchwingerHMCTauAuto(t *testing.T) {
+	args := []string{"hmc", "--theory", "schwinger", "--L", "4", "--beta", "2", "--kappa", "0.24", "--n", "100", "--seed", "5", "--json"}
+	for _, c := range []struct {
+		therm       string
+		sampler     string
+		notes       []string
+		notInSample string
+	}{
+		{"1000", "tau=auto, chose ", []string{"tau auto chose", "Q^2 in CG iterations"}, "tau=1,"},
+		{"100", "tau=1,", []string{"--therm 100 is below"}, "auto"},
+	} {
+		code, out, errs := runCLI(t, append(args, "--therm", c.therm)...)
+		if code != exitOK {
+			t.Fatalf("--therm %s: exit %d, stderr %q", c.therm, code, errs)
+		}
+		var r jsonReport
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("bad JSON %q: %v", out, err)
+		}
+		notes := strings.Join(r.Notes, "\n")
+		if !strings.Contains(r.Sampler, c.sampler) || strings.Contains(r.Sampler, c.notInSample) {
+			t.Errorf("--therm %s: sampler %q, want %q in it and not %q", c.therm, r.Sampler, c.sampler, c.notInSample)
+		}
+		for _, n := range c.notes {
+			if !strings.Contains(notes, n) {
+				t.Errorf("--therm %s: notes %q lack %q", c.therm, notes, n)
+			}
+		}
+	}
+}
+
 // TestSchwingerBadFlags checks that bad flags of the Schwinger model exit
 // with the usage code and name the flag.
 func TestSchwingerBadFlags(t *testing.T) {
@@ -102,7 +137,8 @@ func TestSchwingerBadFlags(t *testing.T) {
 		{"with lambda", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--lambda", "1"}, s...), "--lambda"},
 		{"exact samples", append([]string{"sample", "--L", "4", "--kappa", "0.2", "--proposal", "plaquettes", "--exact"}, s...), "--exact"},
 		{"phi4 model", append([]string{"sample", "--L", "8", "--kappa", "0.2", "--model", "shipped:phi4-L8-m2-4-lambda8"}, s...), "--model"},
-		{"tau auto", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--tau", "auto"}, s...), "--tau"},
+		{"tau auto with md-steps", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--tau", "auto", "--md-steps", "5"}, s...), "--md-steps"},
+		{"tau auto short therm", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--tau", "auto", "--therm", "500"}, s...), "--therm"},
 		{"train odd L", append([]string{"train", "--L", "5", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
 		{"train L not a multiple of 4", append([]string{"train", "--L", "6", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
 		{"train L above 16", append([]string{"train", "--L", "20", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
