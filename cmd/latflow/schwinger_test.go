@@ -44,7 +44,7 @@ func runSchwingerJSON(t *testing.T, args ...string) map[string]schwingerRow {
 
 // schwingerLong runs TestSchwingerHMCAgreesWithIMH with long statistics at
 // more couplings.
-var schwingerLong = flag.Bool("schwinger.long", false, "TestSchwingerHMCAgreesWithIMH: L=4 and 8 at beta 1 and 2, 10^5 measurements each (about 10 minutes on one core)")
+var schwingerLong = flag.Bool("schwinger.long", false, "TestSchwingerHMCAgreesWithIMH: L=4 and 8 at beta 1 and 2, 10^5 measurements each (8 minutes on one core of the shared machine)")
 
 // TestSchwingerHMCAgreesWithIMH is the exactness check of independence
 // Metropolis for the Schwinger model: pseudofermion HMC (hmc) and
