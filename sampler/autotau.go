@@ -49,10 +49,11 @@ const (
 	// the accept step, the momenta and the measurement.
 	trajectoryOverhead = 2
 	// refreshForceWork is the cost of a force evaluation of pseudofermion
-	// HMC besides its CG solve, in CG iterations: the gauge force, the
-	// fermion link derivative and the refresh. Measured 2.0 to 2.4 at
-	// L = 16 (one iteration of the even-odd CG takes about 14 us there,
-	// the rest of a force 34 us, a refresh 28 us).
+	// HMC besides its CG solve, in CG iterations: the gauge force and the
+	// fermion link derivative; the trajectoryOverhead (here also the
+	// refresh of the pseudofermions) is counted in the same unit. At
+	// L = 16 one iteration of the even-odd CG took about 14 us, the rest
+	// of a force 34 us and a refresh 28 us (2.4 and 2.0 iterations).
 	refreshForceWork = 2
 )
 
@@ -85,9 +86,9 @@ type cgCounter interface {
 // for pseudofermion HMC in CG iterations (WorkCG), rather than in seconds,
 // so that the choice, and the chain, do not depend on the machine's load:
 // both are proportional to the time of a trajectory on one machine, and
-// a run interrupted during thermalization makes the same choice again. Only thermalization trajectories are
-// used: the length is fixed before the first measurement, so the measured
-// chain is an ordinary HMC chain.
+// a run interrupted during thermalization makes the same choice again.
+// Only thermalization trajectories are used: the length is fixed before
+// the first measurement, so the measured chain is an ordinary HMC chain.
 type AutoTau struct {
 	// Budget is the number of thermalization trajectories the update will
 	// run, at least AutoTauSegments * AutoTauMinSegment.
