@@ -102,8 +102,8 @@ func newHMCCommand(o *hmcOptions) *cli.Command {
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
 			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9. By default (--tau auto)\n" +
 			"the thermalization also chooses the trajectory length with the least cost per independent\n" +
-			"sample (chi_2 for phi4, Q^2 for u1 and schwinger); the table says which, and the cost/ms column gives\n" +
-			"2 tau_int x the time per trajectory of every observable.\n\n" +
+			"sample (chi_2 for phi4, Q^2 for u1 and schwinger); the table says which, and the cost/ms\n" +
+			"column gives 2 tau_int x the time per trajectory of every observable.\n\n" +
 			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).\n\n" +
 			"schwinger takes --beta and --kappa and runs HMC with even-odd pseudofermions (CG to a relative\n" +
 			"residual of 1e-10; --tau auto counts its cost in CG iterations); the table adds the\n" +
