@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"latflow/ensemble"
+	"latflow/gauge"
 	"latflow/observables"
 )
 
@@ -47,20 +48,47 @@ const (
 	// Steps+1 force evaluations, in force evaluations: the two actions of
 	// the accept step, the momenta and the measurement.
 	trajectoryOverhead = 2
+	// refreshForceWork is the cost of a force evaluation of pseudofermion
+	// HMC besides its CG solve, in CG iterations: the gauge force and the
+	// fermion link derivative; the trajectoryOverhead (here also the
+	// refresh of the pseudofermions) is counted in the same unit. At
+	// L = 16 one iteration of the even-odd CG took about 14 us, the rest
+	// of a force 34 us and a refresh 28 us (2.4 and 2.0 iterations).
+	refreshForceWork = 2
 )
+
+// Units of the cost of AutoTau.
+const (
+	// WorkForce counts force evaluations: HMC whose force is the same
+	// work at every configuration (phi^4, U(1)).
+	WorkForce = "force evaluations"
+	// WorkCG counts iterations of the fermion CG, plus refreshForceWork
+	// for each force evaluation: pseudofermion HMC, whose CG takes more
+	// iterations the closer D is to singular, so that a force evaluation
+	// is no fixed unit of time.
+	WorkCG = "CG iterations"
+)
+
+// cgCounter is an action whose solver counts its work
+// (fermion.PseudofermionAction).
+type cgCounter interface {
+	CGCounts() (solves, iterations int)
+}
 
 // AutoTau chooses the trajectory length of an HMCUpdate during
 // thermalization: it runs a warm-up at the longest of AutoTauCandidates,
 // then each candidate in turn for an equal segment of the budget (leapfrog
 // steps retuned for the acceptance band at each), estimates the cost per
-// independent sample of Probe, 2 tau_int x (force evaluations per
-// trajectory), until the cost rises; it measures the two cheapest again
+// independent sample of Probe, 2 tau_int x (work per trajectory), until
+// the cost rises; it measures the two cheapest again
 // in the segments left (their segments analysed as replicas), and keeps
-// the cheapest. The cost is counted in force
-// evaluations rather than seconds so that the choice, and the chain, do
-// not depend on the machine's load. Only thermalization trajectories are
-// used: the length is fixed before the first measurement, so the measured
-// chain is an ordinary HMC chain.
+// the cheapest. The work is counted in force evaluations (WorkForce), or
+// for pseudofermion HMC in CG iterations (WorkCG), rather than in seconds,
+// so that the choice, and the chain, do not depend on the machine's load:
+// both are proportional to the time of a trajectory on one machine, and
+// a run interrupted during thermalization makes the same choice again.
+// Only thermalization trajectories are used: the length is fixed before
+// the first measurement, so the measured chain is an ordinary HMC chain.
 type AutoTau struct {
 	// Budget is the number of thermalization trajectories the update will
 	// run, at least AutoTauSegments * AutoTauMinSegment.
@@ -89,9 +117,18 @@ func (a AutoTau) Validate() error {
 
 // CostProbe returns the observable whose cost per independent sample
 // chooses the trajectory length for target t, and its name: chi_2 = V m^2
-// for phi^4, the slowest mode near criticality, and Q^2 for U(1), whose
-// topology is the slowest.
+// for phi^4, the slowest mode near criticality, and Q^2 for U(1) and the
+// Schwinger model, whose topology is the slowest. For the Schwinger model
+// it measures Q alone (gauge.TopologicalCharge), not the fermionic
+// observables of its Measurer, which need the dense inverse.
 func CostProbe(t ensemble.Target) (string, func(x []float64) float64) {
+	if t.Theory == ensemble.Schwinger {
+		g := t.Geometry()
+		return "Q^2", func(x []float64) float64 {
+			q := gauge.TopologicalCharge(g, x)
+			return q * q
+		}
+	}
 	meas := observables.NewMeasurer(t)
 	m := make([]float64, len(meas.Columns()))
 	if t.Theory == ensemble.U1 {
@@ -121,8 +158,12 @@ type AutoTauTrial struct {
 	// autocorrelation time in trajectories.
 	N      int     `json:"n"`
 	TauInt float64 `json:"tau_int"`
-	// Cost is 2 TauInt x (MeanSteps + 1 + overhead), in force evaluations
-	// per independent sample.
+	// Work is the mean work of a measured trajectory in the unit of the
+	// result (AutoTauResult.Unit): MeanSteps + 1 + overhead force
+	// evaluations, or the CG iterations and the rest of the forces.
+	Work float64 `json:"work,omitempty"`
+	// Cost is 2 TauInt x Work, the work per independent sample (the JSON
+	// name is that of the runs before the unit was recorded).
 	Cost float64 `json:"cost_force_evaluations"`
 	// Trusted reports N >= AutoTauMinLengths x TauInt.
 	Trusted bool `json:"trusted"`
@@ -130,7 +171,10 @@ type AutoTauTrial struct {
 
 // AutoTauResult is what the search of one chain found.
 type AutoTauResult struct {
-	Probe  string         `json:"probe"`
+	Probe string `json:"probe"`
+	// Unit is the unit of the work and the cost (WorkForce or WorkCG;
+	// empty, in runs before it was recorded, means WorkForce).
+	Unit   string         `json:"unit,omitempty"`
 	Tau    float64        `json:"tau"`
 	Trials []AutoTauTrial `json:"trials"`
 	// Complete is false when thermalization ended before the search did,
@@ -141,7 +185,11 @@ type AutoTauResult struct {
 // String describes the search in one line.
 func (r AutoTauResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tau auto chose %g by the cost of %s in force evaluations per independent sample:", r.Tau, r.Probe)
+	unit := r.Unit
+	if unit == "" {
+		unit = WorkForce
+	}
+	fmt.Fprintf(&b, "tau auto chose %g by the cost of %s in %s per independent sample:", r.Tau, r.Probe, unit)
 	for _, t := range r.Trials {
 		fmt.Fprintf(&b, " tau %g: %.0f (tau_int %.2g, %d steps", t.Tau, t.Cost, t.TauInt, t.Steps)
 		if !t.Trusted {
@@ -170,14 +218,33 @@ type autoTauSearch struct {
 	stepsSum          int
 	replicas          map[int][][]float64 // measured segments by candidate
 	stepsSums, counts map[int]int
-	res               AutoTauResult
-	done              bool
+	// work, if set, returns the work of the trajectory just run with
+	// steps leapfrog steps (WorkCG); nil counts force evaluations.
+	work     func(steps int) float64
+	workSum  float64
+	workSums map[int]float64
+	res      AutoTauResult
+	done     bool
 }
 
 func newAutoTauSearch(a AutoTau) *autoTauSearch {
 	return &autoTauSearch{cfg: a, seg: a.Budget / AutoTauSegments, left: AutoTauSegments - 1, warm: true, descending: true,
-		replicas: map[int][][]float64{}, stepsSums: map[int]int{}, counts: map[int]int{},
-		res: AutoTauResult{Probe: a.ProbeName, Tau: AutoTauCandidates[0]}}
+		replicas: map[int][][]float64{}, stepsSums: map[int]int{}, counts: map[int]int{}, workSums: map[int]float64{},
+		res: AutoTauResult{Probe: a.ProbeName, Tau: AutoTauCandidates[0], Unit: WorkForce}}
+}
+
+// countCG makes the search count the work of act's CG (WorkCG): each
+// trajectory costs its CG iterations plus refreshForceWork for each force
+// evaluation and the overhead.
+func (s *autoTauSearch) countCG(act cgCounter) {
+	_, last := act.CGCounts()
+	s.res.Unit = WorkCG
+	s.work = func(steps int) float64 {
+		_, it := act.CGCounts()
+		d := it - last
+		last = it
+		return float64(d) + refreshForceWork*float64(steps+1+trajectoryOverhead)
+	}
 }
 
 // candidate returns the length of the current segment.
@@ -188,9 +255,15 @@ func (s *autoTauSearch) candidate() float64 { return AutoTauCandidates[s.cur] }
 // steps of the next trajectory.
 func (s *autoTauSearch) after(x []float64, steps int) (tau float64, nextSteps int) {
 	s.i++
+	var w float64
+	if s.work != nil {
+		// Called after every trajectory, so that each counts its own.
+		w = s.work(steps)
+	}
 	if !s.warm && s.i > autoTauLeadIn {
 		s.series = append(s.series, s.cfg.Probe(x))
 		s.stepsSum += steps
+		s.workSum += w
 	}
 	if s.i < s.seg {
 		return s.candidate(), steps
@@ -203,7 +276,7 @@ func (s *autoTauSearch) after(x []float64, steps int) (tau float64, nextSteps in
 	}
 	s.left--
 	stop := s.evaluate(steps)
-	s.series, s.stepsSum = nil, 0
+	s.series, s.stepsSum, s.workSum = nil, 0, 0
 	if s.descending && !stop && s.cur+1 < len(AutoTauCandidates) {
 		s.cur++
 	} else {
@@ -246,16 +319,21 @@ func (s *autoTauSearch) evaluate(steps int) (stop bool) {
 	if len(s.series) >= 2 {
 		s.replicas[k] = append(s.replicas[k], s.series)
 		s.stepsSums[k] += s.stepsSum
+		s.workSums[k] += s.workSum
 		s.counts[k] += len(s.series)
 	}
 	n := s.counts[k]
 	t := AutoTauTrial{Tau: AutoTauCandidates[k], Steps: steps, N: n, TauInt: math.Inf(1), Cost: math.Inf(1)}
 	if n >= 2 {
 		t.MeanSteps = float64(s.stepsSums[k]) / float64(n)
+		t.Work = t.MeanSteps + 1 + trajectoryOverhead
+		if s.work != nil {
+			t.Work = s.workSums[k] / float64(n)
+		}
 		est, err := observables.GammaPrimary(s.replicas[k], observables.GammaOptions{})
 		if err == nil || errors.Is(err, observables.ErrNoWindow) || errors.Is(err, observables.ErrAnticorrelated) {
 			t.TauInt = max(0.5, est.TauInt)
-			t.Cost = 2 * t.TauInt * (t.MeanSteps + 1 + trajectoryOverhead)
+			t.Cost = 2 * t.TauInt * t.Work
 			t.Trusted = err == nil && float64(n) >= AutoTauMinLengths*t.TauInt
 		}
 	}

@@ -12,6 +12,7 @@
 // AutoTau) adapts during thermalization only and is fixed before the
 // first measurement, so that the measured chain has one fixed kernel; the
 // adapted values are part of a chain's checkpoint. Costs that steer a
-// choice are counted in force evaluations, not seconds, so that a chain
+// choice are counted in force evaluations (for pseudofermion HMC, in CG
+// iterations, whose number per force varies), not seconds, so that a chain
 // does not depend on the machine's load.
 package sampler

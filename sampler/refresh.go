@@ -52,16 +52,30 @@ func NewRefreshHMCUpdate(h HMC, act Refresher, size int, src *rand.PCG, opt HMCO
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := act.(cgCounter); ok && u.auto != nil {
+		// A force's CG takes more iterations the closer D is to
+		// singular: count the work in CG iterations.
+		u.auto.countCG(c)
+	}
 	return &RefreshHMCUpdate{hmc: u, act: act}, nil
 }
 
 // Steps returns the current number of leapfrog steps per trajectory.
 func (u *RefreshHMCUpdate) Steps() int { return u.hmc.Steps() }
 
+// Tau returns the trajectory length (HMCUpdate.Tau).
+func (u *RefreshHMCUpdate) Tau() float64 { return u.hmc.Tau() }
+
+// AutoTau returns the result of the automatic choice of the trajectory
+// length (HMCUpdate.AutoTau); its work is counted in CG iterations
+// (WorkCG) when the action counts them.
+func (u *RefreshHMCUpdate) AutoTau() (AutoTauResult, bool) { return u.hmc.AutoTau() }
+
 // Columns returns ["delta_h"].
 func (u *RefreshHMCUpdate) Columns() []string { return u.hmc.Columns() }
 
-// EndThermalization stops the tuning of the leapfrog steps.
+// EndThermalization stops the tuning of the leapfrog steps and fixes the
+// trajectory length (HMCUpdate.EndThermalization).
 func (u *RefreshHMCUpdate) EndThermalization() { u.hmc.EndThermalization() }
 
 // State returns the random stream and the leapfrog steps (HMCUpdate.State);

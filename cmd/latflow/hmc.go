@@ -102,11 +102,11 @@ func newHMCCommand(o *hmcOptions) *cli.Command {
 			"exact value and the deviation in sigma where one is known. Without --md-steps the leapfrog\n" +
 			"steps are tuned during thermalization for an acceptance of 0.7 to 0.9. By default (--tau auto)\n" +
 			"the thermalization also chooses the trajectory length with the least cost per independent\n" +
-			"sample (chi_2 for phi4, Q^2 for u1); the table says which, and the cost/ms column gives\n" +
-			"2 tau_int x the time per trajectory of every observable.\n\n" +
+			"sample (chi_2 for phi4, Q^2 for u1 and schwinger); the table says which, and the cost/ms\n" +
+			"column gives 2 tau_int x the time per trajectory of every observable.\n\n" +
 			"phi4 takes either --m2 and --lambda (standard) or --kappa and --lambda (hopping).\n\n" +
 			"schwinger takes --beta and --kappa and runs HMC with even-odd pseudofermions (CG to a relative\n" +
-			"residual of 1e-10; --tau 1 unless given, auto is not available for it yet); the table adds the\n" +
+			"residual of 1e-10; --tau auto counts its cost in CG iterations); the table adds the\n" +
 			"chiral condensate -Tr D^-1/V (exact for L <= 16, else from 4 noise vectors) and the pion mass\n" +
 			"m_eff(L/4); the dataset holds the folded pion correlator C(t), t = 0..L/2, as columns pion_t.\n" +
 			"Its action is the gauge action S_g.",
@@ -205,17 +205,7 @@ func (o *hmcOptions) validate(plan *hmcPlan) error {
 		return err
 	}
 	var fallback []string
-	if t.Theory == theorySchwinger {
-		// sampler.RefreshHMCUpdate has no trajectory-length search yet.
-		switch {
-		case o.traj.tau == tauAuto && o.set[flagTau]:
-			return usagef("--%s %s is not available for --%s %s yet: give a length (0 < tau <= %d)", flagTau, tauAuto, flagTheory, theorySchwinger, maxTau)
-		case !o.set[flagTau]:
-			o.traj.tau = fallbackTau
-			fallback = append(fallback, fmt.Sprintf("tau=%s: the default --%s %s is not available for %s yet", fallbackTau, flagTau, tauAuto, theorySchwinger))
-		}
-	}
-	if !o.set[flagTau] && t.Theory != theorySchwinger && (o.set[flagMDSteps] || o.set[flagTherm] && o.chain.therm < sampler.MinAutoTauBudget) {
+	if !o.set[flagTau] && (o.set[flagMDSteps] || o.set[flagTherm] && o.chain.therm < sampler.MinAutoTauBudget) {
 		why := fmt.Sprintf("--%s %d is below the %d it needs", flagTherm, o.chain.therm, sampler.MinAutoTauBudget)
 		if o.set[flagMDSteps] {
 			why = fmt.Sprintf("--%s fixes the leapfrog steps it tunes", flagMDSteps)
@@ -299,12 +289,9 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 	var lo, hi = math.MaxInt, 0
 	var taus []string
 	for _, c := range res.Chains {
-		// Pseudofermion HMC (schwinger) has no length search.
-		if u, ok := c.Update.(*sampler.HMCUpdate); ok {
-			if a, ok := u.AutoTau(); ok {
-				taus = append(taus, strconv.FormatFloat(a.Tau, 'g', -1, 64))
-				notes = append(notes, fmt.Sprintf("chain %d: %s", c.ID, a))
-			}
+		if a, ok := c.Update.(hmcUpdate).AutoTau(); ok {
+			taus = append(taus, strconv.FormatFloat(a.Tau, 'g', -1, 64))
+			notes = append(notes, fmt.Sprintf("chain %d: %s", c.ID, a))
 		}
 		for _, a := range c.Accepted {
 			if a {
@@ -312,14 +299,12 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 			}
 		}
 		n += int64(len(c.Accepted))
-		s := c.Update.(interface{ Steps() int }).Steps()
+		s := c.Update.(hmcUpdate).Steps()
 		lo, hi = min(lo, s), max(hi, s)
 	}
 	if acc == 0 {
-		tau := p.hmc.Tau
-		if u, ok := res.Chains[0].Update.(*sampler.HMCUpdate); ok {
-			tau = u.Tau() // the length --tau auto chose
-		}
+		// The length --tau auto chose, or the fixed one.
+		tau := res.Chains[0].Update.(hmcUpdate).Tau()
 		return noAcceptance(n, tau, hi, tune, o.chain.therm)
 	}
 	stepsText := strconv.Itoa(lo)
@@ -348,6 +333,19 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)
 }
+
+// hmcUpdate is the update of an hmc chain: sampler.HMCUpdate, or
+// sampler.RefreshHMCUpdate for the Schwinger model.
+type hmcUpdate interface {
+	Steps() int
+	Tau() float64
+	AutoTau() (sampler.AutoTauResult, bool)
+}
+
+var (
+	_ hmcUpdate = (*sampler.HMCUpdate)(nil)
+	_ hmcUpdate = (*sampler.RefreshHMCUpdate)(nil)
+)
 
 // CG of the pseudofermion action of hmc --theory schwinger: the relative
 // residual makes the force and the action accurate far below the leapfrog

@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
+	"fmt"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,45 +42,110 @@ func runSchwingerJSON(t *testing.T, args ...string) map[string]schwingerRow {
 	return rows
 }
 
-// TestSchwingerHMCAgreesWithIMH checks the two samplers of the Schwinger
-// model against each other at L=4: pseudofermion HMC (hmc) and independence
-// Metropolis with the exact determinant in the weight (sample, plaquette
-// proposal, alone and with HMC on the exact action every 4 proposals) must agree on the plaquette, chi_t and the condensate within 3
-// sigma, and both must differ from pure U(1) gauge theory at the same beta
-// in the plaquette (the determinant is in the weight at all). The pure gauge
-// run uses the exact sampler, whose plaquette is exact.
+// schwingerLong runs TestSchwingerHMCAgreesWithIMH with long statistics at
+// more couplings.
+var schwingerLong = flag.Bool("schwinger.long", false, "TestSchwingerHMCAgreesWithIMH: L=4 and 8 at beta 1 and 2, 10^5 measurements each (8 minutes on one core of the shared machine)")
+
+// TestSchwingerHMCAgreesWithIMH is the exactness check of independence
+// Metropolis for the Schwinger model: pseudofermion HMC (hmc) and
+// independence Metropolis with the exact determinant in the weight (sample,
+// plaquette proposal, alone and, at L=4, with HMC on the exact action every
+// 4 proposals) must agree on the plaquette, chi_t, the condensate and the
+// pion mass within 3 sigma, and both must differ from pure U(1) gauge
+// theory at the same beta in the plaquette by 5 sigma (the determinant is
+// in the weight at all; the pure gauge run uses the exact sampler, whose
+// plaquette is exact). L=4 runs always (6000 measurements with -short,
+// 20000 without), L=8 without -short (10000), and -schwinger.long runs
+// 10^5 measurements at beta 1 and 2 for both L. With the determinant
+// dropped from the weight of sample (ensemble.Target.Action returning the
+// gauge action), the -short run fails on every observable, by 7 (chi_t)
+// to 26 (condensate) sigma, and on the comparison with pure gauge.
 func TestSchwingerHMCAgreesWithIMH(t *testing.T) {
-	n := "20000"
-	if testing.Short() {
-		n = "6000"
+	type point struct {
+		L, beta, kappa string
+		n              int
+		hybrid         bool
 	}
-	common := []string{"--theory", "schwinger", "--L", "4", "--beta", "1", "--kappa", "0.24", "--n", n, "--seed", "7"}
-	hmc := runSchwingerJSON(t, append([]string{"hmc", "--therm", "200"}, common...)...)
-	imh := runSchwingerJSON(t, append([]string{"sample", "--therm", "100"}, common...)...)
-	// The hybrid: HMC on the exact effective action every 4 proposals.
-	mixed := runSchwingerJSON(t, append([]string{"sample", "--therm", "100", "--hmc-every", "4"}, common...)...)
-	for _, other := range []struct {
-		name string
-		rows map[string]schwingerRow
-	}{{"imh", imh}, {"imh+hmc", mixed}} {
-		for _, name := range []string{"plaquette", "chi_t", "condensate", "m_pi"} {
-			a, b := hmc[name], other.rows[name]
-			if a.Name == "" || b.Name == "" {
-				t.Fatalf("%s: no row (hmc %v, %s %v)", name, hmc, other.name, other.rows)
+	points := []point{{"4", "1", "0.24", 20000, true}, {"8", "1", "0.24", 10000, false}}
+	switch {
+	case *schwingerLong:
+		points = []point{{"4", "1", "0.24", 100000, true}, {"4", "2", "0.22", 100000, false},
+			{"8", "1", "0.24", 100000, false}, {"8", "2", "0.24", 100000, true}}
+	case testing.Short():
+		points = []point{{"4", "1", "0.24", 6000, true}}
+	}
+	for _, p := range points {
+		t.Run(fmt.Sprintf("L=%s/beta=%s/kappa=%s", p.L, p.beta, p.kappa), func(t *testing.T) {
+			n := strconv.Itoa(p.n)
+			common := []string{"--theory", "schwinger", "--L", p.L, "--beta", p.beta, "--kappa", p.kappa, "--n", n, "--seed", "7"}
+			hmc := runSchwingerJSON(t, append([]string{"hmc", "--therm", "200"}, common...)...)
+			others := []struct {
+				name string
+				rows map[string]schwingerRow
+			}{{"imh", runSchwingerJSON(t, append([]string{"sample", "--therm", "100"}, common...)...)}}
+			if p.hybrid {
+				// The hybrid: HMC on the exact effective action every 4 proposals.
+				others = append(others, struct {
+					name string
+					rows map[string]schwingerRow
+				}{"imh+hmc", runSchwingerJSON(t, append([]string{"sample", "--therm", "100", "--hmc-every", "4"}, common...)...)})
 			}
-			sigma := math.Hypot(a.Error, b.Error)
-			d := (a.Mean - b.Mean) / sigma
-			t.Logf("%-12s hmc %.5f(%.5f)  %s %.5f(%.5f)  %+.2f sigma", name, a.Mean, a.Error, other.name, b.Mean, b.Error, d)
-			if !(sigma > 0) || math.Abs(d) > 3 {
-				t.Errorf("%s: hmc %g(%g) and %s %g(%g) differ by %.2f sigma", name, a.Mean, a.Error, other.name, b.Mean, b.Error, d)
+			for _, other := range others {
+				for _, name := range []string{"plaquette", "chi_t", "condensate", "m_pi"} {
+					a, b := hmc[name], other.rows[name]
+					if a.Name == "" || b.Name == "" {
+						t.Fatalf("%s: no row (hmc %v, %s %v)", name, hmc, other.name, other.rows)
+					}
+					sigma := math.Hypot(a.Error, b.Error)
+					d := (a.Mean - b.Mean) / sigma
+					t.Logf("%-12s hmc %.5f(%.5f)  %s %.5f(%.5f)  %+.2f sigma", name, a.Mean, a.Error, other.name, b.Mean, b.Error, d)
+					if !(sigma > 0) || math.Abs(d) > 3 {
+						t.Errorf("%s: hmc %g(%g) and %s %g(%g) differ by %.2f sigma", name, a.Mean, a.Error, other.name, b.Mean, b.Error, d)
+					}
+				}
 			}
+			pure := runSchwingerJSON(t, "sample", "--theory", "u1", "--L", p.L, "--beta", p.beta, "--proposal", "plaquettes", "--exact", "--n", n, "--seed", "7")
+			for _, r := range []schwingerRow{hmc["plaquette"], others[0].rows["plaquette"]} {
+				q := pure["plaquette"]
+				if d := (r.Mean - q.Mean) / math.Hypot(r.Error, q.Error); d < 5 {
+					t.Errorf("plaquette %g(%g) with fermions is only %.1f sigma above the pure gauge %g(%g): is the determinant in the weight?", r.Mean, r.Error, d, q.Mean, q.Error)
+				}
+			}
+		})
+	}
+}
+
+// TestSchwingerHMCTauAuto: hmc --theory schwinger chooses its trajectory
+// length by default, by the cost of Q^2 in CG iterations, says so in the
+// sampler line and the notes, and runs tau=1 with a note why when --therm
+// is too short for the search.
+func TestSchwingerHMCTauAuto(t *testing.T) {
+	args := []string{"hmc", "--theory", "schwinger", "--L", "4", "--beta", "2", "--kappa", "0.24", "--n", "100", "--seed", "5", "--json"}
+	for _, c := range []struct {
+		therm       string
+		sampler     string
+		notes       []string
+		notInSample string
+	}{
+		{"1000", "tau=auto, chose ", []string{"tau auto chose", "Q^2 in CG iterations"}, "tau=1,"},
+		{"100", "tau=1,", []string{"--therm 100 is below"}, "auto"},
+	} {
+		code, out, errs := runCLI(t, append(args, "--therm", c.therm)...)
+		if code != exitOK {
+			t.Fatalf("--therm %s: exit %d, stderr %q", c.therm, code, errs)
 		}
-	}
-	pure := runSchwingerJSON(t, "sample", "--theory", "u1", "--L", "4", "--beta", "1", "--proposal", "plaquettes", "--exact", "--n", n, "--seed", "7")
-	for _, r := range []schwingerRow{hmc["plaquette"], imh["plaquette"]} {
-		p := pure["plaquette"]
-		if d := (r.Mean - p.Mean) / math.Hypot(r.Error, p.Error); d < 5 {
-			t.Errorf("plaquette %g(%g) with fermions is only %.1f sigma above the pure gauge %g(%g): is the determinant in the weight?", r.Mean, r.Error, d, p.Mean, p.Error)
+		var r jsonReport
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("bad JSON %q: %v", out, err)
+		}
+		notes := strings.Join(r.Notes, "\n")
+		if !strings.Contains(r.Sampler, c.sampler) || strings.Contains(r.Sampler, c.notInSample) {
+			t.Errorf("--therm %s: sampler %q, want %q in it and not %q", c.therm, r.Sampler, c.sampler, c.notInSample)
+		}
+		for _, n := range c.notes {
+			if !strings.Contains(notes, n) {
+				t.Errorf("--therm %s: notes %q lack %q", c.therm, notes, n)
+			}
 		}
 	}
 }
@@ -102,7 +170,8 @@ func TestSchwingerBadFlags(t *testing.T) {
 		{"with lambda", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--lambda", "1"}, s...), "--lambda"},
 		{"exact samples", append([]string{"sample", "--L", "4", "--kappa", "0.2", "--proposal", "plaquettes", "--exact"}, s...), "--exact"},
 		{"phi4 model", append([]string{"sample", "--L", "8", "--kappa", "0.2", "--model", "shipped:phi4-L8-m2-4-lambda8"}, s...), "--model"},
-		{"tau auto", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--tau", "auto"}, s...), "--tau"},
+		{"tau auto with md-steps", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--tau", "auto", "--md-steps", "5"}, s...), "--md-steps"},
+		{"tau auto short therm", append([]string{"hmc", "--L", "4", "--kappa", "0.2", "--tau", "auto", "--therm", "500"}, s...), "--therm"},
 		{"train odd L", append([]string{"train", "--L", "5", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
 		{"train L not a multiple of 4", append([]string{"train", "--L", "6", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
 		{"train L above 16", append([]string{"train", "--L", "20", "--kappa", "0.2", "--out", "/nonexistent/x"}, s...), "--L"},
