@@ -110,3 +110,47 @@ func TestTrainZ2TrainsQ(t *testing.T) {
 		t.Errorf("evaluations %+v and %+v, want two that differ", ea, eb)
 	}
 }
+
+// TestTrainInitZ2: --z2 is not architecture, so a run started with --init
+// may turn the symmetrized proposal on (a model trained without it becomes
+// a Z2-symmetric proposal by fine-tuning) and off again; the other flow
+// flags still exclude --init, and --z2 stays phi4-only.
+func TestTrainInitZ2(t *testing.T) {
+	dir := t.TempDir()
+	// initArgs are smallTrain's without the architecture flags.
+	initArgs := func(out string, extra ...string) []string {
+		args := []string{"train", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--lr", "0.01", "--seed", "3", "--out", out}
+		return append(args, extra...)
+	}
+	plain := filepath.Join(dir, "plain.flow")
+	if code, _, errs := runCLI(t, trainArgs(plain, "--steps", "2")...); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	on := filepath.Join(dir, "on.flow")
+	if code, _, errs := runCLI(t, initArgs(on, "--steps", "2", "--init", plain, "--z2")...); code != exitOK {
+		t.Fatalf("--init with --z2: exit %d: %s", code, errs)
+	}
+	off := filepath.Join(dir, "off.flow")
+	if code, _, errs := runCLI(t, initArgs(off, "--steps", "2", "--init", on)...); code != exitOK {
+		t.Fatalf("--init of a z2 model: exit %d: %s", code, errs)
+	}
+	off2 := filepath.Join(dir, "off2.flow")
+	if code, _, errs := runCLI(t, initArgs(off2, "--steps", "2", "--init", on, "--z2=false")...); code != exitOK {
+		t.Fatalf("--init with --z2=false: exit %d: %s", code, errs)
+	}
+	for _, c := range []struct {
+		file string
+		want bool
+	}{{plain, false}, {on, true}, {off, true}, {off2, false}} {
+		m, err := flow.Load(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Config.Z2 != c.want {
+			t.Errorf("%s: Z2 %v, want %v", filepath.Base(c.file), m.Config.Z2, c.want)
+		}
+	}
+	if code, _, errs := runCLI(t, initArgs(filepath.Join(dir, "x.flow"), "--steps", "2", "--init", plain, "--hidden", "4")...); code != exitUsage || !strings.Contains(errs, "--init") {
+		t.Errorf("--hidden with --init: exit %d, stderr %q, want %d naming --init", code, errs, exitUsage)
+	}
+}

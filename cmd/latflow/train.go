@@ -106,7 +106,7 @@ func (o *archOptions) flags() []cli.Flag {
 			Usage: fmt.Sprintf("with --base plaquettes: the beta of the base (0 < base-beta <= %g)", ensemble.MaxBeta)},
 		&cli.StringFlag{Name: flagBaseMode, Destination: &o.baseMode, Usage: "with --base plaquettes: how the plaquettes meet sum P = 0 mod 2pi, random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (the default: all drawn, each shifted by the same amount; the highest acceptance)"},
 		&cli.StringFlag{Name: flagBasePropagator, Destination: &o.basePropagator, Usage: "with --base gauss-k: dataset `DIR` written by latflow hmc --save-every K --out DIR at the flow's L; the base's G(k) = <|phi_k|^2> is measured on its configurations and stored in the model"},
-		&cli.BoolFlag{Name: flagZ2, Destination: &o.z2, Usage: "phi4: propose from the Z2-symmetrized flow (q(phi) + q(-phi))/2 (sampling and evaluation; training trains q)"},
+		&cli.BoolFlag{Name: flagZ2, Destination: &o.z2, Usage: "phi4: propose from the Z2-symmetrized flow (q(phi) + q(-phi))/2 (sampling and evaluation; training trains q); with --init it sets this for the model trained on, the one flow flag --init allows"},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
 }
@@ -377,7 +377,9 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 	}
 	var init *loadedModel
 	if o.initModel != "" {
-		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagBasePropagator, flagZ2} {
+		// --z2 is not architecture (training trains q either way): it may
+		// turn the symmetrized proposal on or off for the model trained on.
+		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagBasePropagator} {
 			if o.set[f] {
 				return nil, usagef("--%s and --%s exclude each other: the architecture comes from the model", f, flagInit)
 			}
@@ -390,6 +392,13 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		}
 		arch = init.Config
 		arch.L = t.L
+		if o.set[flagZ2] {
+			if o.arch.z2 && t.Theory != theoryPhi4 {
+				return nil, usagef("--%s applies to --%s %s only", flagZ2, flagTheory, theoryPhi4)
+			}
+			arch.Z2 = o.arch.z2
+			init.Model.Config.Z2 = arch.Z2 // the flow is built from it
+		}
 		if err := arch.Validate(); err != nil {
 			return nil, usagef("--%s %s cannot serve --%s %d: %v", flagInit, o.initModel, flagL, t.L, err)
 		}
