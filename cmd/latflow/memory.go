@@ -115,6 +115,10 @@ func sqrtSize(size int) int {
 // activations and the coupling's tape.
 func flowMemory(cfg flow.Config, batch int, elem int) float64 {
 	ch := 4 + 3*(cfg.Mixtures+1)
+	if cfg.Coupling == flow.CouplingSpline {
+		// The spline conditioner's 3K-1 output channels and their cotangent.
+		ch += 2 * (3*cfg.Bins - 1)
+	}
 	for _, h := range cfg.Hidden {
 		ch += 3 * h
 	}
