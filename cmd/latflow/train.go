@@ -252,7 +252,7 @@ const (
 // --spline-bound.
 func (o *archOptions) setCoupling(cfg *flow.Config, t ensemble.Target) error {
 	switch o.coupling {
-	case flow.CouplingAffine:
+	case "", flow.CouplingAffine: // "": an archOptions not filled by the flags
 		if o.set[flagSplineBins] || o.set[flagSplineBound] {
 			return usagef("--%s and --%s apply to --%s %s only", flagSplineBins, flagSplineBound, flagCoupling, flow.CouplingSpline)
 		}
