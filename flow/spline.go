@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"latflow/internal/vmath"
 	"latflow/lattice"
 	"latflow/nn"
 )
@@ -37,8 +38,9 @@ const (
 // splineShift is log(e - 1): softplus(splineShift) = 1.
 var splineShift = math.Log(math.E - 1)
 
-// rqs is the spline of one site with its scratch: setup reads theta, site
-// evaluates the map and its vector-Jacobian products, inverse inverts it.
+// rqs is the spline of one site with its scratch: load reads it from the
+// output of splinePrepare, site evaluates the map and its vector-Jacobian
+// products, inverse inverts it.
 // All arithmetic is float64.
 type rqs struct {
 	k int
@@ -66,54 +68,99 @@ func newRQS(k int, b float64) *rqs {
 	return r
 }
 
-// splineSoftmax writes p = softmax(logits) and the bin sizes
-// size_j = 2B (m + (1 - K m) p_j) and knots z_0 = -B, z_{j+1} = z_j +
-// size_j, z_K = B.
-func (r *rqs) softmaxBins(p, size, knots []float64) {
-	mx := math.Inf(-1)
-	for _, v := range p {
-		mx = math.Max(mx, v)
+// splinePrepare writes the transcendental part of the splines of all v
+// sites of the conditioner output out (channel c at out[c*v + n]) into pre
+// (3K-1 channels of v values, the same layout) and sig (K-1 channels):
+// the softmax probabilities of the width and height logits, the interior
+// derivatives d_j and the sigmoids d softplus of their pre-activations.
+// The exponentials are one vectorized call over all channels; scr is
+// scratch of v values.
+func splinePrepare[T nn.Float](pre, sig, scr []float64, out []T, v, k int) {
+	nc := 3*k - 1
+	pre, out, scr = pre[:nc*v], out[:nc*v], scr[:v]
+	// Logits minus their maximum per site (for widths and heights), and
+	// -|t| for the derivative pre-activations t.
+	for g := 0; g < 2; g++ {
+		off := g * k * v
+		for n := range scr {
+			scr[n] = float64(out[off+n])
+		}
+		for j := 1; j < k; j++ {
+			for n, o := range out[off+j*v : off+(j+1)*v] {
+				if float64(o) > scr[n] {
+					scr[n] = float64(o)
+				}
+			}
+		}
+		for j := 0; j < k; j++ {
+			p := pre[off+j*v : off+(j+1)*v]
+			for n, o := range out[off+j*v : off+(j+1)*v] {
+				p[n] = float64(o) - scr[n]
+			}
+		}
 	}
-	var sum float64
-	for j, v := range p {
-		e := math.Exp(v - mx)
-		p[j] = e
-		sum += e
+	for i := 2 * k * v; i < nc*v; i++ {
+		pre[i] = -math.Abs(float64(out[i]) + splineShift)
 	}
-	scale := 2 * r.b * (1 - float64(r.k)*splineMinBin)
-	knots[0] = -r.b
-	for j := range p {
-		p[j] /= sum
-		size[j] = 2*r.b*splineMinBin + scale*p[j]
-		knots[j+1] = knots[j] + size[j]
+	vmath.Exp(pre, pre)
+	for g := 0; g < 2; g++ {
+		off := g * k * v
+		copy(scr, pre[off:off+v])
+		for j := 1; j < k; j++ {
+			for n, e := range pre[off+j*v : off+(j+1)*v] {
+				scr[n] += e
+			}
+		}
+		for n := range scr {
+			scr[n] = 1 / scr[n]
+		}
+		for j := 0; j < k; j++ {
+			p := pre[off+j*v : off+(j+1)*v]
+			for n := range p {
+				p[n] *= scr[n]
+			}
+		}
 	}
-	knots[r.k] = r.b
+	// softplus(t) = max(t, 0) + log(1 + e), e = exp(-|t|); the sigmoid is
+	// 1/(1 + e) for t >= 0 and e/(1 + e) below.
+	d := pre[2*k*v : nc*v]
+	sig = sig[:len(d)]
+	for i, e := range d {
+		t := float64(out[2*k*v+i]) + splineShift
+		if t >= 0 {
+			sig[i] = 1 / (1 + e)
+		} else {
+			sig[i] = e / (1 + e)
+		}
+		d[i] = 1 + e
+	}
+	vmath.Log(d, d)
+	for i := range d {
+		t := float64(out[2*k*v+i]) + splineShift
+		d[i] = splineMinDeriv + (1-splineMinDeriv)*(math.Max(t, 0)+d[i])
+	}
 }
 
-// splineSetup reads theta of site n from the conditioner output out
-// (channel c at out[c*v + n]) into r.
-func splineSetup[T nn.Float](r *rqs, out []T, v, n int) {
+// load reads the spline of site n from pre and sig (splinePrepare) into r:
+// bin widths and heights, knots, derivatives.
+func (r *rqs) load(pre, sig []float64, v, n int) {
 	k := r.k
+	scale := 2 * r.b * (1 - float64(k)*splineMinBin)
+	r.xk[0], r.yk[0] = -r.b, -r.b
 	for j := 0; j < k; j++ {
-		r.pw[j] = float64(out[j*v+n])
-		r.ph[j] = float64(out[(k+j)*v+n])
+		pw, ph := pre[j*v+n], pre[(k+j)*v+n]
+		r.pw[j], r.ph[j] = pw, ph
+		r.w[j] = 2*r.b*splineMinBin + scale*pw
+		r.h[j] = 2*r.b*splineMinBin + scale*ph
+		r.xk[j+1] = r.xk[j] + r.w[j]
+		r.yk[j+1] = r.yk[j] + r.h[j]
 	}
-	r.softmaxBins(r.pw, r.w, r.xk)
-	r.softmaxBins(r.ph, r.h, r.yk)
+	r.xk[k], r.yk[k] = r.b, r.b
 	r.d[0], r.d[k] = 1, 1
 	for j := 1; j < k; j++ {
-		t := float64(out[(2*k+j-1)*v+n]) + splineShift
-		r.d[j] = splineMinDeriv + (1-splineMinDeriv)*softplus(t)
-		r.sig[j] = 1 / (1 + math.Exp(-t))
+		r.d[j] = pre[(2*k+j-1)*v+n]
+		r.sig[j] = sig[(j-1)*v+n]
 	}
-}
-
-// softplus returns log(1 + exp(t)) without overflow.
-func softplus(t float64) float64 {
-	if t > 0 {
-		return t + math.Log1p(math.Exp(-t))
-	}
-	return math.Log1p(math.Exp(t))
 }
 
 // bin returns the bin k of z among the knots (k = -1 outside [-B, B)).
@@ -269,8 +316,10 @@ type splineTape[T nn.Float] struct {
 	// gin the cotangent of in; x the input of the last Forward or the
 	// output of the last InverseForward.
 	in, out, gout, gin, x []T
-	r                     *rqs
-	done                  bool
+	// pre and sig are splinePrepare of out, scr its scratch.
+	pre, sig, scr []float64
+	r             *rqs
+	done          bool
 }
 
 // NewTape returns a tape for c.
@@ -283,6 +332,9 @@ func (c *SplineCoupling[T]) NewTape() Tape {
 		gout: make([]T, nc*v),
 		gin:  make([]T, v),
 		x:    make([]T, v),
+		pre:  make([]float64, nc*v),
+		sig:  make([]float64, (c.bins-1)*v),
+		scr:  make([]float64, v),
 		r:    newRQS(c.bins, c.bound),
 	}
 }
@@ -304,7 +356,8 @@ func (c *SplineCoupling[T]) checkLen(op, name string, a []T) {
 	}
 }
 
-// condition runs the conditioner on the frozen sites of x into tp.out.
+// condition runs the conditioner on the frozen sites of x into tp.out
+// and prepares the splines (tp.pre, tp.sig).
 func (c *SplineCoupling[T]) condition(tp *splineTape[T], x []T) {
 	for n, act := range c.active {
 		if act {
@@ -314,6 +367,7 @@ func (c *SplineCoupling[T]) condition(tp *splineTape[T], x []T) {
 		}
 	}
 	c.net.Forward(tp.net, tp.out, tp.in)
+	splinePrepare(tp.pre, tp.sig, tp.scr, tp.out, c.v, c.bins)
 }
 
 // putGrad writes r.gtheta into the cotangent gout of site n.
@@ -356,7 +410,7 @@ func (c *SplineCoupling[T]) Forward(t Tape, y, x, s []T) float64 {
 			y[n] = x[n]
 			continue
 		}
-		splineSetup(r, tp.out, c.v, n)
+		r.load(tp.pre, tp.sig, c.v, n)
 		yv, dy, dl, _ := r.site(float64(x[n]), 0, 0, false)
 		y[n] = T(yv)
 		ld += math.Log(dy)
@@ -408,7 +462,7 @@ func (c *SplineCoupling[T]) invert(tp *splineTape[T], x, y []T, record bool) flo
 			}
 			continue
 		}
-		splineSetup(r, tp.out, c.v, n)
+		r.load(tp.pre, tp.sig, c.v, n)
 		xn := T(r.inverse(float64(y[n])))
 		x[n] = xn
 		if record {
@@ -439,7 +493,7 @@ func (c *SplineCoupling[T]) Backward(t Tape, gx, gy []T, gld float64, grad []T) 
 		if !act {
 			continue
 		}
-		splineSetup(r, tp.out, c.v, n)
+		r.load(tp.pre, tp.sig, c.v, n)
 		_, _, _, g := r.site(float64(tp.x[n]), float64(gy[n]), gld, true)
 		c.putGrad(tp, n)
 		if gx != nil {
@@ -485,7 +539,7 @@ func (c *SplineCoupling[T]) InverseForward(t Tape, x, y, s []T) (float64, error)
 		if !act {
 			continue
 		}
-		splineSetup(r, tp.out, c.v, n)
+		r.load(tp.pre, tp.sig, c.v, n)
 		sy := float64(s[n])
 		_, dy, dl, _ := r.site(float64(tp.x[n]), sy, 1, true)
 		c.putGrad(tp, n)
@@ -528,7 +582,7 @@ func (c *SplineCoupling[T]) InverseBackward(t Tape, gy, gx []T, gld float64, gra
 		if !act {
 			continue
 		}
-		splineSetup(r, tp.out, c.v, n)
+		r.load(tp.pre, tp.sig, c.v, n)
 		xn := float64(tp.x[n])
 		_, dy, dl, _ := r.site(xn, 0, 0, false)
 		g := (float64(gx[n]) + gld*dl) / dy

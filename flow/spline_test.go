@@ -28,6 +28,13 @@ func splineTheta(rng *rand.Rand, k int, sigma float64) []float64 {
 	return jacNormal(rng, 3*k-1, sigma)
 }
 
+// splineSetupTest loads the spline of the parameters theta (one site) into r.
+func splineSetupTest(r *rqs, theta []float64) {
+	pre, sig := make([]float64, 3*r.k-1), make([]float64, r.k-1)
+	splinePrepare(pre, sig, make([]float64, 1), theta, 1, r.k)
+	r.load(pre, sig, 1, 0)
+}
+
 // TestSplineSiteFD checks the spline of one site against finite
 // differences: dy/dx of y, d log(dy/dx)/dx of log(dy/dx), and the VJP in x
 // and in the 3K-1 parameters of cy y + cl log(dy/dx), at points in every
@@ -41,7 +48,7 @@ func TestSplineSiteFD(t *testing.T) {
 			r := newRQS(k, b)
 			theta := splineTheta(rng, k, 1.5)
 			eval := func(th []float64, x float64) (y, dy, dl float64) {
-				splineSetup(r, th, 1, 0)
+				splineSetupTest(r, th)
 				y, dy, dl, _ = r.site(x, 0, 0, false)
 				return
 			}
@@ -67,7 +74,7 @@ func TestSplineSiteFD(t *testing.T) {
 					t.Errorf("x=%.4f outside [-B, B]: y=%g, dy/dx=%g, want the identity", x, y, dy)
 				}
 				// The VJP in x and in theta.
-				splineSetup(r, theta, 1, 0)
+				splineSetupTest(r, theta)
 				_, _, _, gx := r.site(x, cy, cl, true)
 				gth := append([]float64(nil), r.gtheta...)
 				f := func(th []float64, x float64) float64 {
@@ -108,7 +115,7 @@ func TestSplineSiteInverse(t *testing.T) {
 		if trial == 0 {
 			clear(theta)
 		}
-		splineSetup(r, theta, 1, 0)
+		splineSetupTest(r, theta)
 		var maxErr float64
 		for i := range 400 {
 			x := -b - 1 + (2*b+2)*float64(i)/399
