@@ -92,7 +92,29 @@ type Config struct {
 	// q_s(x) = (q(x) + q(-x))/2 (z2.go); training trains q. Model files
 	// written before the field existed are not symmetrized.
 	Z2 bool `json:"z2,omitempty"`
+	// Coupling is the phi^4 coupling layer: CouplingAffine (also the
+	// meaning of empty; model files written before the field existed are
+	// affine) or CouplingSpline, the rational-quadratic spline coupling
+	// with Bins bins on [-SplineBound, SplineBound] (SplineCoupling).
+	Coupling    string  `json:"coupling,omitempty"`
+	Bins        int     `json:"bins,omitempty"`
+	SplineBound float64 `json:"spline_bound,omitempty"`
 }
+
+// Couplings accepted in Config.Coupling (phi4).
+const (
+	// CouplingAffine is the RealNVP affine coupling, y = x exp(s) + t.
+	CouplingAffine = "affine"
+	// CouplingSpline is the monotone rational-quadratic spline coupling.
+	CouplingSpline = "spline"
+)
+
+// Limits of the spline coupling's Bins and SplineBound.
+const (
+	MinSplineBins  = 2
+	MaxSplineBins  = 64
+	MaxSplineBound = 1000
+)
 
 // TheoryFor returns the flow theory that serves the target theory: the
 // U(1) flow for U(1) and for the Schwinger model (whose configurations are
@@ -163,6 +185,31 @@ func (c Config) Validate() error {
 	if c.Z2 && c.Theory != TheoryPhi4 {
 		return fmt.Errorf("flow: config: z2 symmetrization for theory %q, want it for %q only", c.Theory, TheoryPhi4)
 	}
+	return c.validateCoupling()
+}
+
+// validateCoupling checks Coupling, Bins and SplineBound.
+func (c Config) validateCoupling() error {
+	switch c.Coupling {
+	case "", CouplingAffine:
+		if c.Bins != 0 || c.SplineBound != 0 {
+			return fmt.Errorf("flow: config: bins=%d, spline_bound=%g, want neither for coupling %q (only for %q)",
+				c.Bins, c.SplineBound, CouplingAffine, CouplingSpline)
+		}
+		return nil
+	case CouplingSpline:
+	default:
+		return fmt.Errorf("flow: config: coupling %q, want %q or %q", c.Coupling, CouplingAffine, CouplingSpline)
+	}
+	if c.Theory != TheoryPhi4 {
+		return fmt.Errorf("flow: config: coupling %q for theory %q, want it for %q only", c.Coupling, c.Theory, TheoryPhi4)
+	}
+	if c.Bins < MinSplineBins || c.Bins > MaxSplineBins {
+		return fmt.Errorf("flow: config: bins=%d, want %d <= bins <= %d for coupling %q", c.Bins, MinSplineBins, MaxSplineBins, CouplingSpline)
+	}
+	if !(c.SplineBound > 0) || c.SplineBound > MaxSplineBound {
+		return fmt.Errorf("flow: config: spline_bound=%g, want 0 < spline_bound <= %g for coupling %q", c.SplineBound, float64(MaxSplineBound), CouplingSpline)
+	}
 	return nil
 }
 
@@ -223,7 +270,7 @@ func (c Config) BaseName() string {
 }
 
 // Canonical returns c with the defaults of its empty fields spelled out
-// (Base, BaseMode for the plaquette base, Init) and an empty Hidden as
+// (Base, BaseMode for the plaquette base, Init, Coupling for phi4) and an empty Hidden as
 // nil, so that two configs of the same architecture compare equal.
 func (c Config) Canonical() Config {
 	c.Base = c.BaseName()
@@ -232,6 +279,9 @@ func (c Config) Canonical() Config {
 	}
 	if c.Init == "" {
 		c.Init = InitRandom
+	}
+	if c.Theory == TheoryPhi4 && c.Coupling == "" {
+		c.Coupling = CouplingAffine
 	}
 	if len(c.Hidden) == 0 {
 		c.Hidden = nil

@@ -40,6 +40,15 @@
 //     d log q0/dz, which starts the fast-path recursion, come from the
 //     Base; the base beta belongs to the architecture, so a model keeps it
 //     when it proposes at another beta.
+//   - phi^4 couplings (Config.Coupling): "affine" (RealNVPCoupling, the
+//     default and the meaning of an empty field, so model files written
+//     before the field load as affine) or "spline" (SplineCoupling): the
+//     monotone rational-quadratic spline of Durkan et al. (2019) with
+//     Config.Bins bins on [-Config.SplineBound, Config.SplineBound] and the
+//     identity outside, its 3K-1 parameters per active site read from
+//     the same CNN conditioner (identity output activation; zero outputs
+//     are the identity map). Both honour the whole Layer and InverseLayer
+//     contract, so all six gradient estimators train either.
 //   - Z2 symmetrization (Config.Z2, phi^4): Sample, SampleScore and
 //     LogProb are those of q_s(x) = (q(x) + q(-x))/2; the training passes
 //     train q (z2.go says why).

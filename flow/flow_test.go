@@ -196,8 +196,15 @@ func TestFlowNoAlloc(t *testing.T) {
 }
 
 func TestFloat32MatchesFloat64(t *testing.T) {
-	const L, B = 8, 4
-	f64 := newTestPhi4Flow(t, 25, L, 16)
+	const L = 8
+	t.Run("affine", func(t *testing.T) { checkFloat32(t, newTestPhi4Flow(t, 25, L, 16)) })
+	t.Run("spline", func(t *testing.T) { checkFloat32(t, newTestSplineFlow(t, 25, L, 16, 0.5)) })
+}
+
+// checkFloat32 checks the float32 flow of f64's config and rounded
+// parameters against f64: samples, scores, log q and LogProb.
+func checkFloat32(t *testing.T, f64 *Flow[float64]) {
+	const B = 4
 	f32, err := NewPhi4Flow[float32](f64.Config, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		t.Fatal(err)

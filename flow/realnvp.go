@@ -42,7 +42,9 @@ func NewRealNVPCoupling[T nn.Float](g *lattice.Geometry, parity int, hidden []in
 }
 
 // NewPhi4Flow returns the RealNVP flow of cfg (theory phi4) with its base
-// (NewBase: N(0, 1) per site, or the momentum-space Gaussian GaussKBase): cfg.Layers couplings, layer i with active parity i%2, parameters
+// (NewBase: N(0, 1) per site, or the momentum-space Gaussian GaussKBase):
+// cfg.Layers couplings (RealNVPCoupling, or SplineCoupling for
+// cfg.Coupling = CouplingSpline), layer i with active parity i%2, parameters
 // drawn by nn.Net.InitRandom from rng layer by layer (for cfg.Init =
 // InitIdentity with the last convolution of each conditioner zeroed).
 func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
@@ -55,6 +57,12 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	g := lattice.NewGeometry(cfg.L)
 	layers := make([]Layer[T], cfg.Layers)
 	for i := range layers {
+		if cfg.Coupling == CouplingSpline {
+			c := NewSplineCoupling[T](g, i%2, cfg.Hidden, cfg.Kernel, cfg.Bins, cfg.SplineBound)
+			initConditioner(cfg, c.net, rng)
+			layers[i] = c
+			continue
+		}
 		c := NewRealNVPCoupling[T](g, i%2, cfg.Hidden, cfg.Kernel)
 		initConditioner(cfg, c.net, rng)
 		layers[i] = c

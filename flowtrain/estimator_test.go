@@ -200,6 +200,29 @@ func phi4Case(t testing.TB, seed uint64) estCase {
 	return estCase{name: "phi4/L=4", flow: newTestFlow(t, cfg, seed), target: g.act, data: g.sample}
 }
 
+// phi4SplineCase is phi4Case with rational-quadratic spline couplings
+// (6 bins on [-2.5, 2.5], so that samples reach both the spline and its
+// identity tails), at the initial random weights scaled by 1/2: with the
+// noise of newTestFlow the identity-output conditioners give splines so
+// steep (|grad| ~ 1e6) that finite differences cross knots.
+func phi4SplineCase(t testing.TB, seed uint64) estCase {
+	cfg := flow.DefaultConfig(flow.TheoryPhi4, 4)
+	cfg.Layers = 4
+	cfg.Coupling, cfg.Bins, cfg.SplineBound = flow.CouplingSpline, 6, 2.5
+	f, err := flow.New[float64](cfg, rand.New(rand.NewPCG(seed, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]float64, f.NumParams())
+	f.GetParams(p)
+	for i := range p {
+		p[i] *= 0.5
+	}
+	f.SetParams(p)
+	g := newGaussian(t, 4, 1)
+	return estCase{name: "phi4-spline/L=4", flow: f, target: g.act, data: g.sample}
+}
+
 // u1Case is a U(1) flow at random weights on L=4 with 4 layers and 2
 // mixture components, and the Wilson action at beta = 2 as target. Its
 // forward data are samples of another U(1) flow (exact samples of a
@@ -291,7 +314,7 @@ func relDiff(a, b []float64) float64 {
 }
 
 func testCases(t testing.TB) []estCase {
-	return []estCase{phi4Case(t, 1), u1Case(t, 2), u1PlaquetteCase(t, 3), schwingerCase(t, 4)}
+	return []estCase{phi4Case(t, 1), phi4SplineCase(t, 5), u1Case(t, 2), u1PlaquetteCase(t, 3), schwingerCase(t, 4)}
 }
 
 func TestParseNames(t *testing.T) {

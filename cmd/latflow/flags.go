@@ -85,6 +85,11 @@ const (
 const (
 	flagBasePropagator = "base-propagator"
 	flagZ2             = "z2"
+	// --coupling affine|spline, with --spline-bins K and --spline-bound B for the
+	// rational-quadratic spline coupling.
+	flagCoupling    = "coupling"
+	flagSplineBins  = "spline-bins"
+	flagSplineBound = "spline-bound"
 )
 
 // Theories known to latflow.

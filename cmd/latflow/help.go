@@ -34,6 +34,7 @@ var flagCategories = map[string]string{
 	flagPrecision: catFlow, flagLayers: catFlow, flagMixtures: catFlow, flagHidden: catFlow,
 	flagKernel: catFlow, flagBase: catFlow, flagBaseBeta: catFlow, flagBaseMode: catFlow,
 	flagLayerInit: catFlow, flagBasePropagator: catFlow, flagZ2: catFlow,
+	flagCoupling: catFlow, flagSplineBins: catFlow, flagSplineBound: catFlow,
 
 	flagN: catMonteCarlo, flagTherm: catMonteCarlo, flagTau: catMonteCarlo,
 	flagMDSteps: catMonteCarlo, flagTauJitter: catMonteCarlo, flagStart: catMonteCarlo,

@@ -115,6 +115,12 @@ func sqrtSize(size int) int {
 // activations and the coupling's tape.
 func flowMemory(cfg flow.Config, batch int, elem int) float64 {
 	ch := 4 + 3*(cfg.Mixtures+1)
+	if cfg.Coupling == flow.CouplingSpline {
+		// The spline conditioner's 3K-1 output channels and their
+		// cotangent, and its 4K-2 float64 values per site prepared from
+		// them (flow.SplineCoupling's tape).
+		ch += 2*(3*cfg.Bins-1) + (4*cfg.Bins-2)*8/elem
+	}
 	for _, h := range cfg.Hidden {
 		ch += 3 * h
 	}

@@ -89,7 +89,11 @@ type archOptions struct {
 	// phi4 levers: --base-propagator DIR, --z2.
 	basePropagator string
 	z2             bool
-	set            flagSet
+	// --coupling, --spline-bins, --spline-bound.
+	coupling    string
+	bins        int
+	splineBound float64
+	set         flagSet
 }
 
 func (o *archOptions) flags() []cli.Flag {
@@ -107,6 +111,12 @@ func (o *archOptions) flags() []cli.Flag {
 		&cli.StringFlag{Name: flagBaseMode, Destination: &o.baseMode, Usage: "with --base plaquettes: how the plaquettes meet sum P = 0 mod 2pi, random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (the default: all drawn, each shifted by the same amount; the highest acceptance)"},
 		&cli.StringFlag{Name: flagBasePropagator, Destination: &o.basePropagator, Usage: "with --base gauss-k: dataset `DIR` written by latflow hmc --save-every K --out DIR at the flow's L; the base's G(k) = <|phi_k|^2> is measured on its configurations and stored in the model"},
 		&cli.BoolFlag{Name: flagZ2, Destination: &o.z2, Usage: "phi4: propose from the Z2-symmetrized flow (q(phi) + q(-phi))/2 (sampling and evaluation; training trains q); with --init it sets this for the model trained on, the one flow flag --init allows"},
+		&cli.StringFlag{Name: flagCoupling, Value: flow.CouplingAffine, Destination: &o.coupling,
+			Usage: "phi4: coupling layers, affine (RealNVP, y = x exp(s) + t) or spline (monotone rational-quadratic spline, Durkan et al. 2019, with --spline-bins and --spline-bound)"},
+		&cli.IntFlag{Name: flagSplineBins, Value: defaultSplineBins, Destination: &o.bins,
+			Usage: fmt.Sprintf("with --coupling spline: bins of each spline (%d to %d)", flow.MinSplineBins, flow.MaxSplineBins)},
+		&cli.Float64Flag{Name: flagSplineBound, Value: defaultSplineBound, Destination: &o.splineBound,
+			Usage: fmt.Sprintf("with --coupling spline: the spline acts on [-B, B], the identity outside (0 < B <= %g)", float64(flow.MaxSplineBound))},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
 }
@@ -207,6 +217,9 @@ func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base strin
 			flagBase, flow.BaseGaussK, flagBasePropagator, flagSaveEvery, flagOut, flagL, t.L)
 	}
 	cfg.Z2 = o.z2
+	if err := o.setCoupling(cfg, t); err != nil {
+		return err
+	}
 	if base != flow.BaseGaussK {
 		return nil
 	}
@@ -226,6 +239,38 @@ func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base strin
 		return usagef("--%s %s: %v (write configurations with latflow hmc --%s K)", flagBasePropagator, o.basePropagator, err, flagSaveEvery)
 	}
 	cfg.BasePropagator = G
+	return nil
+}
+
+// The defaults of --spline-bins and --spline-bound.
+const (
+	defaultSplineBins  = 8
+	defaultSplineBound = 5
+)
+
+// setCoupling sets the coupling of cfg from --coupling, --spline-bins and
+// --spline-bound.
+func (o *archOptions) setCoupling(cfg *flow.Config, t ensemble.Target) error {
+	switch o.coupling {
+	case "", flow.CouplingAffine: // "": an archOptions not filled by the flags
+		if o.set[flagSplineBins] || o.set[flagSplineBound] {
+			return usagef("--%s and --%s apply to --%s %s only", flagSplineBins, flagSplineBound, flagCoupling, flow.CouplingSpline)
+		}
+		return nil
+	case flow.CouplingSpline:
+	default:
+		return usagef("--%s must be %s or %s, got %q", flagCoupling, flow.CouplingAffine, flow.CouplingSpline, o.coupling)
+	}
+	if t.Theory != theoryPhi4 {
+		return usagef("--%s %s applies to --%s %s only", flagCoupling, flow.CouplingSpline, flagTheory, theoryPhi4)
+	}
+	if o.bins < flow.MinSplineBins || o.bins > flow.MaxSplineBins {
+		return usagef("--%s must be between %d and %d, got %d", flagSplineBins, flow.MinSplineBins, flow.MaxSplineBins, o.bins)
+	}
+	if !(o.splineBound > 0) || o.splineBound > flow.MaxSplineBound {
+		return usagef("--%s must be positive and at most %g (0 < B <= %g), got %g", flagSplineBound, float64(flow.MaxSplineBound), float64(flow.MaxSplineBound), o.splineBound)
+	}
+	cfg.Coupling, cfg.Bins, cfg.SplineBound = flow.CouplingSpline, o.bins, o.splineBound
 	return nil
 }
 
@@ -379,7 +424,7 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 	if o.initModel != "" {
 		// --z2 is not architecture (training trains q either way): it may
 		// turn the symmetrized proposal on or off for the model trained on.
-		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagBasePropagator} {
+		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagBasePropagator, flagCoupling, flagSplineBins, flagSplineBound} {
 			if o.set[f] {
 				return nil, usagef("--%s and --%s exclude each other: the architecture comes from the model", f, flagInit)
 			}
@@ -899,6 +944,9 @@ func describeArch(a flow.Config, params int, precision string) string {
 	}
 	if a.Z2 {
 		s += ", Z2-symmetrized"
+	}
+	if a.Coupling == flow.CouplingSpline {
+		s += fmt.Sprintf(", spline couplings (%d bins on [-%g, %g])", a.Bins, a.SplineBound, a.SplineBound)
 	}
 	if a.Init == flow.InitIdentity {
 		s += ", identity init"
