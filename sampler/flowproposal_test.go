@@ -105,6 +105,14 @@ func TestFlowIMHPhi4AgainstHMC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	agreeIMHHMC(t, "", tg, imh, hmc)
+}
+
+// agreeIMHHMC fails the test where an observable of the table of the IMH
+// result and the HMC result differ by more than kSigma standard errors;
+// label prefixes the messages.
+func agreeIMHHMC(t *testing.T, label string, tg ensemble.Target, imh, hmc *Result) {
+	t.Helper()
 	a, _, err := observables.Table(tg, imh.Series())
 	if err != nil {
 		t.Fatal(err)
@@ -116,9 +124,9 @@ func TestFlowIMHPhi4AgainstHMC(t *testing.T) {
 	for i := range a {
 		x, y := a[i].Est, b[i].Est
 		d := (x.Mean - y.Mean) / math.Hypot(x.Err, y.Err)
-		t.Logf("%s: IMH %v, HMC %v (%.2f sigma)", a[i].Name, x, y, d)
+		t.Logf("%s%s: IMH %v, HMC %v (%.2f sigma)", label, a[i].Name, x, y, d)
 		if !(math.Abs(d) <= kSigma) {
-			t.Errorf("%s: IMH %v, HMC %v: %.2f sigma apart", a[i].Name, x, y, d)
+			t.Errorf("%s%s: IMH %v, HMC %v: %.2f sigma apart", label, a[i].Name, x, y, d)
 		}
 	}
 }

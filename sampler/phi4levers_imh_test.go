@@ -3,13 +3,12 @@ package sampler
 import (
 	"context"
 	"flag"
-	"math"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"latflow/ensemble"
 	"latflow/flow"
-	"latflow/observables"
 )
 
 var phi4LeversLong = flag.Bool("phi4levers.long", false, "TestFlowIMHPhi4LeversAgainstHMC also at L=16 with long chains")
@@ -84,21 +83,6 @@ func TestFlowIMHPhi4LeversAgainstHMC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, _, err := observables.Table(tg, imh.Series())
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _, err := observables.Table(tg, hmc.Series())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range a {
-			x, y := a[i].Est, b[i].Est
-			d := (x.Mean - y.Mean) / math.Hypot(x.Err, y.Err)
-			t.Logf("L=%d %s: IMH %v, HMC %v (%.2f sigma)", s.L, a[i].Name, x, y, d)
-			if !(math.Abs(d) <= kSigma) {
-				t.Errorf("L=%d %s: IMH %v, HMC %v: %.2f sigma apart", s.L, a[i].Name, x, y, d)
-			}
-		}
+		agreeIMHHMC(t, fmt.Sprintf("L=%d ", s.L), tg, imh, hmc)
 	}
 }
