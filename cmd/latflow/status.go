@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -108,24 +109,47 @@ type datasetStatus struct {
 }
 
 // readStatus reads the status of the chains in dir from the part footers,
-// the checkpoints and the chains' locks.
+// the checkpoints and the chains' locks. A chain that looks damaged while
+// its writer holds the lock may only have been caught between writing a
+// part and its listing (the directory read before the writer's rename, its
+// checksum manifest or checkpoint after): readStatus reads the directory
+// again, up to statusRereads times, before it calls such a chain damaged.
 func readStatus(dir string) (*datasetStatus, error) {
+	for try := 0; ; try++ {
+		ds, busy, err := readStatusOnce(dir)
+		if err != nil || busy == 0 || try == statusRereads {
+			return ds, err
+		}
+		time.Sleep(statusRereadWait)
+	}
+}
+
+// statusRereads and statusRereadWait bound readStatus's second looks at a
+// running chain that seemed damaged.
+const (
+	statusRereads    = 5
+	statusRereadWait = 20 * time.Millisecond
+)
+
+// readStatusOnce reads the status once; busy counts the chains found
+// damaged while a writer held their lock.
+func readStatusOnce(dir string) (ds *datasetStatus, busy int, err error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, usagef("status: %v", err)
+		return nil, 0, usagef("status: %v", err)
 	}
 	if !st.IsDir() {
-		return nil, usagef("status: %s is not a directory", dir)
+		return nil, 0, usagef("status: %s is not a directory", dir)
 	}
 	infos, err := dataset.Inspect(dir)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cks, err := sampler.Checkpoints(dir)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	ds := &datasetStatus{Dir: dir, Chains: []chainStatus{}}
+	ds = &datasetStatus{Dir: dir, Chains: []chainStatus{}}
 	byID := map[int]*chainStatus{}
 	var ids []int
 	get := func(id int) *chainStatus {
@@ -185,7 +209,7 @@ func readStatus(dir string) (*datasetStatus, error) {
 		c := byID[id]
 		holder, held, err := dataset.Writing(dir, id)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		c.Writer = holder
 		switch {
@@ -195,6 +219,9 @@ func readStatus(dir string) (*datasetStatus, error) {
 		case damage[id] != "":
 			c.State, c.Problem = stateDamaged, damage[id]
 			ds.Damaged++
+			if held {
+				busy++
+			}
 		case held:
 			c.State = stateRunning
 			ds.Running++
@@ -208,7 +235,7 @@ func readStatus(dir string) (*datasetStatus, error) {
 		}
 		ds.Chains = append(ds.Chains, *c)
 	}
-	return ds, nil
+	return ds, busy, nil
 }
 
 func runStatus(_ context.Context, o *statusOptions, stdout io.Writer) error {

@@ -188,3 +188,45 @@ func TestTaskOfAnotherSeed(t *testing.T) {
 		t.Errorf("the refused task changed chain 2's checkpoint")
 	}
 }
+
+// TestStatusRunningChainMidPart: a chain whose writer holds the lock and
+// whose manifest lists a part not yet on disk (status read the directory
+// between the writer's steps) is read again, and is running once the part
+// appears; one that stays inconsistent is damaged after the rereads.
+func TestStatusRunningChainMidPart(t *testing.T) {
+	dir := writeA(t)
+	last := filepath.Join(dir, dataset.PartName(0, 5))
+	aside := filepath.Join(t.TempDir(), "part")
+	if err := os.Rename(last, aside); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := dataset.LockChain(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		time.Sleep(statusRereadWait / 2)
+		done <- os.Rename(aside, last)
+	}()
+	st, err := readStatus(dir)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Damaged != 0 || st.Running != 1 {
+		t.Errorf("part back within the rereads: got %d damaged, %d running, want 0 and 1 (%+v)", st.Damaged, st.Running, st.Chains)
+	}
+	if err := os.Rename(last, aside); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = readStatus(dir); err != nil {
+		t.Fatal(err)
+	}
+	if st.Damaged != 1 {
+		t.Errorf("part gone for good: got %d damaged, want 1 (%+v)", st.Damaged, st.Chains)
+	}
+}
