@@ -86,3 +86,50 @@ func TestSamplePicksShippedModel(t *testing.T) {
 		t.Errorf("models: exit %d, output %q, want the total training time 1234 s", code, out)
 	}
 }
+
+// TestSamplePicksShippedSchwingerModel: sample --theory schwinger without
+// --model or --proposal takes the shipped model trained for the target
+// (beta and kappa) and the plaquette proposal elsewhere; models --json
+// lists the model's target with both couplings.
+func TestSamplePicksShippedSchwingerModel(t *testing.T) {
+	dir := t.TempDir()
+	const name = "schwinger-L4-b2-k0.2"
+	file := filepath.Join(dir, name+".flow")
+	if code, _, errs := runCLI(t, "train", "--theory", "schwinger", "--L", "4", "--beta", "2", "--kappa", "0.2",
+		"--layers", "2", "--hidden", "4", "--batch", "8", "--steps", "3", "--out", file); code != exitOK {
+		t.Fatalf("train: exit %d: %s", code, errs)
+	}
+	saved := shippedModels
+	shippedModels = models.NewRegistry(os.DirFS(dir), map[string]string{})
+	t.Cleanup(func() { shippedModels = saved })
+
+	run := func(args ...string) jsonReport {
+		return sampleJSON(t, append([]string{"sample", "--theory", "schwinger", "--L", "4", "--beta", "2", "--n", "100", "--therm", "10", "--seed", "2"}, args...)...)
+	}
+	r := run("--kappa", "0.2")
+	if !strings.Contains(r.Sampler, models.Prefix+name) || !strings.Contains(strings.Join(r.Notes, "\n"), "no --model: "+models.Prefix+name) {
+		t.Errorf("at the model's target: sampler %q, notes %q; want %s%s, picked with a note", r.Sampler, r.Notes, models.Prefix, name)
+	}
+	for _, args := range [][]string{{"--kappa", "0.21"}, {"--kappa", "0.2", "--proposal", "plaquettes"}} {
+		r := run(args...)
+		if !strings.Contains(r.Sampler, "plaquettes") || strings.Contains(r.Sampler, models.Prefix) {
+			t.Errorf("%v: sampler %q, want the plaquette proposal", args, r.Sampler)
+		}
+	}
+
+	code, out, errs := runCLI(t, "models", "--json")
+	if code != exitOK {
+		t.Fatalf("models --json: exit %d: %s", code, errs)
+	}
+	var list []struct {
+		Name   string          `json:"name"`
+		Target ensemble.Target `json:"target"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Name != name || list[0].Target.Theory != ensemble.Schwinger ||
+		list[0].Target.Couplings[ensemble.Beta] != 2 || list[0].Target.Couplings[ensemble.Kappa] != 0.2 {
+		t.Errorf("models --json: got %+v, want %s with theory schwinger, beta 2 and kappa 0.2", list, name)
+	}
+}

@@ -67,11 +67,12 @@ func newSampleCommand(o *sampleOptions) *cli.Command {
 			"or one stood still for more than 1% of its steps, every row is marked unreliable and no\n" +
 			"deviation (dev/sigma = (mean - exact) / error) is shown.\n\n" +
 			"schwinger (L <= 16) puts the exact determinant in the weight, w = exp(-S_g) det(D)^2 / q, with\n" +
-			"proposals from the plaquettes at --beta (the default) or a U(1) flow (--model); --hmc-every\n" +
-			"runs HMC on the exact effective action S_g - log det(D^dagger D).",
+			"proposals from a U(1) flow (--model; without it the shipped model trained for the target, if\n" +
+			"there is one) or else from the plaquettes at --beta; --hmc-every runs HMC on the exact\n" +
+			"effective action S_g - log det(D^dagger D).",
 		Flags: append(append(append(o.target.flags(), o.chain.flags(10000, 0, "proposals")...), o.traj.flags("with --hmc-every: ", fallbackTau)...),
 			&cli.StringFlag{Name: flagModel, Destination: &o.model, Usage: "model file written by latflow train (default: the shipped model trained for the target, else the theory's default)"},
-			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 and schwinger: independent plaquettes from their von Mises marginal at --beta, no training)", DefaultText: "flow; plaquettes for schwinger without --model"},
+			&cli.StringFlag{Name: flagProposal, Value: proposalFlow, Destination: &o.proposal, Usage: "proposal: flow (a trained model) or plaquettes (u1 and schwinger: independent plaquettes from their von Mises marginal at --beta, no training)", DefaultText: "flow; for schwinger without --model the shipped model trained for the target, else plaquettes"},
 			&cli.StringFlag{Name: flagConstraint, Value: gauge.ConstraintSpread.String(), Destination: &o.constraint, Usage: "with --proposal plaquettes: how the plaquettes meet sum P = 0 mod 2pi: random (one plaquette fixed by it, chosen for each sample), fixed (always the last) or spread (all drawn, each shifted by the same amount; the highest acceptance)"},
 			&cli.BoolFlag{Name: flagExact, Destination: &o.exact, Usage: "with --proposal plaquettes: write independent exact samples (rejection on the constrained plaquette) instead of a Markov chain, e.g. as training data"},
 			&cli.IntFlag{Name: flagBatch, Value: 256, Destination: &o.batch, Usage: fmt.Sprintf("proposals drawn per batch, in parallel (1 to %d)", maxBatch)},
@@ -243,9 +244,16 @@ func (o *sampleOptions) validate(plan *samplePlan) error {
 		return err
 	}
 	if t.Theory == theorySchwinger && !o.set[flagProposal] && !o.set[flagModel] {
-		// No flow is shipped for the Schwinger model: the plaquette
-		// proposal at the gauge beta is the default.
-		o.proposal = proposalPlaquettes
+		// The Schwinger model has no default flow: the shipped model
+		// trained for this target if there is one, else the plaquette
+		// proposal at the gauge beta.
+		_, _, ok, err := shippedModels.ForTarget(t)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			o.proposal = proposalPlaquettes
+		}
 	}
 	if err := o.checkFlags(t); err != nil {
 		return err
