@@ -154,3 +154,77 @@ func TestTrainInitZ2(t *testing.T) {
 		t.Errorf("--hidden with --init: exit %d, stderr %q, want %d naming --init", code, errs, exitUsage)
 	}
 }
+
+// TestTrainInitGaussKAtNewL: a model on the gauss-k base moves to another
+// L with --init and --base-propagator, its base then holding the
+// propagator measured at the new L and its coupling layers the model's
+// parameters; without --base-propagator the error says how, and a model on
+// another base refuses it.
+func TestTrainInitGaussKAtNewL(t *testing.T) {
+	phi4 := []string{"--theory", "phi4", "--m2", "-1", "--lambda", "0.5"}
+	data4 := hmcData(t, "1", append([]string{"--L", "4"}, phi4...)...)
+	data6 := hmcData(t, "1", append([]string{"--L", "6"}, phi4...)...)
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.flow")
+	if code, _, errs := runCLI(t, trainArgs(small, "--base", "gauss-k", "--base-propagator", data4, "--steps", "2")...); code != exitOK {
+		t.Fatalf("L=4: exit %d: %s", code, errs)
+	}
+	at6 := func(out string, extra ...string) []string {
+		args := []string{"train", "--L", "6", "--batch", "8", "--steps", "1", "--lr", "1e-12", "--seed", "3", "--out", out}
+		return append(append(args, phi4...), extra...)
+	}
+	big := filepath.Join(dir, "big.flow")
+	if code, _, errs := runCLI(t, at6(big, "--init", small, "--base-propagator", data6)...); code != exitOK {
+		t.Fatalf("L=4 -> 6 with --base-propagator: exit %d: %s", code, errs)
+	}
+	ms, err := flow.Load(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := flow.Load(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mb.Config.Base != flow.BaseGaussK || mb.Config.L != 6 || len(mb.Config.BasePropagator) != 36 {
+		t.Errorf("transferred model: base %q at L=%d with %d propagator values, want gauss-k at L=6 with 36", mb.Config.Base, mb.Config.L, len(mb.Config.BasePropagator))
+	}
+	// The propagator is the one measured at L=6: a fresh model on the
+	// gauss-k base of data6 holds the same values.
+	fresh := filepath.Join(dir, "fresh.flow")
+	if code, _, errs := runCLI(t, at6(fresh, "--base", "gauss-k", "--base-propagator", data6)...); code != exitOK {
+		t.Fatalf("fresh L=6: exit %d: %s", code, errs)
+	}
+	mf, err := flow.Load(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(mb.Config.BasePropagator, mf.Config.BasePropagator) {
+		t.Errorf("transferred propagator %v, want the one measured on the L=6 dataset %v", mb.Config.BasePropagator, mf.Config.BasePropagator)
+	}
+	// One step at lr 1e-12 leaves the layers where --init put them.
+	for i, p := range ms.Params {
+		if d := mb.Params[i] - p; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("parameter %d: %g after transfer, %g in the L=4 model", i, mb.Params[i], p)
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no propagator for the new L", at6(filepath.Join(dir, "x"), "--init", small), "--base-propagator"},
+		{"propagator of the old L", at6(filepath.Join(dir, "y"), "--init", small, "--base-propagator", data4), "L=4"},
+		{"model on the normal base", at6(filepath.Join(dir, "z"), "--init", fresh+"-normal", "--base-propagator", data6), "normal"},
+	} {
+		if c.name == "model on the normal base" {
+			if code, _, errs := runCLI(t, at6(fresh+"-normal")...); code != exitOK {
+				t.Fatalf("normal L=6: exit %d: %s", code, errs)
+			}
+		}
+		code, _, errs := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d naming %s", c.name, code, errs, exitUsage, c.want)
+		}
+	}
+}

@@ -210,7 +210,7 @@ func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base strin
 		return usagef("--%s applies to --%s %s only", flagZ2, flagTheory, theoryPhi4)
 	case base == flow.BaseGaussK && t.Theory != theoryPhi4:
 		return usagef("--%s %s is a base for --%s %s only", flagBase, flow.BaseGaussK, flagTheory, theoryPhi4)
-	case o.set[flagBasePropagator] && base != flow.BaseGaussK:
+	case o.set[flagBasePropagator] && base != flow.BaseGaussK && !o.set[flagInit]: // with --init: checked against the model
 		return usagef("--%s applies to --%s %s only", flagBasePropagator, flagBase, flow.BaseGaussK)
 	case base == flow.BaseGaussK && o.basePropagator == "":
 		return usagef("--%s %s needs --%s DIR, a dataset written by latflow hmc --%s K --%s DIR at --%s %d",
@@ -223,12 +223,24 @@ func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base strin
 	if base != flow.BaseGaussK {
 		return nil
 	}
+	G, err := o.measurePropagator(t)
+	if err != nil {
+		return err
+	}
+	cfg.BasePropagator = G
+	return nil
+}
+
+// measurePropagator returns G(k) = <|phi_k|^2> measured on the
+// configurations of the --base-propagator dataset, which must hold t's
+// theory at t's L.
+func (o *archOptions) measurePropagator(t ensemble.Target) ([]float64, error) {
 	ds, err := dataset.OpenWith(dataset.OpenOptions{Configs: true}, o.basePropagator)
 	if err != nil {
-		return usagef("--%s: %v", flagBasePropagator, err)
+		return nil, usagef("--%s: %v", flagBasePropagator, err)
 	}
 	if m := ds.Meta; m.Theory != t.Theory || m.L != t.L {
-		return usagef("--%s %s holds %s at L=%d, want %s at --%s %d", flagBasePropagator, o.basePropagator, m.Theory, m.L, t.Theory, flagL, t.L)
+		return nil, usagef("--%s %s holds %s at L=%d, want %s at --%s %d", flagBasePropagator, o.basePropagator, m.Theory, m.L, t.Theory, flagL, t.L)
 	}
 	configs := make([]float64, 0, len(ds.Configs())*t.L*t.L)
 	for _, c := range ds.Configs() {
@@ -236,10 +248,9 @@ func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base strin
 	}
 	G := make([]float64, t.L*t.L)
 	if err := flow.MeasurePropagator(G, t.L, configs); err != nil {
-		return usagef("--%s %s: %v (write configurations with latflow hmc --%s K)", flagBasePropagator, o.basePropagator, err, flagSaveEvery)
+		return nil, usagef("--%s %s: %v (write configurations with latflow hmc --%s K)", flagBasePropagator, o.basePropagator, err, flagSaveEvery)
 	}
-	cfg.BasePropagator = G
-	return nil
+	return G, nil
 }
 
 // The defaults of --spline-bins and --spline-bound.
@@ -424,7 +435,9 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 	if o.initModel != "" {
 		// --z2 is not architecture (training trains q either way): it may
 		// turn the symmetrized proposal on or off for the model trained on.
-		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagBasePropagator, flagCoupling, flagSplineBins, flagSplineBound} {
+		// --base-propagator gives a gauss-k base the propagator of
+		// the new L (or a new measurement at the same L).
+		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagCoupling, flagSplineBins, flagSplineBound} {
 			if o.set[f] {
 				return nil, usagef("--%s and --%s exclude each other: the architecture comes from the model", f, flagInit)
 			}
@@ -444,8 +457,24 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 			arch.Z2 = o.arch.z2
 			init.Model.Config.Z2 = arch.Z2 // the flow is built from it
 		}
+		if o.set[flagBasePropagator] {
+			if arch.BaseName() != flow.BaseGaussK {
+				return nil, usagef("--%s with --%s replaces the propagator of a model on the %s base; %s has the %s base",
+					flagBasePropagator, flagInit, flow.BaseGaussK, o.initModel, arch.BaseName())
+			}
+			G, err := o.arch.measurePropagator(t)
+			if err != nil {
+				return nil, err
+			}
+			arch.BasePropagator = G
+			init.Model.Config.BasePropagator = G
+		}
 		if err := arch.Validate(); err != nil {
-			return nil, usagef("--%s %s cannot serve --%s %d: %v", flagInit, o.initModel, flagL, t.L, err)
+			hint := ""
+			if arch.BaseName() == flow.BaseGaussK && init.Config.L != t.L {
+				hint = fmt.Sprintf(" (give its %s base the propagator of L=%d with --%s DIR)", flow.BaseGaussK, t.L, flagBasePropagator)
+			}
+			return nil, usagef("--%s %s cannot serve --%s %d: %v%s", flagInit, o.initModel, flagL, t.L, err, hint)
 		}
 	}
 	obj, err := flowtrain.ParseObjective(o.objective)
