@@ -5,9 +5,11 @@ package flowtrain_test
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
+	"time"
 
 	"latflow/flowtrain"
 )
@@ -100,5 +102,42 @@ func TestCPUBudget(t *testing.T) {
 	}
 	if got := len(b.Log()); got != n {
 		t.Errorf("resumed run with its budget spent did %d more steps", got-n)
+	}
+}
+
+// TestBudgetStopSavesCheckpoint: a run stopped by its wall-time or CPU
+// budget leaves a checkpoint of the step it reached, however far the last
+// multiple of CheckpointEvery lies behind, so that a resumed run goes on
+// from the model's step.
+func TestBudgetStopSavesCheckpoint(t *testing.T) {
+	s := setup{obj: flowtrain.Reverse, grad: flowtrain.Standard, schedule: "constant", steps: 100000, workers: 1}
+	for _, c := range []struct {
+		name string
+		opt  flowtrain.TrainOptions
+	}{
+		{"until", flowtrain.TrainOptions{}},
+		{"cpu budget", flowtrain.TrainOptions{CPUBudget: 0.02}},
+	} {
+		tr := newTrainer[float64](t, s)
+		ckpt := filepath.Join(t.TempDir(), "a.ckpt")
+		opt := c.opt
+		opt.Steps, opt.Run, opt.Checkpoint, opt.CheckpointEvery = s.steps, s.run(), ckpt, 50000
+		if c.name == "until" {
+			opt.Until = time.Now().Add(50 * time.Millisecond)
+		}
+		if err := tr.Train(context.Background(), opt); err != nil {
+			t.Fatal(err)
+		}
+		done := tr.StepsDone()
+		if done == 0 || done >= s.steps {
+			t.Fatalf("%s: %d steps done, want the budget to stop the run early", c.name, done)
+		}
+		got, err := flowtrain.LoadCheckpoint(ckpt)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got.Step != done {
+			t.Errorf("%s: checkpoint at step %d, the run stopped after step %d", c.name, got.Step, done)
+		}
 	}
 }

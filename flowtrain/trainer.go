@@ -498,8 +498,10 @@ type TrainOptions struct {
 // stops between steps, writes the log and a checkpoint of the state
 // reached, and returns an error wrapping ctx.Err(). When Step fails (too
 // many skipped steps) it writes the log but no checkpoint, so the last
-// good checkpoint is kept, and returns Step's error. A finished run
-// leaves the checkpoint of the last multiple of CheckpointEvery.
+// good checkpoint is kept, and returns Step's error. A run stopped by
+// Until or CPUBudget writes the log and a checkpoint of the state reached,
+// as a cancelled one does; a finished run leaves the checkpoint of the last
+// multiple of CheckpointEvery.
 //
 // While no step has updated the parameters (Updates() == 0) Train writes
 // nothing, neither log nor checkpoint: such a state is the initial flow
@@ -555,6 +557,11 @@ func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 				return err
 			}
 		}
+	}
+	if t.step < opt.Steps {
+		// Stopped by Until or CPUBudget: a --resume continues from here,
+		// not from the last multiple of CheckpointEvery.
+		return save()
 	}
 	if opt.Log != "" && saved != t.step && t.adam.Step > 0 {
 		return WriteLog(opt.Log, t.log, opt.Run.LogMetadata())
