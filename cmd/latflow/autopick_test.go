@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,5 +132,31 @@ func TestSamplePicksShippedSchwingerModel(t *testing.T) {
 	if len(list) != 1 || list[0].Name != name || list[0].Target.Theory != ensemble.Schwinger ||
 		list[0].Target.Couplings[ensemble.Beta] != 2 || list[0].Target.Couplings[ensemble.Kappa] != 0.2 {
 		t.Errorf("models --json: got %+v, want %s with theory schwinger, beta 2 and kappa 0.2", list, name)
+	}
+}
+
+// TestSampleSchwingerShippedAtTarget: each shipped Schwinger model is
+// what sample --theory schwinger takes at its training target without
+// --model or --proposal.
+func TestSampleSchwingerShippedAtTarget(t *testing.T) {
+	list, err := models.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range list {
+		tg := m.Target
+		if tg.Theory != ensemble.Schwinger {
+			continue
+		}
+		n++
+		r := sampleJSON(t, "sample", "--theory", "schwinger", "--L", fmt.Sprint(tg.L), "--beta", fmt.Sprint(tg.Couplings[ensemble.Beta]),
+			"--kappa", fmt.Sprint(tg.Couplings[ensemble.Kappa]), "--n", "30", "--therm", "0", "--batch", "30")
+		if !strings.Contains(r.Sampler, models.Prefix+m.Name) {
+			t.Errorf("at the target of %s: sampler %q, want the shipped model", m.Name, r.Sampler)
+		}
+	}
+	if n == 0 {
+		t.Skip("no Schwinger model is shipped")
 	}
 }

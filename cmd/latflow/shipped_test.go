@@ -37,7 +37,7 @@ func TestModelsExport(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: exported file does not load: %v", name, err)
 		}
-		if m.Config.Theory != m.Target.Theory {
+		if m.Config.Theory != flow.TheoryFor(m.Target.Theory) {
 			t.Errorf("%s: loaded a flow for %s trained for %s", name, m.Config.Theory, m.Target.Theory)
 		}
 	}
