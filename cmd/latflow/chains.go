@@ -72,7 +72,7 @@ func (o *chainOptions) firstChain() int {
 // unit names a step ("trajectories", "proposals").
 func (o *chainOptions) flags(n, therm int, unit string) []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: flagN, Value: n, Destination: &o.n, Usage: "measured " + unit + " per chain (> 0)"},
+		&cli.IntFlag{Name: flagN, Value: n, Destination: &o.n, Usage: "measured " + unit + " per chain (>= 2)"},
 		&cli.IntFlag{Name: flagTherm, Value: therm, Destination: &o.therm, Usage: "thermalization " + unit + " per chain, not measured (>= 0)"},
 		&cli.Uint64Flag{Name: flagSeed, Value: 1, Destination: &o.seed, Usage: "random seed; chain c draws from streams derived from (seed, c), the same bit for bit in any run"},
 		&cli.IntFlag{Name: flagChains, Value: 1, Destination: &o.chains, Usage: fmt.Sprintf("independent chains (replicas), run in parallel (1 to %d)", maxChains)},
@@ -94,8 +94,9 @@ const maxPartRows = 1 << 20
 
 func (o *chainOptions) validate() error {
 	switch {
-	case o.n < 1:
-		return usagef("--%s must be positive, got %d", flagN, o.n)
+	case o.n < 2:
+		// One measurement has no error bar: the Gamma method needs two.
+		return usagef("--%s must be at least 2 (an error bar needs two measurements per chain), got %d", flagN, o.n)
 	case o.therm < 0:
 		return usagef("--%s must be zero or positive, got %d", flagTherm, o.therm)
 	case o.chains < 1 || o.chains > maxChains:

@@ -28,6 +28,8 @@ func TestBadFlags(t *testing.T) {
 		{"beta zero", []string{"hmc", "--beta", "0"}, "--beta"},
 		{"beta negative", []string{"hmc", "--beta", "-1"}, "--beta"},
 		{"n zero", []string{"hmc", "--n", "0"}, "--n"},
+		{"n one", []string{"hmc", "--n", "1"}, "--n"},
+		{"sample n one", []string{"sample", "--n", "1"}, "--n"},
 		{"n negative", []string{"hmc", "--n", "-5"}, "--n"},
 		{"unknown theory", []string{"hmc", "--theory", "su3"}, "--theory"},
 		{"phi4 mixed parametrizations", []string{"hmc", "--theory", "phi4", "--kappa", "0.3", "--m2", "-4", "--lambda", "0.02"}, "--kappa"},

@@ -359,7 +359,7 @@ func TestCompletionScripts(t *testing.T) {
 		{"latflow hmc --theory ", []string{"u1", "phi4", "schwinger"}},
 		{"latflow hmc --out ", nil}, // file names, by -o default
 		// bash breaks words at ":", so it gets what follows it.
-		{"latflow sample --model shipped:p", []string{shippedWithPrefix(t, "p")}},
+		{"latflow sample --model shipped:p", shippedWithPrefix(t, "p", "")},
 	} {
 		if got := complete(c.line); !slices.Equal(got, c.want) {
 			t.Errorf("bash completion of %q: got %q, want %q", c.line, got, c.want)
@@ -415,7 +415,7 @@ words=("$@"); CURRENT=$#; _latflow`
 	}{
 		{[]string{"latflow", "tr"}, []string{"train"}},
 		{[]string{"latflow", "hmc", "--md"}, []string{"--md-steps"}},
-		{[]string{"latflow", "sample", "--model", "shipped:p"}, []string{"shipped:" + shippedWithPrefix(t, "p")}},
+		{[]string{"latflow", "sample", "--model", "shipped:p"}, shippedWithPrefix(t, "p", "shipped:")},
 		{[]string{"latflow", "hmc", "--out", ""}, []string{"FILES"}},
 	} {
 		if got := zcomplete(c.words...); !slices.Equal(got, c.want) {
@@ -424,14 +424,17 @@ words=("$@"); CURRENT=$#; _latflow`
 	}
 }
 
-// shippedWithPrefix returns the part after "shipped:" of the one shipped
-// model whose name starts with p.
-func shippedWithPrefix(t *testing.T, p string) string {
+// shippedWithPrefix returns the shipped model names that start with p,
+// sorted, each written after the prefix add.
+func shippedWithPrefix(t *testing.T, p, add string) []string {
+	var out []string
 	for _, n := range models.Names() {
 		if strings.HasPrefix(n, p) {
-			return n
+			out = append(out, add+n)
 		}
 	}
-	t.Fatalf("no shipped model starts with %q", p)
-	return ""
+	if len(out) == 0 {
+		t.Fatalf("no shipped model starts with %q", p)
+	}
+	return out
 }
