@@ -1,6 +1,14 @@
 package observables
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"latflow/ensemble"
+	"latflow/gauge"
+)
 
 // Bounds of Stuck: a chain that moved fewer than MinMoves times in all, or
 // that stood still for more than MaxStillFraction of its steps in one run,
@@ -43,4 +51,52 @@ func Stuck(moved [][]bool) string {
 		return fmt.Sprintf("a chain stood still for %d of its %d steps in a row (more than %g%%)", worst, worstLen, 100*MaxStillFraction)
 	}
 	return ""
+}
+
+// FrozenTopology returns why the table of a gauge target t from the series
+// s is not reliable when its topological charge never changed, or "": a
+// charge that stayed at one value in all of at least MinMoves measurements
+// means every mean is that of one sector, whatever the weight of the
+// others. Pseudofermion HMC of the Schwinger model at beta 8, L = 16, kappa
+// 0.255 stayed at Q = 0 for 4279 trajectories and gave the condensate
+// -1.5468(4); the independence sampler, whose charge moves, gave
+// -1.5671(10). Pure U(1) where the exact weight itself leaves no other
+// sector resolvable (gauge.ErrTopologyFrozen) is not flagged.
+func FrozenTopology(t ensemble.Target, s Series) string {
+	if !t.Gauge() {
+		return ""
+	}
+	n, q0 := 0, math.NaN()
+	for _, c := range s.Obs[ColCharge] {
+		for _, q := range c {
+			if n == 0 {
+				q0 = q
+			}
+			if q != q0 {
+				return ""
+			}
+			n++
+		}
+	}
+	if n < MinMoves {
+		return ""
+	}
+	if t.Theory == ensemble.U1 {
+		if _, err := gauge.ExactTorus(t.Couplings[ensemble.Beta], t.L); errors.Is(err, gauge.ErrTopologyFrozen) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("the topological charge stayed at Q = %g in all %d measurements (frozen topology), so every mean is that of one sector", q0+0, n) // +0: no "-0"
+}
+
+// Unreliable joins the non-empty reasons of Stuck and FrozenTopology into
+// one for Report.Unreliable.
+func Unreliable(reasons ...string) string {
+	var out []string
+	for _, r := range reasons {
+		if r != "" {
+			out = append(out, r)
+		}
+	}
+	return strings.Join(out, "; ")
 }

@@ -168,3 +168,50 @@ func TestReportUnreliable(t *testing.T) {
 		t.Errorf("JSON unreliable: got %v, want %q", js["unreliable"], r.Unreliable)
 	}
 }
+
+// TestFrozenTopology: a gauge charge that never moved in at least MinMoves
+// measurements makes the table unreliable; one change of Q, fewer
+// measurements, phi^4, or a pure U(1) beta where the exact weight leaves no
+// other sector resolvable do not.
+func TestFrozenTopology(t *testing.T) {
+	series := func(chains ...[]float64) observables.Series {
+		return observables.Series{Obs: map[string][][]float64{observables.ColCharge: chains}}
+	}
+	flat := func(n int, q float64) []float64 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = q
+		}
+		return x
+	}
+	schw := ensemble.NewSchwinger(16, 8, 0.255)
+	moved := flat(300, 0)
+	moved[150] = 1
+	cases := []struct {
+		name   string
+		t      ensemble.Target
+		s      observables.Series
+		frozen bool
+	}{
+		{"schwinger frozen, two chains", schw, series(flat(200, 0), flat(200, 0)), true},
+		{"schwinger frozen at Q = -1", schw, series(flat(200, -1)), true},
+		{"two chains in different sectors", schw, series(flat(200, 0), flat(200, 1)), false},
+		{"one change of Q", schw, series(moved), false},
+		{"too few measurements", schw, series(flat(observables.MinMoves-1, 0)), false},
+		{"u1 with topology", ensemble.NewU1(8, 2), series(flat(200, 0)), true},
+		{"u1 beyond the exact sectors", ensemble.NewU1(4, 1e4), series(flat(200, 0)), false},
+		{"phi4", ensemble.NewPhi4Standard(8, -1, 0.5), series(flat(200, 0)), false},
+	}
+	for _, c := range cases {
+		got := observables.FrozenTopology(c.t, c.s)
+		if (got != "") != c.frozen {
+			t.Errorf("%s: FrozenTopology = %q, want frozen %v", c.name, got, c.frozen)
+		}
+		if c.frozen && !strings.Contains(got, "frozen topology") {
+			t.Errorf("%s: reason %q does not say frozen topology", c.name, got)
+		}
+	}
+	if got := observables.Unreliable("", "a", "", "b"); got != "a; b" {
+		t.Errorf("Unreliable: got %q, want %q", got, "a; b")
+	}
+}

@@ -117,7 +117,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err e
 	rep := observables.Report{
 		Target: t, Sampler: m.Sampler, Chains: len(ds.Chains), Measurements: rows,
 		Acceptance: float64(accepted) / float64(rows), Rows: tab, Notes: notes,
-		PerWhat: stepName(m.Sampler),
+		PerWhat: stepName(m.Sampler), Unreliable: observables.FrozenTopology(t, s),
 	}
 	// The time per step that the run recorded in its parts; datasets
 	// written before it was recorded have no cost.
@@ -128,7 +128,7 @@ func runAnalyze(ctx context.Context, o *analyzeOptions, stdout io.Writer) (err e
 	}
 	if m.Sampler == samplerIMH {
 		// As sample reports the chains it runs.
-		rep.Unreliable = observables.Stuck(moved)
+		rep.Unreliable = observables.Unreliable(observables.Stuck(moved), rep.Unreliable)
 	}
 	return tc.writeReport(stdout, rep, o.json)
 }

@@ -329,6 +329,7 @@ func runHMC(ctx context.Context, o *hmcOptions, stdout, stderr io.Writer) (err e
 		Sampler: fmt.Sprintf("hmc (tau=%s, jitter %g, leapfrog steps %s)", tauText, o.traj.jitter, stepsText), Chains: o.chain.chains,
 		Measurements: res.Steps(), Acceptance: float64(acc) / float64(n),
 		PerWhat: stepName(samplerHMC), Rows: rows, Notes: notes,
+		Unreliable: observables.FrozenTopology(t, res.Series()),
 	}
 	rep.SecondsPer = res.SecondsPerStep()
 	return tr.writeReport(stdout, rep, o.chain.json)

@@ -405,7 +405,7 @@ func runSample(ctx context.Context, o *sampleOptions, stdout, stderr io.Writer) 
 	rep := observables.Report{
 		Target: t, Sampler: desc, Chains: o.chain.chains, Measurements: res.Steps(),
 		Acceptance: sum.Acceptance, IMH: &sum, Rows: rows, Notes: append(append(notes, tnotes...), sum.Notes()...),
-		PerWhat: stepName(samplerIMH), Unreliable: observables.Stuck(moved), TrainingSeconds: p.trainSeconds,
+		PerWhat: stepName(samplerIMH), Unreliable: observables.Unreliable(observables.Stuck(moved), observables.FrozenTopology(t, res.Series())), TrainingSeconds: p.trainSeconds,
 	}
 	if rep.Unreliable != "" {
 		advice := "a model trained for this target or more proposals"

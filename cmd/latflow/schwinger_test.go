@@ -253,3 +253,32 @@ func TestTrainSchwinger(t *testing.T) {
 		t.Errorf("sample with the trained model: plaquette row %+v (present %v), want a mean in (0, 1)", r, ok)
 	}
 }
+
+// TestHMCFrozenTopologyUnreliable: an HMC chain whose charge never moves
+// (the Schwinger model at beta 50 from a cold start) marks every row
+// unreliable, with the reason in the JSON.
+func TestHMCFrozenTopologyUnreliable(t *testing.T) {
+	code, out, errs := runCLI(t, "hmc", "--theory", "schwinger", "--L", "4", "--beta", "50", "--kappa", "0.2",
+		"--n", "120", "--therm", "0", "--start", "cold", "--tau", "1", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Unreliable  string `json:"unreliable"`
+		Observables []struct {
+			Name     string `json:"name"`
+			Reliable bool   `json:"reliable"`
+		} `json:"observables"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rep.Unreliable, "Q = 0 in all 120 measurements (frozen topology)") {
+		t.Errorf("unreliable %q, want the frozen charge named", rep.Unreliable)
+	}
+	for _, o := range rep.Observables {
+		if o.Reliable {
+			t.Errorf("%s: reliable, want every row unreliable under frozen topology", o.Name)
+		}
+	}
+}
