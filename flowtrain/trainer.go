@@ -492,6 +492,10 @@ type TrainOptions struct {
 	// resumed run stays bit-identical.
 	FreshEvery, FreshSamples int
 	FreshSeed                uint64
+	// Commands, if not empty, are the command lines of the run's sessions
+	// so far, this one last; checkpoints keep them in their model's
+	// provenance, so that a resumed run can record its whole history.
+	Commands []string
 }
 
 // Train runs steps until opt.Steps are done. On cancellation of ctx it
@@ -519,7 +523,9 @@ func (t *Trainer[T]) Train(ctx context.Context, opt TrainOptions) error {
 			}
 		}
 		if opt.Checkpoint != "" {
-			if err := SaveCheckpoint(opt.Checkpoint, t.Checkpoint(opt.Run)); err != nil {
+			c := t.Checkpoint(opt.Run)
+			c.Model.Provenance.Commands = opt.Commands
+			if err := SaveCheckpoint(opt.Checkpoint, c); err != nil {
 				return err
 			}
 		}

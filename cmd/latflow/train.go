@@ -790,8 +790,16 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 		until = t0.Add(o.maxTime)
 		prog.setDeadline(until)
 	}
+	// The command lines of the run's sessions: those a resumed
+	// checkpoint recorded, then this one.
+	var commands []string
+	if ckpt != nil {
+		commands = slices.Clone(ckpt.Model.Provenance.Commands)
+	}
+	commands = append(commands, o.command)
 	err = tr.Train(ctx, flowtrain.TrainOptions{
 		Until: until, CPUBudget: o.maxCPUTime.Seconds(), Steps: run.Steps, Run: run, Checkpoint: cfg.ckpt, CheckpointEvery: o.every, Log: cfg.logPath,
+		Commands:   commands,
 		FreshEvery: o.evalEvery, FreshSamples: freshSamples, FreshSeed: run.Seed + freshSeedOffset,
 		OnStep: func(r flowtrain.StepResult) {
 			if r.Skipped {
@@ -858,11 +866,11 @@ func trainWith[T nn.Float](ctx context.Context, o *trainOptions, cfg *trainConfi
 	m := tr.Model()
 	m.Target = t.Clone()
 	m.Provenance = flow.Provenance{Version: Version, Steps: tr.StepsDone(), Estimator: cfg.estimator, Seed: run.Seed,
-		Date: time.Now().UTC(), Commands: []string{o.command}, WallSeconds: rep.WallSeconds}
+		Date: time.Now().UTC(), Commands: commands, WallSeconds: rep.WallSeconds}
 	var initProv *flow.Provenance
 	if p := cfg.init; p != nil {
 		// A continuation: the model's history comes first.
-		m.Provenance.Commands = append(slices.Clone(p.Provenance.Commands), o.command)
+		m.Provenance.Commands = append(slices.Clone(p.Provenance.Commands), commands...)
 		m.Provenance.Steps += p.Provenance.Steps
 		m.Provenance.WallSeconds += p.Provenance.WallSeconds
 		initProv = &p.Provenance

@@ -199,6 +199,14 @@ func TestTrainResume(t *testing.T) {
 		if !sameBits(loadParams(t, out), want) {
 			t.Error("resumed run: model differs from the uninterrupted run, want bit-identical")
 		}
+		// The provenance records both sessions' command lines.
+		m, err := flow.Load(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cmds := m.Provenance.Commands; len(cmds) != 2 || strings.Contains(cmds[0], "--resume") || !strings.Contains(cmds[1], "--resume") {
+			t.Errorf("provenance commands %q, want the first session's and then the resumed one's", cmds)
+		}
 		rows, _, err := flowtrain.ReadLog(out + ".log.arrow")
 		if err != nil || len(rows) != 6 {
 			t.Errorf("log after resume: got %d rows (%v), want 6", len(rows), err)
