@@ -208,6 +208,10 @@ func TestTrainInitGaussKAtNewL(t *testing.T) {
 		}
 	}
 
+	normal := filepath.Join(dir, "normal.flow")
+	if code, _, errs := runCLI(t, at6(normal)...); code != exitOK {
+		t.Fatalf("normal L=6: exit %d: %s", code, errs)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
@@ -215,13 +219,8 @@ func TestTrainInitGaussKAtNewL(t *testing.T) {
 	}{
 		{"no propagator for the new L", at6(filepath.Join(dir, "x"), "--init", small), "--base-propagator"},
 		{"propagator of the old L", at6(filepath.Join(dir, "y"), "--init", small, "--base-propagator", data4), "L=4"},
-		{"model on the normal base", at6(filepath.Join(dir, "z"), "--init", fresh+"-normal", "--base-propagator", data6), "normal"},
+		{"model on the normal base", at6(filepath.Join(dir, "z"), "--init", normal, "--base-propagator", data6), "normal"},
 	} {
-		if c.name == "model on the normal base" {
-			if code, _, errs := runCLI(t, at6(fresh+"-normal")...); code != exitOK {
-				t.Fatalf("normal L=6: exit %d: %s", code, errs)
-			}
-		}
 		code, _, errs := runCLI(t, c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d naming %s", c.name, code, errs, exitUsage, c.want)
