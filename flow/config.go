@@ -99,6 +99,12 @@ type Config struct {
 	Coupling    string  `json:"coupling,omitempty"`
 	Bins        int     `json:"bins,omitempty"`
 	SplineBound float64 `json:"spline_bound,omitempty"`
+	// ZeroModeBins, if not zero, appends a ZeroModeSpline (phi4 only)
+	// after the coupling layers: a monotone spline of the magnetization
+	// with ZeroModeBins bins on [-ZeroModeBound, ZeroModeBound]. Model
+	// files written before the fields existed have no such layer.
+	ZeroModeBins  int     `json:"zero_mode_bins,omitempty"`
+	ZeroModeBound float64 `json:"zero_mode_bound,omitempty"`
 }
 
 // Couplings accepted in Config.Coupling (phi4).
@@ -185,7 +191,30 @@ func (c Config) Validate() error {
 	if c.Z2 && c.Theory != TheoryPhi4 {
 		return fmt.Errorf("flow: config: z2 symmetrization for theory %q, want it for %q only", c.Theory, TheoryPhi4)
 	}
+	if err := c.validateZeroMode(); err != nil {
+		return err
+	}
 	return c.validateCoupling()
+}
+
+// validateZeroMode checks ZeroModeBins and ZeroModeBound.
+func (c Config) validateZeroMode() error {
+	if c.ZeroModeBins == 0 {
+		if c.ZeroModeBound != 0 {
+			return fmt.Errorf("flow: config: zero_mode_bound=%g without zero_mode_bins, want both or neither", c.ZeroModeBound)
+		}
+		return nil
+	}
+	if c.Theory != TheoryPhi4 {
+		return fmt.Errorf("flow: config: zero_mode_bins=%d for theory %q, want the zero-mode layer for %q only", c.ZeroModeBins, c.Theory, TheoryPhi4)
+	}
+	if c.ZeroModeBins < MinSplineBins || c.ZeroModeBins > MaxSplineBins {
+		return fmt.Errorf("flow: config: zero_mode_bins=%d, want 0 (no zero-mode layer) or %d <= zero_mode_bins <= %d", c.ZeroModeBins, MinSplineBins, MaxSplineBins)
+	}
+	if !(c.ZeroModeBound > 0) || c.ZeroModeBound > MaxSplineBound {
+		return fmt.Errorf("flow: config: zero_mode_bound=%g, want 0 < zero_mode_bound <= %g", c.ZeroModeBound, float64(MaxSplineBound))
+	}
+	return nil
 }
 
 // validateCoupling checks Coupling, Bins and SplineBound.

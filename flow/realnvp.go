@@ -55,7 +55,7 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 		return nil, fmt.Errorf("flow: NewPhi4Flow: theory %q, want %q", cfg.Theory, TheoryPhi4)
 	}
 	g := lattice.NewGeometry(cfg.L)
-	layers := make([]Layer[T], cfg.Layers)
+	layers := make([]Layer[T], cfg.Layers, cfg.Layers+1)
 	for i := range layers {
 		if cfg.Coupling == CouplingSpline {
 			c := NewSplineCoupling[T](g, i%2, cfg.Hidden, cfg.Kernel, cfg.Bins, cfg.SplineBound)
@@ -66,6 +66,9 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 		c := NewRealNVPCoupling[T](g, i%2, cfg.Hidden, cfg.Kernel)
 		initConditioner(cfg, c.net, rng)
 		layers[i] = c
+	}
+	if cfg.ZeroModeBins > 0 {
+		layers = append(layers, NewZeroModeSpline[T](g.V, cfg.ZeroModeBins, cfg.ZeroModeBound))
 	}
 	base, err := NewBase(cfg)
 	if err != nil {

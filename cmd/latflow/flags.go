@@ -90,6 +90,10 @@ const (
 	flagCoupling    = "coupling"
 	flagSplineBins  = "spline-bins"
 	flagSplineBound = "spline-bound"
+	// --zero-mode-bins K and --zero-mode-bound B: the phi^4 zero-mode
+	// spline layer.
+	flagZeroModeBins  = "zero-mode-bins"
+	flagZeroModeBound = "zero-mode-bound"
 )
 
 // Theories known to latflow.

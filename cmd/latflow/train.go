@@ -93,7 +93,10 @@ type archOptions struct {
 	coupling    string
 	bins        int
 	splineBound float64
-	set         flagSet
+	// --zero-mode-bins, --zero-mode-bound.
+	zeroModeBins  int
+	zeroModeBound float64
+	set           flagSet
 }
 
 func (o *archOptions) flags() []cli.Flag {
@@ -117,6 +120,10 @@ func (o *archOptions) flags() []cli.Flag {
 			Usage: fmt.Sprintf("with --coupling spline: bins of each spline (%d to %d)", flow.MinSplineBins, flow.MaxSplineBins)},
 		&cli.Float64Flag{Name: flagSplineBound, Value: defaultSplineBound, Destination: &o.splineBound,
 			Usage: fmt.Sprintf("with --coupling spline: the spline acts on [-B, B], the identity outside (0 < B <= %g)", float64(flow.MaxSplineBound))},
+		&cli.IntFlag{Name: flagZeroModeBins, Destination: &o.zeroModeBins,
+			Usage: fmt.Sprintf("phi4: append a layer that reshapes the magnetization m (the field's mean, a spline f with K bins; y = x + f(m) - m), K from %d to %d, 0 for none; with --init it adds the layer, as the identity, to a model without one", flow.MinSplineBins, flow.MaxSplineBins)},
+		&cli.Float64Flag{Name: flagZeroModeBound, Value: defaultZeroModeBound, Destination: &o.zeroModeBound,
+			Usage: fmt.Sprintf("with --zero-mode-bins: the spline of m acts on [-B, B], the identity outside (0 < B <= %g)", float64(flow.MaxSplineBound))},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
 }
@@ -220,6 +227,9 @@ func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base strin
 	if err := o.setCoupling(cfg, t); err != nil {
 		return err
 	}
+	if err := o.setZeroMode(cfg, t); err != nil {
+		return err
+	}
 	if base != flow.BaseGaussK {
 		return nil
 	}
@@ -253,11 +263,34 @@ func (o *archOptions) measurePropagator(t ensemble.Target) ([]float64, error) {
 	return G, nil
 }
 
-// The defaults of --spline-bins and --spline-bound.
+// The defaults of --spline-bins, --spline-bound and --zero-mode-bound.
 const (
-	defaultSplineBins  = 8
-	defaultSplineBound = 5
+	defaultSplineBins    = 8
+	defaultSplineBound   = 5
+	defaultZeroModeBound = 2
 )
+
+// setZeroMode sets the zero-mode layer of cfg from --zero-mode-bins and
+// --zero-mode-bound.
+func (o *archOptions) setZeroMode(cfg *flow.Config, t ensemble.Target) error {
+	if !o.set[flagZeroModeBins] || o.zeroModeBins == 0 {
+		if o.set[flagZeroModeBound] {
+			return usagef("--%s applies with --%s K only", flagZeroModeBound, flagZeroModeBins)
+		}
+		return nil
+	}
+	if t.Theory != theoryPhi4 {
+		return usagef("--%s applies to --%s %s only", flagZeroModeBins, flagTheory, theoryPhi4)
+	}
+	if o.zeroModeBins < flow.MinSplineBins || o.zeroModeBins > flow.MaxSplineBins {
+		return usagef("--%s must be 0 (none) or between %d and %d, got %d", flagZeroModeBins, flow.MinSplineBins, flow.MaxSplineBins, o.zeroModeBins)
+	}
+	if !(o.zeroModeBound > 0) || o.zeroModeBound > flow.MaxSplineBound {
+		return usagef("--%s must be positive and at most %g (0 < B <= %g), got %g", flagZeroModeBound, float64(flow.MaxSplineBound), float64(flow.MaxSplineBound), o.zeroModeBound)
+	}
+	cfg.ZeroModeBins, cfg.ZeroModeBound = o.zeroModeBins, o.zeroModeBound
+	return nil
+}
 
 // setCoupling sets the coupling of cfg from --coupling, --spline-bins and
 // --spline-bound.
@@ -456,6 +489,11 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 			}
 			arch.Z2 = o.arch.z2
 			init.Model.Config.Z2 = arch.Z2 // the flow is built from it
+		}
+		if o.set[flagZeroModeBins] || o.set[flagZeroModeBound] {
+			if err := o.addZeroMode(init, &arch, t); err != nil {
+				return nil, err
+			}
 		}
 		if o.set[flagBasePropagator] {
 			if arch.BaseName() != flow.BaseGaussK {
@@ -985,6 +1023,9 @@ func describeArch(a flow.Config, params int, precision string) string {
 	if a.Coupling == flow.CouplingSpline {
 		s += fmt.Sprintf(", spline couplings (%d bins on [-%g, %g])", a.Bins, a.SplineBound, a.SplineBound)
 	}
+	if a.ZeroModeBins > 0 {
+		s += fmt.Sprintf(", zero-mode spline (%d bins on [-%g, %g])", a.ZeroModeBins, a.ZeroModeBound, a.ZeroModeBound)
+	}
 	if a.Init == flow.InitIdentity {
 		s += ", identity init"
 	}
@@ -1064,5 +1105,27 @@ func (r trainReport) write(w io.Writer) error {
 		fmt.Fprintf(w, "evaluation on %d flow samples: ESS/N %.4f, independence Metropolis acceptance %.4f\n", e.Samples, e.ESS, e.Acceptance)
 	}
 	fmt.Fprintf(w, "model %s, log %s, checkpoint %s\n", r.Model, r.Log, r.Checkpoint)
+	return nil
+}
+
+// addZeroMode adds the zero-mode layer of --zero-mode-bins to the model of
+// --init, as the identity (zero parameters after the model's own), so
+// that training starts from the model's distribution.
+func (o *trainOptions) addZeroMode(init *loadedModel, arch *flow.Config, t ensemble.Target) error {
+	if init.Config.ZeroModeBins > 0 {
+		return usagef("--%s with --%s adds a zero-mode layer; %s has one already (%d bins)",
+			flagZeroModeBins, flagInit, o.initModel, init.Config.ZeroModeBins)
+	}
+	var cfg flow.Config
+	if err := o.arch.setZeroMode(&cfg, t); err != nil {
+		return err
+	}
+	if cfg.ZeroModeBins == 0 {
+		return usagef("--%s with --%s needs --%s K (2 to %d)", flagZeroModeBound, flagInit, flagZeroModeBins, flow.MaxSplineBins)
+	}
+	arch.ZeroModeBins, arch.ZeroModeBound = cfg.ZeroModeBins, cfg.ZeroModeBound
+	m := &init.Model
+	m.Config.ZeroModeBins, m.Config.ZeroModeBound = cfg.ZeroModeBins, cfg.ZeroModeBound
+	m.Params = append(m.Params[:len(m.Params):len(m.Params)], make([]float64, 3*cfg.ZeroModeBins-1)...)
 	return nil
 }
