@@ -105,7 +105,7 @@ func mean[T nn.Float](a []T) float64 {
 }
 
 // Forward maps x to y and returns log f'(m). With s not nil it applies the
-// fast-path step s' = J^-T (s - d/dx log|det J|): with u = s - (f”/f')/V,
+// fast-path step s' = J^-T (s - d/dx log|det J|): with u = s - l'/V with l = log f'(m),
 // s'_n = u_n - (f' - 1)/(V f') sum u (J is symmetric and
 // J^-1 = I - (f' - 1)/(V f') 1 1^T).
 func (z *ZeroModeSpline[T]) Forward(t Tape, y, x, s []T) float64 {
@@ -164,7 +164,7 @@ func (z *ZeroModeSpline[T]) invert(tp *zeroModeTape, x, y []T) float64 {
 }
 
 // Backward writes gx = J^T gy + gld d/dx log f'(m),
-// gx_n = gy_n + ((f' - 1) sum gy + gld f”/f')/V, and adds
+// gx_n = gy_n + ((f' - 1) sum gy + gld l')/V with l = log f'(m), and adds
 // d/dtheta (sum gy f(m) + gld log f'(m)) to grad.
 func (z *ZeroModeSpline[T]) Backward(t Tape, gx, gy []T, gld float64, grad []T) {
 	tp := z.tape("Backward", t)
@@ -200,7 +200,7 @@ func (z *ZeroModeSpline[T]) Backward(t Tape, gx, gy []T, gld float64, grad []T) 
 // InverseForward maps y to x as Inverse does and records the pass on t
 // (the tape then holds what Forward(x) leaves). With s not nil it applies
 // the pullback step s <- J^T s + d/dx log|det J|:
-// s_n + ((f' - 1) sum s + f”/f')/V.
+// s_n + ((f' - 1) sum s + l')/V, l = log f'(m).
 func (z *ZeroModeSpline[T]) InverseForward(t Tape, x, y, s []T) (float64, error) {
 	tp := z.tape("InverseForward", t)
 	z.checkLen("InverseForward", "x", x)
@@ -224,7 +224,7 @@ func (z *ZeroModeSpline[T]) InverseForward(t Tape, x, y, s []T) (float64, error)
 
 // InverseBackward writes gy = dL/dy and adds dL/dtheta to grad through the
 // inverse map x_n = y_n - mean y + f^-1(mean y; theta) and log f'(x's m).
-// With G = sum gx and g = (G + gld f”/f')/f': gy_n = gx_n + (g - G)/V,
+// With G = sum gx and g = (G + gld l')/f' (l = log f'(m)): gy_n = gx_n + (g - G)/V,
 // and the parameter cotangent is d/dtheta (-g f(m) + gld log f'(m)) at
 // fixed m (implicit differentiation of f(m; theta) = mean y).
 func (z *ZeroModeSpline[T]) InverseBackward(t Tape, gy, gx []T, gld float64, grad []T) {
