@@ -14,8 +14,8 @@ import (
 var phi4LeversLong = flag.Bool("phi4levers.long", false, "TestFlowIMHPhi4LeversAgainstHMC also at L=16 with long chains")
 
 // TestFlowIMHPhi4LeversAgainstHMC: independence Metropolis with the phi^4
-// flow on the momentum-space Gaussian base, Z2-symmetrized (the levers of
-// the critical-point models), agrees with HMC on every observable of the
+// flow on the momentum-space Gaussian base, Z2-symmetrized, ending in the
+// zero-mode spline (the levers of the critical-point models), agrees with HMC on every observable of the
 // table within 3 sigma at the critical couplings kappa 0.27, lambda 0.022.
 // The base's G(k) is measured on the configurations of a separate HMC
 // chain, as latflow train --base-propagator does. The flow is untrained and
@@ -57,7 +57,8 @@ func TestFlowIMHPhi4LeversAgainstHMC(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg := flow.Config{Theory: tg.Theory, L: s.L, Layers: 2, Hidden: []int{4}, Kernel: 3,
-			Base: flow.BaseGaussK, BasePropagator: g, Z2: true, Init: flow.InitIdentity}
+			Base: flow.BaseGaussK, BasePropagator: g, Z2: true, Init: flow.InitIdentity,
+			ZeroModeBins: 4, ZeroModeBound: 2}
 		f, err := flow.New[float64](cfg, rand.New(rand.NewPCG(5, 0)))
 		if err != nil {
 			t.Fatal(err)
@@ -68,10 +69,16 @@ func TestFlowIMHPhi4LeversAgainstHMC(t *testing.T) {
 		// moves the active sites by tanh(0.6) = 0.54, so q is the base
 		// shifted towards positive m, q_s the mixture of both signs (a fair
 		// proposal where |m| is about 0.9), and only a right log q_s gives
-		// the right answer.
+		// the right answer. The zero-mode spline, last, gets parameters
+		// that reshape the distribution of m.
 		p := make([]float64, f.NumParams())
 		f.GetParams(p)
-		per := len(p) / cfg.Layers
+		nz := 3*cfg.ZeroModeBins - 1
+		zr := rand.New(rand.NewPCG(6, 0))
+		for i := len(p) - nz; i < len(p); i++ {
+			p[i] = 0.5 * zr.NormFloat64()
+		}
+		per := (len(p) - nz) / cfg.Layers
 		for l := range cfg.Layers {
 			p[(l+1)*per-1] = 0.6
 		}

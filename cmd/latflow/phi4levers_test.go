@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -224,6 +225,78 @@ func TestTrainInitGaussKAtNewL(t *testing.T) {
 		code, _, errs := runCLI(t, c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d naming %s", c.name, code, errs, exitUsage, c.want)
+		}
+	}
+}
+
+// TestTrainZeroMode: --zero-mode-bins appends the zero-mode layer to a new
+// flow (with the default bound) or, with --init, to a model without one,
+// as the identity after the model's own parameters; bad values are usage
+// errors naming the flag.
+func TestTrainZeroMode(t *testing.T) {
+	dir := t.TempDir()
+	zm := filepath.Join(dir, "zm.flow")
+	code, out, errs := runCLI(t, trainArgs(zm, "--steps", "2", "--zero-mode-bins", "4")...)
+	if code != exitOK {
+		t.Fatalf("--zero-mode-bins 4: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "zero-mode spline (4 bins on [-2, 2])") {
+		t.Errorf("train output does not describe the zero-mode layer:\n%s", out)
+	}
+	m, err := flow.Load(zm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.ZeroModeBins != 4 || m.Config.ZeroModeBound != defaultZeroModeBound {
+		t.Errorf("model: zero_mode_bins %d, bound %g, want 4 and %g", m.Config.ZeroModeBins, m.Config.ZeroModeBound, float64(defaultZeroModeBound))
+	}
+
+	plain := filepath.Join(dir, "plain.flow")
+	if code, _, errs := runCLI(t, trainArgs(plain, "--steps", "2")...); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	added := filepath.Join(dir, "added.flow")
+	initArgs := []string{"train", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "1", "--lr", "1e-12", "--seed", "3"}
+	if code, _, errs := runCLI(t, append(initArgs, "--out", added, "--init", plain, "--zero-mode-bins", "3", "--zero-mode-bound", "1.5")...); code != exitOK {
+		t.Fatalf("--init with --zero-mode-bins: exit %d: %s", code, errs)
+	}
+	mp, err := flow.Load(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ma, err := flow.Load(added)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ma.Config.ZeroModeBins != 3 || ma.Config.ZeroModeBound != 1.5 || len(ma.Params) != len(mp.Params)+3*3-1 {
+		t.Fatalf("--init plus layer: zero_mode_bins %d, bound %g, %d parameters, want 3, 1.5 and %d",
+			ma.Config.ZeroModeBins, ma.Config.ZeroModeBound, len(ma.Params), len(mp.Params)+8)
+	}
+	for i, p := range ma.Params {
+		want := 0.0
+		if i < len(mp.Params) {
+			want = mp.Params[i]
+		}
+		if math.Abs(p-want) > 1e-6*math.Max(1, math.Abs(want)) { // float32 flow
+			t.Fatalf("parameter %d after one step at lr 1e-12: %g, want %g (the model's, then the identity layer's zeros)", i, p, want)
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bins=1", trainArgs(filepath.Join(dir, "x.flow"), "--zero-mode-bins", "1"), "--zero-mode-bins"},
+		{"bins=65", trainArgs(filepath.Join(dir, "x.flow"), "--zero-mode-bins", "65"), "--zero-mode-bins"},
+		{"bound=0", trainArgs(filepath.Join(dir, "x.flow"), "--zero-mode-bins", "4", "--zero-mode-bound", "0"), "--zero-mode-bound"},
+		{"bound without bins", trainArgs(filepath.Join(dir, "x.flow"), "--zero-mode-bound", "1"), "--zero-mode-bound"},
+		{"u1", []string{"train", "--theory", "u1", "--L", "4", "--beta", "1", "--zero-mode-bins", "4", "--out", filepath.Join(dir, "x.flow")}, "--zero-mode-bins"},
+		{"init has one", append(append([]string(nil), initArgs...), "--out", filepath.Join(dir, "x.flow"), "--init", zm, "--zero-mode-bins", "4"), "has one already"},
+	} {
+		code, _, errs := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%s: exit %d, stderr %q, want %d naming %q", c.name, code, errs, exitUsage, c.want)
 		}
 	}
 }
