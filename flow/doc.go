@@ -49,6 +49,13 @@
 //     the same CNN conditioner (identity output activation; zero outputs
 //     are the identity map). Both honour the whole Layer and InverseLayer
 //     contract, so all six gradient estimators train either.
+//   - Zero-mode layer (Config.ZeroModeBins, phi^4): a ZeroModeSpline
+//     after the couplings, y = x + f(m) - m with m the mean of x and f a
+//     monotone rational-quadratic spline with its own 3K-1 parameters
+//     (zero: the identity), last in the parameter vector; log|det| =
+//     log f'(m). It reshapes the distribution of the magnetization, which
+//     local couplings model poorly at the critical point, and leaves every
+//     other Fourier mode unchanged.
 //   - Z2 symmetrization (Config.Z2, phi^4): Sample, SampleScore and
 //     LogProb are those of q_s(x) = (q(x) + q(-x))/2; the training passes
 //     train q (z2.go says why).
