@@ -1120,8 +1120,8 @@ func (o *trainOptions) addZeroMode(init *loadedModel, arch *flow.Config, t ensem
 	if err := o.arch.setZeroMode(&cfg, t); err != nil {
 		return err
 	}
-	if cfg.ZeroModeBins == 0 {
-		return usagef("--%s with --%s needs --%s K (2 to %d)", flagZeroModeBound, flagInit, flagZeroModeBins, flow.MaxSplineBins)
+	if cfg.ZeroModeBins == 0 { // --zero-mode-bins 0: nothing to add
+		return nil
 	}
 	arch.ZeroModeBins, arch.ZeroModeBound = cfg.ZeroModeBins, cfg.ZeroModeBound
 	m := &init.Model
