@@ -95,14 +95,17 @@ func (z *ZeroModeSpline[T]) prepare(tp *zeroModeTape) {
 	tp.r.load(tp.pre, tp.sig, 1, 0)
 }
 
-// mean returns (1/V) sum a in float64.
-func mean[T nn.Float](a []T) float64 {
+// sum returns the sum of a in float64.
+func sum[T nn.Float](a []T) float64 {
 	var s float64
 	for _, v := range a {
 		s += float64(v)
 	}
-	return s / float64(len(a))
+	return s
 }
+
+// mean returns (1/V) sum a in float64.
+func mean[T nn.Float](a []T) float64 { return sum(a) / float64(len(a)) }
 
 // Forward maps x to y and returns log f'(m). With s not nil it applies the
 // fast-path step s' = J^-T (s - d/dx log|det J|): with u = s - l'/V with l = log f'(m),
@@ -123,11 +126,7 @@ func (z *ZeroModeSpline[T]) Forward(t Tape, y, x, s []T) float64 {
 	if s != nil {
 		z.checkLen("Forward", "s", s)
 		vf := float64(z.v)
-		var su float64
-		for _, sn := range s {
-			su += float64(sn)
-		}
-		su -= dl // sum u
+		su := sum(s) - dl // sum u
 		c := dl/vf + (d-1)/(vf*d)*su
 		for n := range s {
 			s[n] = T(float64(s[n]) - c)
@@ -176,10 +175,7 @@ func (z *ZeroModeSpline[T]) Backward(t Tape, gx, gy []T, gld float64, grad []T) 
 		panic(fmt.Sprintf("flow: ZeroModeSpline.Backward: len(grad)=%d, want %d", len(grad), len(z.params)))
 	}
 	z.prepare(tp)
-	var G float64
-	for _, g := range gy {
-		G += float64(g)
-	}
+	G := sum(gy)
 	// gm = d/dm (G f(m) + gld log f'(m)); y_n also holds x_n - m.
 	_, _, _, gm := tp.r.site(tp.m, G, gld, true)
 	if grad != nil {
@@ -210,11 +206,7 @@ func (z *ZeroModeSpline[T]) InverseForward(t Tape, x, y, s []T) (float64, error)
 	if s != nil {
 		z.checkLen("InverseForward", "s", s)
 		_, d, dl, _ := tp.r.site(tp.m, 0, 0, false)
-		var ss float64
-		for _, sn := range s {
-			ss += float64(sn)
-		}
-		c := ((d-1)*ss + dl) / float64(z.v)
+		c := ((d-1)*sum(s) + dl) / float64(z.v)
 		for n := range s {
 			s[n] = T(float64(s[n]) + c)
 		}
@@ -237,10 +229,7 @@ func (z *ZeroModeSpline[T]) InverseBackward(t Tape, gy, gx []T, gld float64, gra
 		panic(fmt.Sprintf("flow: ZeroModeSpline.InverseBackward: len(grad)=%d, want %d", len(grad), len(z.params)))
 	}
 	z.prepare(tp)
-	var G float64
-	for _, g := range gx {
-		G += float64(g)
-	}
+	G := sum(gx)
 	_, d, dl, _ := tp.r.site(tp.m, 0, 0, false)
 	g := (G + gld*dl) / d
 	if grad != nil {
