@@ -166,7 +166,13 @@ func TestFlowReproducible(t *testing.T) {
 }
 
 func TestFlowNoAlloc(t *testing.T) {
-	f := newTestPhi4Flow(t, 24, 8, 4)
+	t.Run("affine", func(t *testing.T) { checkFlowNoAlloc(t, newTestPhi4Flow(t, 24, 8, 4)) })
+	t.Run("zero-mode", func(t *testing.T) { checkFlowNoAlloc(t, newTestZeroModeFlow(t, 24, 8, 4, 0.5)) })
+}
+
+// checkFlowNoAlloc checks that sampling, log q and a training pass of f
+// allocate nothing once warmed up.
+func checkFlowNoAlloc(t *testing.T, f *Flow[float64]) {
 	const B = 8
 	n := B * f.Size
 	rng := rand.New(rand.NewPCG(24, 1))

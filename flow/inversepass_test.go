@@ -177,7 +177,13 @@ func TestFlowInverseReproducible(t *testing.T) {
 }
 
 func TestFlowInverseNoAlloc(t *testing.T) {
-	f := newTestPhi4Flow(t, 34, 8, 4)
+	t.Run("affine", func(t *testing.T) { checkFlowInverseNoAlloc(t, newTestPhi4Flow(t, 34, 8, 4)) })
+	t.Run("zero-mode", func(t *testing.T) { checkFlowInverseNoAlloc(t, newTestZeroModeFlow(t, 34, 8, 4, 0.5)) })
+}
+
+// checkFlowInverseNoAlloc checks that the inverse pass of f and its
+// backward pass allocate nothing.
+func checkFlowInverseNoAlloc(t *testing.T, f *Flow[float64]) {
 	const B = 8
 	n := B * f.Size
 	rng := rand.New(rand.NewPCG(34, 1))
