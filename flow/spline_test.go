@@ -443,6 +443,41 @@ func TestSplineFlowNormalized(t *testing.T) {
 	}
 }
 
+// checkModelRoundTrip encodes the phi^4 flow f as a model file, checks
+// that its header holds the JSON fragment header, decodes it, and checks
+// that the loaded flow draws bit-identical samples. It returns the decoded
+// model.
+func checkModelRoundTrip(t *testing.T, f *Flow[float64], header string) Model {
+	t.Helper()
+	m := NewModel(f)
+	m.Target = ensemble.NewPhi4Standard(f.Config.L, -1, 0.5)
+	b, err := m.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(header)) {
+		t.Errorf("model header lacks %s: %s", header, b[:min(len(b), 600)])
+	}
+	got, err := Decode("round-trip", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Build[float64](got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x1, q1 := make([]float64, 2*f.Size), make([]float64, 2)
+	x2, q2 := make([]float64, 2*f.Size), make([]float64, 2)
+	f.Sample(rand.New(rand.NewPCG(1, 1)), x1, q1, 1)
+	g.Sample(rand.New(rand.NewPCG(1, 1)), x2, q2, 1)
+	for i := range q1 {
+		if q1[i] != q2[i] {
+			t.Errorf("log q[%d] of the loaded flow: got %v, want %v", i, q2[i], q1[i])
+		}
+	}
+	return got
+}
+
 // checkFreeNormalized checks the log densities lq of the B = len(lq)
 // samples x (fields of size V = L*L) by importance sampling against the
 // free action J = 0.02, A = 0.5 of known log Z: E_q[exp(-S)/q]/Z = 1
@@ -476,35 +511,13 @@ func checkFreeNormalized(t *testing.T, L, V int, x []float64, lq []float64) {
 // without the coupling fields (a model file written before them) builds
 // affine couplings.
 func TestSplineModelRoundTrip(t *testing.T) {
-	f := newTestSplineFlow(t, 26, 4, 2, 0.5)
-	m := NewModel(f)
-	m.Target = ensemble.NewPhi4Standard(4, -1, 0.5)
-	b, err := m.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte(`"coupling":"spline","bins":5,"spline_bound":2.5`)) {
-		t.Errorf("model header lacks the coupling fields: %s", b[:min(len(b), 600)])
-	}
-	got, err := Decode("spline", b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := checkModelRoundTrip(t, newTestSplineFlow(t, 26, 4, 2, 0.5), `"coupling":"spline","bins":5,"spline_bound":2.5`)
 	g, err := Build[float64](got)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := g.Layers[0].(*SplineCoupling[float64]); !ok {
 		t.Fatalf("loaded spline model: layer 0 is %T, want *SplineCoupling", g.Layers[0])
-	}
-	x1, q1 := make([]float64, 2*f.Size), make([]float64, 2)
-	x2, q2 := make([]float64, 2*f.Size), make([]float64, 2)
-	f.Sample(rand.New(rand.NewPCG(1, 1)), x1, q1, 1)
-	g.Sample(rand.New(rand.NewPCG(1, 1)), x2, q2, 1)
-	for i := range q1 {
-		if q1[i] != q2[i] {
-			t.Errorf("log q[%d] of the loaded flow: got %v, want %v", i, q2[i], q1[i])
-		}
 	}
 	// A model file written before the coupling fields existed (the
 	// shipped phi^4 model) builds affine couplings.

@@ -1,14 +1,11 @@
 package flow
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"latflow/ensemble"
 )
 
 // newTestZeroMode returns a float64 zero-mode layer on v sites with random
@@ -199,32 +196,7 @@ func TestZeroModeFlowNormalized(t *testing.T) {
 // parameters are refused by a config without the layer.
 func TestZeroModeModelRoundTrip(t *testing.T) {
 	f := newTestZeroModeFlow(t, 42, 4, 2, 0.5)
-	m := NewModel(f)
-	m.Target = ensemble.NewPhi4Standard(4, -1, 0.5)
-	b, err := m.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte(`"zero_mode_bins":6,"zero_mode_bound":1.5`)) {
-		t.Errorf("model header lacks the zero-mode fields: %s", b[:min(len(b), 600)])
-	}
-	got, err := Decode("zero-mode", b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := Build[float64](got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x1, q1 := make([]float64, 2*f.Size), make([]float64, 2)
-	x2, q2 := make([]float64, 2*f.Size), make([]float64, 2)
-	f.Sample(rand.New(rand.NewPCG(1, 1)), x1, q1, 1)
-	g.Sample(rand.New(rand.NewPCG(1, 1)), x2, q2, 1)
-	for i := range q1 {
-		if q1[i] != q2[i] {
-			t.Errorf("log q[%d] of the loaded flow: got %v, want %v", i, q2[i], q1[i])
-		}
-	}
+	got := checkModelRoundTrip(t, f, `"zero_mode_bins":6,"zero_mode_bound":1.5`)
 	big, err := BuildAt[float64](got, 8)
 	if err != nil {
 		t.Fatalf("BuildAt(L=8): %v", err)
