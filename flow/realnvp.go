@@ -46,7 +46,8 @@ func NewRealNVPCoupling[T nn.Float](g *lattice.Geometry, parity int, hidden []in
 // cfg.Layers couplings (RealNVPCoupling, or SplineCoupling for
 // cfg.Coupling = CouplingSpline), layer i with active parity i%2, parameters
 // drawn by nn.Net.InitRandom from rng layer by layer (for cfg.Init =
-// InitIdentity with the last convolution of each conditioner zeroed).
+// InitIdentity with the last convolution of each conditioner zeroed), and
+// for cfg.ZeroModeBins > 0 a last ZeroModeSpline starting as the identity.
 func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

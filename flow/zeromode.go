@@ -107,6 +107,14 @@ func sum[T nn.Float](a []T) float64 {
 // mean returns (1/V) sum a in float64.
 func mean[T nn.Float](a []T) float64 { return sum(a) / float64(len(a)) }
 
+// shiftTo writes dst_n = src_n + c: every map, score and cotangent of the
+// layer moves all sites by one constant.
+func shiftTo[T nn.Float](dst, src []T, c float64) {
+	for n, v := range src {
+		dst[n] = T(float64(v) + c)
+	}
+}
+
 // Forward maps x to y and returns log f'(m). With s not nil it applies the
 // fast-path step s' = J^-T (s - d/dx log|det J|): with u = s - l'/V with l = log f'(m),
 // s'_n = u_n - (f' - 1)/(V f') sum u (J is symmetric and
@@ -118,19 +126,13 @@ func (z *ZeroModeSpline[T]) Forward(t Tape, y, x, s []T) float64 {
 	z.prepare(tp)
 	m := mean(x)
 	fm, d, dl, _ := tp.r.site(m, 0, 0, false)
-	shift := fm - m
-	for n, xn := range x {
-		y[n] = T(float64(xn) + shift)
-	}
+	shiftTo(y, x, fm-m)
 	tp.m, tp.done = m, true
 	if s != nil {
 		z.checkLen("Forward", "s", s)
 		vf := float64(z.v)
 		su := sum(s) - dl // sum u
-		c := dl/vf + (d-1)/(vf*d)*su
-		for n := range s {
-			s[n] = T(float64(s[n]) - c)
-		}
+		shiftTo(s, s, -(dl/vf + (d-1)/(vf*d)*su))
 	}
 	return math.Log(d)
 }
@@ -141,25 +143,22 @@ func (z *ZeroModeSpline[T]) Inverse(t Tape, x, y []T) (float64, error) {
 	tp := z.tape("Inverse", t)
 	z.checkLen("Inverse", "x", x)
 	z.checkLen("Inverse", "y", y)
-	ld := z.invert(tp, x, y)
+	d, _ := z.invert(tp, x, y)
 	tp.done = false
-	return ld, nil
+	return math.Log(d), nil
 }
 
-// invert maps y to x, leaves the mean of x in tp.m and returns log f'.
-func (z *ZeroModeSpline[T]) invert(tp *zeroModeTape, x, y []T) float64 {
+// invert maps y to x, leaves the mean m of x in tp.m and returns f'(m)
+// and d/dm log f'(m).
+func (z *ZeroModeSpline[T]) invert(tp *zeroModeTape, x, y []T) (d, dl float64) {
 	z.prepare(tp)
 	my := mean(y)
-	m := tp.r.inverse(my)
-	shift := m - my
-	for n, yn := range y {
-		x[n] = T(float64(yn) + shift)
-	}
+	shiftTo(x, y, tp.r.inverse(my)-my)
 	// The mean of x as Forward(x) computes it, so that the tape of an
 	// inverse pass is that of a forward pass at x, bit for bit.
 	tp.m = mean(x)
-	_, d, _, _ := tp.r.site(tp.m, 0, 0, false)
-	return math.Log(d)
+	_, d, dl, _ = tp.r.site(tp.m, 0, 0, false)
+	return d, dl
 }
 
 // Backward writes gx = J^T gy + gld d/dx log f'(m),
@@ -174,9 +173,9 @@ func (z *ZeroModeSpline[T]) Backward(t Tape, gx, gy []T, gld float64, grad []T) 
 	if grad != nil && len(grad) != len(z.params) {
 		panic(fmt.Sprintf("flow: ZeroModeSpline.Backward: len(grad)=%d, want %d", len(grad), len(z.params)))
 	}
-	z.prepare(tp)
+	// The tape holds the spline its pass prepared.
 	G := sum(gy)
-	// gm = d/dm (G f(m) + gld log f'(m)); y_n also holds x_n - m.
+	// gm = d/dm (G f(m) + gld log f'(m)).
 	_, _, _, gm := tp.r.site(tp.m, G, gld, true)
 	if grad != nil {
 		for j, g := range tp.r.gtheta {
@@ -187,10 +186,7 @@ func (z *ZeroModeSpline[T]) Backward(t Tape, gx, gy []T, gld float64, grad []T) 
 		return
 	}
 	z.checkLen("Backward", "gx", gx)
-	c := (gm - G) / float64(z.v)
-	for n, g := range gy {
-		gx[n] = T(float64(g) + c)
-	}
+	shiftTo(gx, gy, (gm-G)/float64(z.v))
 }
 
 // InverseForward maps y to x as Inverse does and records the pass on t
@@ -201,17 +197,13 @@ func (z *ZeroModeSpline[T]) InverseForward(t Tape, x, y, s []T) (float64, error)
 	tp := z.tape("InverseForward", t)
 	z.checkLen("InverseForward", "x", x)
 	z.checkLen("InverseForward", "y", y)
-	ld := z.invert(tp, x, y)
+	d, dl := z.invert(tp, x, y)
 	tp.done = true
 	if s != nil {
 		z.checkLen("InverseForward", "s", s)
-		_, d, dl, _ := tp.r.site(tp.m, 0, 0, false)
-		c := ((d-1)*sum(s) + dl) / float64(z.v)
-		for n := range s {
-			s[n] = T(float64(s[n]) + c)
-		}
+		shiftTo(s, s, ((d-1)*sum(s)+dl)/float64(z.v))
 	}
-	return ld, nil
+	return math.Log(d), nil
 }
 
 // InverseBackward writes gy = dL/dy and adds dL/dtheta to grad through the
@@ -228,7 +220,7 @@ func (z *ZeroModeSpline[T]) InverseBackward(t Tape, gy, gx []T, gld float64, gra
 	if grad != nil && len(grad) != len(z.params) {
 		panic(fmt.Sprintf("flow: ZeroModeSpline.InverseBackward: len(grad)=%d, want %d", len(grad), len(z.params)))
 	}
-	z.prepare(tp)
+	// The tape holds the spline its pass prepared.
 	G := sum(gx)
 	_, d, dl, _ := tp.r.site(tp.m, 0, 0, false)
 	g := (G + gld*dl) / d
@@ -242,8 +234,5 @@ func (z *ZeroModeSpline[T]) InverseBackward(t Tape, gy, gx []T, gld float64, gra
 		return
 	}
 	z.checkLen("InverseBackward", "gy", gy)
-	c := (g - G) / float64(z.v)
-	for n, gn := range gx {
-		gy[n] = T(float64(gn) + c)
-	}
+	shiftTo(gy, gx, (g-G)/float64(z.v))
 }

@@ -15,8 +15,9 @@ var phi4LeversLong = flag.Bool("phi4levers.long", false, "TestFlowIMHPhi4LeversA
 
 // TestFlowIMHPhi4LeversAgainstHMC: independence Metropolis with the phi^4
 // flow on the momentum-space Gaussian base, Z2-symmetrized, ending in the
-// zero-mode spline (the levers of the critical-point models), agrees with HMC on every observable of the
-// table within 3 sigma at the critical couplings kappa 0.27, lambda 0.022.
+// zero-mode spline (the levers of the critical-point models), agrees with
+// HMC on every observable of the table within 3 sigma at the critical
+// couplings kappa 0.27, lambda 0.022.
 // The base's G(k) is measured on the configurations of a separate HMC
 // chain, as latflow train --base-propagator does. The flow is untrained and
 // shifted to favour one sign of the field: the physics is in the accept
