@@ -385,3 +385,37 @@ func Decode(name string, b []byte) (Model, error) {
 	}
 	return m, nil
 }
+
+// Grow returns m with n more coupling layers, placed after its own
+// couplings (before a zero-mode layer) and started as the identity (their
+// conditioners' last convolutions zero, the rest drawn from rng, as
+// InitIdentity does), so the grown flow is m's distribution until it is
+// trained. The layers continue the alternation of masks. Target and
+// Provenance are m's; Config.Init stays m's (how its training started).
+func Grow(m Model, n int, rng *rand.Rand) (Model, error) {
+	if n < 1 {
+		return Model{}, fmt.Errorf("flow: Grow: n=%d, want n >= 1", n)
+	}
+	old, err := Build[float64](m)
+	if err != nil {
+		return Model{}, err
+	}
+	cfg := m.Config
+	cfg.Layers += n
+	cfg.Init = InitIdentity
+	grown, err := New[float64](cfg, rng)
+	if err != nil {
+		return Model{}, fmt.Errorf("flow: Grow: %w", err)
+	}
+	for i, l := range old.Layers {
+		j := i
+		if i >= m.Config.Layers { // the zero-mode layer stays last
+			j += n
+		}
+		copy(grown.Layers[j].Params(), l.Params())
+	}
+	g := NewModel(grown)
+	g.Config.Init = m.Config.Init
+	g.Target, g.Provenance = m.Target, m.Provenance
+	return g, nil
+}

@@ -303,3 +303,67 @@ func TestModelTargetTheory(t *testing.T) {
 		})
 	}
 }
+
+// TestGrow checks that Grow keeps the distribution (the new couplings are
+// the identity, the zero-mode layer stays last with its parameters) and
+// that the new layers act once their parameters move.
+func TestGrow(t *testing.T) {
+	const L, layers, n = 6, 3, 2
+	f := newTestZeroModeFlow(t, 5, L, layers, 1)
+	m := NewModel(f)
+	m.Target = ensemble.NewPhi4Standard(L, -1, 0.5)
+	m.Provenance = Provenance{Version: "test", Steps: 77}
+	g, err := Grow(m, n, rand.New(rand.NewPCG(9, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Config.Layers != layers+n || g.Provenance.Steps != 77 || !reflect.DeepEqual(g.Target, m.Target) || g.Config.Init != m.Config.Init {
+		t.Errorf("grown model: layers %d, steps %d, target %+v, init %q; want %d, 77, %+v, %q",
+			g.Config.Layers, g.Provenance.Steps, g.Target, g.Config.Init, layers+n, m.Target, m.Config.Init)
+	}
+	gf, err := Build[float64](g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perLayer := len(f.Layers[0].Params())
+	if got, want := gf.NumParams(), f.NumParams()+n*perLayer; got != want {
+		t.Fatalf("grown flow: %d parameters, want %d", got, want)
+	}
+	if _, ok := gf.Layers[len(gf.Layers)-1].(*ZeroModeSpline[float64]); !ok {
+		t.Fatalf("grown flow: last layer %T, want the zero-mode spline", gf.Layers[len(gf.Layers)-1])
+	}
+	const B = 4
+	sample := func(f *Flow[float64]) ([]float64, []float64) {
+		x, lq := make([]float64, B*f.Size), make([]float64, B)
+		f.Sample(rand.New(rand.NewPCG(3, 3)), x, lq, B)
+		return x, lq
+	}
+	x0, lq0 := sample(f)
+	x1, lq1 := sample(gf)
+	for i := range x0 {
+		if math.Abs(x1[i]-x0[i]) > 1e-12 {
+			t.Fatalf("grown flow sample x[%d] = %v, want %v (the same distribution)", i, x1[i], x0[i])
+		}
+	}
+	for i := range lq0 {
+		if math.Abs(lq1[i]-lq0[i]) > 1e-12 {
+			t.Errorf("grown flow log q[%d] = %v, want %v", i, lq1[i], lq0[i])
+		}
+	}
+	// Each new layer acts once its last convolution is not zero.
+	for k := layers; k < layers+n; k++ {
+		p := gf.Layers[k].Params()
+		saved := append([]float64(nil), p...)
+		for i := range p {
+			p[i] += 0.1
+		}
+		_, lq := sample(gf)
+		if math.Abs(lq[0]-lq0[0]) < 1e-6 {
+			t.Errorf("new layer %d with moved parameters: log q unchanged (%v)", k, lq[0])
+		}
+		copy(p, saved)
+	}
+	if _, err := Grow(m, 0, rand.New(rand.NewPCG(9, 9))); err == nil {
+		t.Error("Grow(m, 0): no error")
+	}
+}

@@ -75,6 +75,7 @@ const (
 	flagBaseMode        = "base-mode"
 	flagLayerInit       = "layer-init"
 	flagInit            = "init"
+	flagAddLayers       = "add-layers"
 	flagEvalEvery       = "eval-every"
 	flagVariance        = "variance"
 	flagSamples         = "samples"

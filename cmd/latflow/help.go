@@ -30,7 +30,7 @@ var flagCategories = map[string]string{
 	flagTheory: catTarget, flagL: catTarget, flagBeta: catTarget,
 	flagM2: catTarget, flagLambda: catTarget, flagKappa: catTarget,
 
-	flagModel: catFlow, flagInit: catFlow, flagProposal: catFlow, flagConstraint: catFlow,
+	flagModel: catFlow, flagInit: catFlow, flagAddLayers: catFlow, flagProposal: catFlow, flagConstraint: catFlow,
 	flagPrecision: catFlow, flagLayers: catFlow, flagMixtures: catFlow, flagHidden: catFlow,
 	flagKernel: catFlow, flagBase: catFlow, flagBaseBeta: catFlow, flagBaseMode: catFlow,
 	flagLayerInit: catFlow, flagBasePropagator: catFlow, flagZ2: catFlow,

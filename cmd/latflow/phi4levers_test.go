@@ -300,3 +300,67 @@ func TestTrainZeroMode(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainAddLayers checks --init M --add-layers N: the model's couplings
+// keep their parameters, N identity couplings follow (their last
+// convolutions zero), the zero-mode layer stays last with its parameters,
+// and bad values exit with a usage error naming the flag.
+func TestTrainAddLayers(t *testing.T) {
+	dir := t.TempDir()
+	zm := filepath.Join(dir, "zm.flow")
+	if code, _, errs := runCLI(t, trainArgs(zm, "--steps", "2", "--zero-mode-bins", "4", "--layers", "2", "--hidden", "3")...); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	grown := filepath.Join(dir, "grown.flow")
+	initArgs := []string{"train", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "1", "--lr", "1e-12", "--seed", "3"}
+	code, out, errs := runCLI(t, append(initArgs, "--out", grown, "--init", zm, "--add-layers", "3")...)
+	if code != exitOK {
+		t.Fatalf("--init with --add-layers: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "flow 5 layers") {
+		t.Errorf("train output does not describe 2+3 layers:\n%s", out)
+	}
+	m0, err := flow.Load(zm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m1, err := flow.Load(grown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A coupling with hidden [3]: conv 1->3 (3*9+3) and 3->2 (2*3*9+2).
+	const perLayer, lastConv, zeroMode = 30 + 56, 56, 3*4 - 1
+	if m1.Config.Layers != 5 || len(m1.Params) != len(m0.Params)+3*perLayer {
+		t.Fatalf("grown model: %d layers, %d parameters; want 5 and %d", m1.Config.Layers, len(m1.Params), len(m0.Params)+3*perLayer)
+	}
+	own := len(m0.Params) - zeroMode
+	for i, p := range m1.Params {
+		var want float64
+		switch k := i - own; {
+		case k < 0:
+			want = m0.Params[i]
+		case k >= 3*perLayer:
+			want = m0.Params[i-3*perLayer]
+		case k%perLayer >= perLayer-lastConv:
+			want = 0
+		default:
+			continue // the new first convolutions: random
+		}
+		if math.Abs(p-want) > 1e-6*math.Max(1, math.Abs(want)) { // float32 flow
+			t.Fatalf("parameter %d after one step at lr 1e-12: %g, want %g", i, p, want)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"no --init", trainArgs(filepath.Join(dir, "x.flow"), "--add-layers", "2")},
+		{"zero", append(append([]string(nil), initArgs...), "--out", filepath.Join(dir, "x.flow"), "--init", zm, "--add-layers", "0")},
+		{"too many", append(append([]string(nil), initArgs...), "--out", filepath.Join(dir, "x.flow"), "--init", zm, "--add-layers", "1023")},
+	} {
+		code, _, errs := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, "--add-layers") {
+			t.Errorf("%s: exit %d, stderr %q, want %d naming --add-layers", c.name, code, errs, exitUsage)
+		}
+	}
+}

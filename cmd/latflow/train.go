@@ -56,6 +56,10 @@ const (
 // training's.
 const freshSeedOffset = 0x5eed
 
+// growSeedOffset is the second word of the PCG stream that draws the
+// layers of --add-layers.
+const growSeedOffset = 0x960
+
 // Bounds of the training flags that size a run.
 const (
 	maxTrainBatch = 1 << 16
@@ -350,6 +354,7 @@ type trainOptions struct {
 	maxTime                       time.Duration
 	maxCPUTime                    time.Duration
 	initModel                     string
+	addLayers                     int
 	evalEvery                     int
 	command                       string // the command line, for the model's provenance
 	set                           flagSet
@@ -424,6 +429,7 @@ func trainCommand() *cli.Command {
 			&cli.DurationFlag{Name: flagMaxTime, Destination: &o.maxTime, Usage: "stop training normally after this wall time (e.g. 10m; 0: no limit); the model records the steps done"},
 			&cli.DurationFlag{Name: flagMaxCPUTime, Destination: &o.maxCPUTime, Usage: "stop training normally once the training's CPU time (the log's cpu_seconds, summed over --resume) reaches this (e.g. 3m; 0: no limit); with --threads 1 the same budget on one core for runs compared on a shared machine"},
 			&cli.StringFlag{Name: flagInit, Destination: &o.initModel, Usage: "start from the parameters of model `FILE` (its architecture and base; a flow trained at another L or beta transfers), recorded in the provenance"},
+			&cli.IntFlag{Name: flagAddLayers, Destination: &o.addLayers, Usage: "with --init: add N coupling layers after the model's own (before a zero-mode layer), started as the identity, so training goes on from the model's distribution with more capacity"},
 			&cli.IntFlag{Name: flagEvalEvery, Value: defaultEvalEvery, Destination: &o.evalEvery, Usage: fmt.Sprintf("every K steps, measure the ESS and independence-Metropolis acceptance of %d fresh flow samples into the log's ess_fresh and acc_fresh columns (0: never); the per-batch ess is optimistic", freshSamples)},
 			&cli.IntFlag{Name: flagEval, Destination: &o.eval, Usage: fmt.Sprintf("after training, draw N fresh samples from the flow and report ESS and independence-Metropolis acceptance (0: none; at most %d)", maxEval)},
 			jsonFlag(&o.json),
@@ -465,6 +471,9 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		return nil, err
 	}
 	var init *loadedModel
+	if o.set[flagAddLayers] && o.initModel == "" {
+		return nil, usagef("--%s applies with --%s only (a new flow takes --%s)", flagAddLayers, flagInit, flagLayers)
+	}
 	if o.initModel != "" {
 		// --z2 is not architecture (training trains q either way): it may
 		// turn the symmetrized proposal on or off for the model trained on.
@@ -483,6 +492,11 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		}
 		arch = init.Config
 		arch.L = t.L
+		if o.set[flagAddLayers] {
+			if err := o.grow(init, &arch); err != nil {
+				return nil, err
+			}
+		}
 		if o.set[flagZ2] {
 			if o.arch.z2 && t.Theory != theoryPhi4 {
 				return nil, usagef("--%s applies to --%s %s only", flagZ2, flagTheory, theoryPhi4)
@@ -1105,6 +1119,23 @@ func (r trainReport) write(w io.Writer) error {
 		fmt.Fprintf(w, "evaluation on %d flow samples: ESS/N %.4f, independence Metropolis acceptance %.4f\n", e.Samples, e.ESS, e.Acceptance)
 	}
 	fmt.Fprintf(w, "model %s, log %s, checkpoint %s\n", r.Model, r.Log, r.Checkpoint)
+	return nil
+}
+
+// grow adds the --add-layers coupling layers to the model of --init.
+func (o *trainOptions) grow(init *loadedModel, arch *flow.Config) error {
+	if most := maxLayers - init.Config.Layers; o.addLayers < 1 || o.addLayers > most {
+		return usagef("--%s must be between 1 and %d (%s has %d of at most %d layers), got %d",
+			flagAddLayers, most, o.initModel, init.Config.Layers, maxLayers, o.addLayers)
+	}
+	// The new conditioners' first convolutions are drawn from a stream of
+	// their own, so --seed gives the same grown model on every run.
+	g, err := flow.Grow(init.Model, o.addLayers, rand.New(rand.NewPCG(o.seed, growSeedOffset)))
+	if err != nil {
+		return err
+	}
+	init.Model = g
+	arch.Layers = g.Config.Layers
 	return nil
 }
 
