@@ -105,6 +105,14 @@ type Config struct {
 	// files written before the fields existed have no such layer.
 	ZeroModeBins  int     `json:"zero_mode_bins,omitempty"`
 	ZeroModeBound float64 `json:"zero_mode_bound,omitempty"`
+	// Blocks, if not empty, appends one BlockCoupling per entry (phi4
+	// only) after the coupling layers and before a zero-mode layer: a
+	// coupling of the kind of Coupling, with Hidden and Kernel, on the
+	// lattice of the Blocks[i] x Blocks[i] block averages, active coarse
+	// parity i%2. Each block size must divide L into an even coarse
+	// extent of at least Kernel, at every L the model is built for.
+	// Model files written before the field existed have none.
+	Blocks []int `json:"blocks,omitempty"`
 }
 
 // Couplings accepted in Config.Coupling (phi4).
@@ -194,7 +202,24 @@ func (c Config) Validate() error {
 	if err := c.validateZeroMode(); err != nil {
 		return err
 	}
+	if err := c.validateBlocks(); err != nil {
+		return err
+	}
 	return c.validateCoupling()
+}
+
+// validateBlocks checks Blocks.
+func (c Config) validateBlocks() error {
+	if len(c.Blocks) > 0 && c.Theory != TheoryPhi4 {
+		return fmt.Errorf("flow: config: blocks %v for theory %q, want block couplings for %q only", c.Blocks, c.Theory, TheoryPhi4)
+	}
+	for i, b := range c.Blocks {
+		if b < 2 || c.L%b != 0 || (c.L/b)%2 != 0 || c.L/b < c.Kernel {
+			return fmt.Errorf("flow: config: blocks[%d]=%d at L=%d, want a block size b >= 2 dividing L with L/b even and L/b >= kernel=%d",
+				i, b, c.L, c.Kernel)
+		}
+	}
+	return nil
 }
 
 // validateZeroMode checks ZeroModeBins and ZeroModeBound.
@@ -314,6 +339,9 @@ func (c Config) Canonical() Config {
 	}
 	if len(c.Hidden) == 0 {
 		c.Hidden = nil
+	}
+	if len(c.Blocks) == 0 {
+		c.Blocks = nil
 	}
 	return c
 }

@@ -49,8 +49,14 @@
 //     the same CNN conditioner (identity output activation; zero outputs
 //     are the identity map). Both honour the whole Layer and InverseLayer
 //     contract, so all six gradient estimators train either.
+//   - Block couplings (Config.Blocks, phi^4): one BlockCoupling per entry
+//     after the couplings, y = x + U(g(P x) - P x) with P the average over
+//     b x b blocks, U its copy back to the sites of each block and g a
+//     coupling of the coarse lattice; log|det| = log|det J_g|, and every
+//     score and cotangent is g's on the block sums, spread back. The
+//     parameters follow those of the couplings.
 //   - Zero-mode layer (Config.ZeroModeBins, phi^4): a ZeroModeSpline
-//     after the couplings, y = x + f(m) - m with m the mean of x and f a
+//     after the couplings and block couplings, y = x + f(m) - m with m the mean of x and f a
 //     monotone rational-quadratic spline with its own 3K-1 parameters
 //     (zero: the identity), last in the parameter vector; log|det| =
 //     log f'(m). It reshapes the distribution of the magnetization, which

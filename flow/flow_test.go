@@ -168,6 +168,7 @@ func TestFlowReproducible(t *testing.T) {
 func TestFlowNoAlloc(t *testing.T) {
 	t.Run("affine", func(t *testing.T) { checkFlowNoAlloc(t, newTestPhi4Flow(t, 24, 8, 4)) })
 	t.Run("zero-mode", func(t *testing.T) { checkFlowNoAlloc(t, newTestZeroModeFlow(t, 24, 8, 4, 0.5)) })
+	t.Run("blocks", func(t *testing.T) { checkFlowNoAlloc(t, newTestBlockFlow(t, 25, 8, 2, []int{2, 2}, 0.5)) })
 }
 
 // checkFlowNoAlloc checks that sampling, log q and a training pass of f

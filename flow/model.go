@@ -387,30 +387,53 @@ func Decode(name string, b []byte) (Model, error) {
 }
 
 // Grow returns m with n more coupling layers, placed after its own
-// couplings (before a zero-mode layer) and started as the identity (their
-// conditioners' last convolutions zero, the rest drawn from rng, as
-// InitIdentity does), so the grown flow is m's distribution until it is
-// trained. The layers continue the alternation of masks. Target and
-// Provenance are m's; Config.Init stays m's (how its training started).
+// couplings (before block couplings and a zero-mode layer) and started as
+// the identity (their conditioners' last convolutions zero, the rest drawn
+// from rng, as InitIdentity does), so the grown flow is m's distribution
+// until it is trained. The layers continue the alternation of masks.
+// Target and Provenance are m's; Config.Init stays m's (how its training
+// started).
 func Grow(m Model, n int, rng *rand.Rand) (Model, error) {
 	if n < 1 {
 		return Model{}, fmt.Errorf("flow: Grow: n=%d, want n >= 1", n)
 	}
+	cfg := m.Config
+	cfg.Layers += n
+	return grow(m, cfg, n, 0, rng)
+}
+
+// GrowBlocks returns m with one more BlockCoupling per entry of blocks
+// (block sizes), placed after its own block couplings (before a zero-mode
+// layer) and started as the identity, like Grow.
+func GrowBlocks(m Model, blocks []int, rng *rand.Rand) (Model, error) {
+	if len(blocks) == 0 {
+		return Model{}, fmt.Errorf("flow: GrowBlocks: no block sizes")
+	}
+	cfg := m.Config
+	cfg.Blocks = append(append([]int(nil), cfg.Blocks...), blocks...)
+	return grow(m, cfg, 0, len(blocks), rng)
+}
+
+// grow builds cfg (m's architecture with couplings more couplings and
+// blocks more block couplings) with new layers as the identity and m's
+// layers at their places.
+func grow(m Model, cfg Config, couplings, blocks int, rng *rand.Rand) (Model, error) {
 	old, err := Build[float64](m)
 	if err != nil {
 		return Model{}, err
 	}
-	cfg := m.Config
-	cfg.Layers += n
 	cfg.Init = InitIdentity
 	grown, err := New[float64](cfg, rng)
 	if err != nil {
-		return Model{}, fmt.Errorf("flow: Grow: %w", err)
+		return Model{}, fmt.Errorf("flow: grow: %w", err)
 	}
 	for i, l := range old.Layers {
 		j := i
-		if i >= m.Config.Layers { // the zero-mode layer stays last
-			j += n
+		if i >= m.Config.Layers {
+			j += couplings
+		}
+		if i >= m.Config.Layers+len(m.Config.Blocks) { // the zero-mode layer stays last
+			j += blocks
 		}
 		copy(grown.Layers[j].Params(), l.Params())
 	}

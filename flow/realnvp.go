@@ -46,8 +46,10 @@ func NewRealNVPCoupling[T nn.Float](g *lattice.Geometry, parity int, hidden []in
 // cfg.Layers couplings (RealNVPCoupling, or SplineCoupling for
 // cfg.Coupling = CouplingSpline), layer i with active parity i%2, parameters
 // drawn by nn.Net.InitRandom from rng layer by layer (for cfg.Init =
-// InitIdentity with the last convolution of each conditioner zeroed), and
-// for cfg.ZeroModeBins > 0 a last ZeroModeSpline starting as the identity.
+// InitIdentity with the last convolution of each conditioner zeroed), then
+// one BlockCoupling per entry of cfg.Blocks (its coarse coupling
+// initialized the same way), and for cfg.ZeroModeBins > 0 a last
+// ZeroModeSpline starting as the identity.
 func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -56,17 +58,13 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 		return nil, fmt.Errorf("flow: NewPhi4Flow: theory %q, want %q", cfg.Theory, TheoryPhi4)
 	}
 	g := lattice.NewGeometry(cfg.L)
-	layers := make([]Layer[T], cfg.Layers, cfg.Layers+1)
+	layers := make([]Layer[T], cfg.Layers, cfg.Layers+len(cfg.Blocks)+1)
 	for i := range layers {
-		if cfg.Coupling == CouplingSpline {
-			c := NewSplineCoupling[T](g, i%2, cfg.Hidden, cfg.Kernel, cfg.Bins, cfg.SplineBound)
-			initConditioner(cfg, c.net, rng)
-			layers[i] = c
-			continue
-		}
-		c := NewRealNVPCoupling[T](g, i%2, cfg.Hidden, cfg.Kernel)
-		initConditioner(cfg, c.net, rng)
-		layers[i] = c
+		layers[i] = newPhi4Coupling[T](cfg, g, i%2, rng)
+	}
+	for i, b := range cfg.Blocks {
+		inner := newPhi4Coupling[T](cfg, lattice.NewGeometry(cfg.L/b), i%2, rng)
+		layers = append(layers, NewBlockCoupling(g, b, inner))
 	}
 	if cfg.ZeroModeBins > 0 {
 		layers = append(layers, NewZeroModeSpline[T](g.V, cfg.ZeroModeBins, cfg.ZeroModeBound))
@@ -76,6 +74,19 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 		return nil, err
 	}
 	return NewFlow(cfg, base, g.V, layers), nil
+}
+
+// newPhi4Coupling returns the coupling layer of cfg.Coupling on g with
+// active parity, its conditioner initialized from rng for cfg.Init.
+func newPhi4Coupling[T nn.Float](cfg Config, g *lattice.Geometry, parity int, rng *rand.Rand) InverseLayer[T] {
+	if cfg.Coupling == CouplingSpline {
+		c := NewSplineCoupling[T](g, parity, cfg.Hidden, cfg.Kernel, cfg.Bins, cfg.SplineBound)
+		initConditioner(cfg, c.net, rng)
+		return c
+	}
+	c := NewRealNVPCoupling[T](g, parity, cfg.Hidden, cfg.Kernel)
+	initConditioner(cfg, c.net, rng)
+	return c
 }
 
 // Parity returns the parity of the active sites, (x0 + x1) % 2 == Parity().

@@ -107,6 +107,7 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 		{"z2", fmt.Sprint(rc.Z2), fmt.Sprint(oc.Z2)},
 		{"coupling", fmt.Sprintf("%s %d %g", rc.Coupling, rc.Bins, rc.SplineBound), fmt.Sprintf("%s %d %g", oc.Coupling, oc.Bins, oc.SplineBound)},
 		{"zero-mode", fmt.Sprintf("%d %g", rc.ZeroModeBins, rc.ZeroModeBound), fmt.Sprintf("%d %g", oc.ZeroModeBins, oc.ZeroModeBound)},
+		{"blocks", ints(rc.Blocks), ints(oc.Blocks)},
 		{"precision", r.Precision, o.Precision},
 		{"objective", r.Objective, o.Objective},
 		{"gradient", r.Gradient, o.Gradient},

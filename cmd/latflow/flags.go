@@ -95,6 +95,8 @@ const (
 	// spline layer.
 	flagZeroModeBins  = "zero-mode-bins"
 	flagZeroModeBound = "zero-mode-bound"
+	// --blocks B1,B2,...: phi^4 block couplings.
+	flagBlocks = "blocks"
 )
 
 // Theories known to latflow.

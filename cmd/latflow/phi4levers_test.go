@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -361,6 +362,95 @@ func TestTrainAddLayers(t *testing.T) {
 		code, _, errs := runCLI(t, c.args...)
 		if code != exitUsage || !strings.Contains(errs, "--add-layers") {
 			t.Errorf("%s: exit %d, stderr %q, want %d naming --add-layers", c.name, code, errs, exitUsage)
+		}
+	}
+}
+
+// TestTrainBlocks checks --blocks: a new flow gets the block couplings
+// (described, in the model, trained), --init adds them as the identity
+// after the model's couplings (their last convolutions zero) and before
+// its zero-mode layer, and bad values exit with a usage error naming the
+// flag.
+func TestTrainBlocks(t *testing.T) {
+	dir := t.TempDir()
+	args := func(out string, extra ...string) []string {
+		a := []string{"train", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--batch", "8",
+			"--layers", "2", "--hidden", "3", "--seed", "3", "--out", out}
+		return append(a, extra...)
+	}
+	bl := filepath.Join(dir, "bl.flow")
+	code, out, errs := runCLI(t, args(bl, "--steps", "2", "--blocks", "2,4")...)
+	if code != exitUsage || !strings.Contains(errs, "blocks[1]=4") {
+		t.Errorf("--blocks 2,4 at L=8 (L/4 = 2 < kernel 3): exit %d, stderr %q, want %d naming blocks[1]", code, errs, exitUsage)
+	}
+	code, out, errs = runCLI(t, args(bl, "--steps", "2", "--blocks", "2,2")...)
+	if code != exitOK {
+		t.Fatalf("--blocks 2,2: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "block couplings of blocks [2 2]") {
+		t.Errorf("train output does not describe the block couplings:\n%s", out)
+	}
+	mb, err := flow.Load(bl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Couplings with hidden [3]: 30 + 56 parameters each.
+	const perLayer, lastConv, zeroMode = 86, 56, 3*4 - 1
+	if fmt.Sprint(mb.Config.Blocks) != "[2 2]" || len(mb.Params) != 4*perLayer {
+		t.Errorf("model: blocks %v, %d parameters; want [2 2] and %d", mb.Config.Blocks, len(mb.Params), 4*perLayer)
+	}
+
+	zm := filepath.Join(dir, "zm.flow")
+	if code, _, errs := runCLI(t, args(zm, "--steps", "2", "--zero-mode-bins", "4")...); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	grown := filepath.Join(dir, "grown.flow")
+	initArgs := []string{"train", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "1", "--lr", "1e-12", "--seed", "3"}
+	if code, _, errs := runCLI(t, append(initArgs, "--out", grown, "--init", zm, "--blocks", "2")...); code != exitOK {
+		t.Fatalf("--init with --blocks: exit %d: %s", code, errs)
+	}
+	m0, err := flow.Load(zm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m1, err := flow.Load(grown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(m1.Config.Blocks) != "[2]" || len(m1.Params) != len(m0.Params)+perLayer {
+		t.Fatalf("grown model: blocks %v, %d parameters; want [2] and %d", m1.Config.Blocks, len(m1.Params), len(m0.Params)+perLayer)
+	}
+	own := len(m0.Params) - zeroMode
+	for i, p := range m1.Params {
+		var want float64
+		switch k := i - own; {
+		case k < 0:
+			want = m0.Params[i]
+		case k >= perLayer:
+			want = m0.Params[i-perLayer]
+		case k >= perLayer-lastConv:
+			want = 0
+		default:
+			continue // the new first convolution: random
+		}
+		if math.Abs(p-want) > 1e-6*math.Max(1, math.Abs(want)) { // float32 flow
+			t.Fatalf("parameter %d after one step at lr 1e-12: %g, want %g", i, p, want)
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"odd coarse extent", args(filepath.Join(dir, "x.flow"), "--blocks", "8")},
+		{"not a divisor", args(filepath.Join(dir, "x.flow"), "--blocks", "3")},
+		{"empty", args(filepath.Join(dir, "x.flow"), "--blocks", "")},
+		{"not a number", args(filepath.Join(dir, "x.flow"), "--blocks", "2,x")},
+		{"u1", []string{"train", "--theory", "u1", "--L", "8", "--beta", "1", "--blocks", "2", "--out", filepath.Join(dir, "x.flow")}},
+	} {
+		code, _, errs := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, "--blocks") {
+			t.Errorf("%s: exit %d, stderr %q, want %d naming --blocks", c.name, code, errs, exitUsage)
 		}
 	}
 }

@@ -100,7 +100,9 @@ type archOptions struct {
 	// --zero-mode-bins, --zero-mode-bound.
 	zeroModeBins  int
 	zeroModeBound float64
-	set           flagSet
+	// --blocks.
+	blocks string
+	set    flagSet
 }
 
 func (o *archOptions) flags() []cli.Flag {
@@ -128,6 +130,8 @@ func (o *archOptions) flags() []cli.Flag {
 			Usage: fmt.Sprintf("phi4: append a layer that reshapes the magnetization m (the field's mean, a spline f with K bins; y = x + f(m) - m), K from %d to %d, 0 for none; with --init it adds the layer, as the identity, to a model without one", flow.MinSplineBins, flow.MaxSplineBins)},
 		&cli.Float64Flag{Name: flagZeroModeBound, Value: defaultZeroModeBound, Destination: &o.zeroModeBound,
 			Usage: fmt.Sprintf("with --zero-mode-bins: the spline of m acts on [-B, B], the identity outside (0 < B <= %g)", float64(flow.MaxSplineBound))},
+		&cli.StringFlag{Name: flagBlocks, Destination: &o.blocks,
+			Usage: "phi4: after the couplings, one block coupling per entry, a comma-separated list of block sizes `B1,B2,...` such as 4,4,2,2: a coupling layer (of --coupling, --hidden, --kernel) of the lattice of the BxB block averages, which moves them and keeps the fluctuations within each block; L/B must be even and at least --kernel. With --init they are added, as the identity, to the model's"},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
 }
@@ -234,6 +238,11 @@ func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base strin
 	if err := o.setZeroMode(cfg, t); err != nil {
 		return err
 	}
+	blocks, err := o.parseBlocks(t)
+	if err != nil {
+		return err
+	}
+	cfg.Blocks = blocks
 	if base != flow.BaseGaussK {
 		return nil
 	}
@@ -320,6 +329,33 @@ func (o *archOptions) setCoupling(cfg *flow.Config, t ensemble.Target) error {
 	}
 	cfg.Coupling, cfg.Bins, cfg.SplineBound = flow.CouplingSpline, o.bins, o.splineBound
 	return nil
+}
+
+// parseBlocks parses --blocks "4,2" (empty: no block couplings) for the
+// target t; Config.Validate checks each size against L.
+func (o *archOptions) parseBlocks(t ensemble.Target) ([]int, error) {
+	s := strings.TrimSpace(o.blocks)
+	if s == "" {
+		if o.set[flagBlocks] {
+			return nil, usagef("--%s must be comma-separated block sizes such as 4,2, got %q", flagBlocks, o.blocks)
+		}
+		return nil, nil
+	}
+	if t.Theory != theoryPhi4 {
+		return nil, usagef("--%s applies to --%s %s only", flagBlocks, flagTheory, theoryPhi4)
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		b, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || b < 2 || t.L%b != 0 || (t.L/b)%2 != 0 {
+			return nil, usagef("--%s must be comma-separated block sizes B >= 2 with L/B even (L=%d), got %q", flagBlocks, t.L, o.blocks)
+		}
+		out = append(out, b)
+	}
+	if len(out) > maxLayers {
+		return nil, usagef("--%s: at most %d block couplings, got %d", flagBlocks, maxLayers, len(out))
+	}
+	return out, nil
 }
 
 // parseHidden parses --hidden "8,8" (empty: no hidden layer).
@@ -494,6 +530,11 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		arch.L = t.L
 		if o.set[flagAddLayers] {
 			if err := o.grow(init, &arch); err != nil {
+				return nil, err
+			}
+		}
+		if o.set[flagBlocks] {
+			if err := o.growBlocks(init, &arch, t); err != nil {
 				return nil, err
 			}
 		}
@@ -1037,6 +1078,9 @@ func describeArch(a flow.Config, params int, precision string) string {
 	if a.Coupling == flow.CouplingSpline {
 		s += fmt.Sprintf(", spline couplings (%d bins on [-%g, %g])", a.Bins, a.SplineBound, a.SplineBound)
 	}
+	if len(a.Blocks) > 0 {
+		s += fmt.Sprintf(", block couplings of blocks %v", a.Blocks)
+	}
 	if a.ZeroModeBins > 0 {
 		s += fmt.Sprintf(", zero-mode spline (%d bins on [-%g, %g])", a.ZeroModeBins, a.ZeroModeBound, a.ZeroModeBound)
 	}
@@ -1136,6 +1180,23 @@ func (o *trainOptions) grow(init *loadedModel, arch *flow.Config) error {
 	}
 	init.Model = g
 	arch.Layers = g.Config.Layers
+	return nil
+}
+
+// growBlocks adds the block couplings of --blocks to the model of --init.
+func (o *trainOptions) growBlocks(init *loadedModel, arch *flow.Config, t ensemble.Target) error {
+	blocks, err := o.arch.parseBlocks(t)
+	if err != nil {
+		return err
+	}
+	// Grown at the model's L (its base belongs to it); the caller checks
+	// the architecture at t.L.
+	g, err := flow.GrowBlocks(init.Model, blocks, rand.New(rand.NewPCG(o.seed, growSeedOffset+1)))
+	if err != nil {
+		return usagef("--%s %s with --%s %s: %v", flagBlocks, o.arch.blocks, flagInit, o.initModel, err)
+	}
+	init.Model = g
+	arch.Blocks = g.Config.Blocks
 	return nil
 }
 
