@@ -438,6 +438,16 @@ func TestTrainBlocks(t *testing.T) {
 		}
 	}
 
+	// A block size that fits the L trained for but not the model's own.
+	at16 := []string{"train", "--theory", "phi4", "--L", "16", "--m2", "-1", "--lambda", "0.5", "--batch", "4", "--steps", "1", "--seed", "3"}
+	moved := filepath.Join(dir, "moved.flow")
+	if code, _, errs := runCLI(t, append(at16, "--out", moved, "--init", zm, "--blocks", "4")...); code != exitOK {
+		t.Fatalf("--init of an L=8 model at L=16 with --blocks 4: exit %d: %s", code, errs)
+	}
+	if m, err := flow.Load(moved); err != nil || fmt.Sprint(m.Config.Blocks) != "[4]" || m.Config.L != 16 {
+		t.Errorf("moved model: %v, blocks %v at L=%d, want [4] at L=16", err, m.Config.Blocks, m.Config.L)
+	}
+
 	for _, c := range []struct {
 		name string
 		args []string

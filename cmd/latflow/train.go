@@ -533,11 +533,6 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 				return nil, err
 			}
 		}
-		if o.set[flagBlocks] {
-			if err := o.growBlocks(init, &arch, t); err != nil {
-				return nil, err
-			}
-		}
 		if o.set[flagZ2] {
 			if o.arch.z2 && t.Theory != theoryPhi4 {
 				return nil, usagef("--%s applies to --%s %s only", flagZ2, flagTheory, theoryPhi4)
@@ -568,6 +563,11 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 				hint = fmt.Sprintf(" (give its %s base the propagator of L=%d with --%s DIR)", flow.BaseGaussK, t.L, flagBasePropagator)
 			}
 			return nil, usagef("--%s %s cannot serve --%s %d: %v%s", flagInit, o.initModel, flagL, t.L, err, hint)
+		}
+		if o.set[flagBlocks] {
+			if err := o.growBlocks(init, &arch, t); err != nil {
+				return nil, err
+			}
 		}
 	}
 	obj, err := flowtrain.ParseObjective(o.objective)
@@ -1189,12 +1189,15 @@ func (o *trainOptions) growBlocks(init *loadedModel, arch *flow.Config, t ensemb
 	if err != nil {
 		return err
 	}
-	// Grown at the model's L (its base belongs to it); the caller checks
-	// the architecture at t.L.
-	g, err := flow.GrowBlocks(init.Model, blocks, rand.New(rand.NewPCG(o.seed, growSeedOffset+1)))
+	// Grown at the L trained for (a block size may fit 2L and not L), with
+	// the base the caller has checked there.
+	m := init.Model
+	m.Config.L = t.L
+	g, err := flow.GrowBlocks(m, blocks, rand.New(rand.NewPCG(o.seed, growSeedOffset+1)))
 	if err != nil {
 		return usagef("--%s %s with --%s %s: %v", flagBlocks, o.arch.blocks, flagInit, o.initModel, err)
 	}
+	g.Config.L = init.Config.L
 	init.Model = g
 	arch.Blocks = g.Config.Blocks
 	return nil
