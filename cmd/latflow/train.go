@@ -57,7 +57,8 @@ const (
 const freshSeedOffset = 0x5eed
 
 // growSeedOffset is the second word of the PCG stream that draws the
-// layers of --add-layers.
+// layers of --add-layers; the block couplings of --blocks with --init draw
+// from growSeedOffset+1.
 const growSeedOffset = 0x960
 
 // Bounds of the training flags that size a run.
@@ -131,7 +132,7 @@ func (o *archOptions) flags() []cli.Flag {
 		&cli.Float64Flag{Name: flagZeroModeBound, Value: defaultZeroModeBound, Destination: &o.zeroModeBound,
 			Usage: fmt.Sprintf("with --zero-mode-bins: the spline of m acts on [-B, B], the identity outside (0 < B <= %g)", float64(flow.MaxSplineBound))},
 		&cli.StringFlag{Name: flagBlocks, Destination: &o.blocks,
-			Usage: "phi4: after the couplings, one block coupling per entry, a comma-separated list of block sizes `B1,B2,...` such as 4,4,2,2: a coupling layer (of --coupling, --hidden, --kernel) of the lattice of the BxB block averages, which moves them and keeps the fluctuations within each block; L/B must be even and at least --kernel. With --init they are added, as the identity, to the model's"},
+			Usage: "phi4: after the couplings, one block coupling per entry, a comma-separated list of block sizes `B1,B2,...` such as 4,4,2,2: a coupling layer (of --coupling, --hidden, --kernel) of the lattice of the BxB block averages, which moves them and keeps the fluctuations within each block; L/B must be even and at least --kernel. With --init they are added after the model's own block couplings, as the identity"},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
 }
