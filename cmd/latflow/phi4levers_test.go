@@ -302,6 +302,40 @@ func TestTrainZeroMode(t *testing.T) {
 	}
 }
 
+// Parameters of a phi^4 coupling with hidden [3]: conv 1->3 (3*9+3) and
+// 3->2 (2*3*9+2), the last convolution's 56; and of a zero-mode spline of
+// 4 bins.
+const hidden3Params, hidden3LastConv, zeroMode4Params = 30 + 56, 56, 3*4 - 1
+
+// checkGrownParams checks the parameters of a model grown from m0 (one step
+// at lr 1e-12, a float32 flow) by n layers of hidden [3] placed before
+// m0's zero-mode layer: m0's own before and after them, zero last
+// convolutions in them (their first convolutions are random).
+func checkGrownParams(t *testing.T, m0, m1 []float64, n int) {
+	t.Helper()
+	added := n * hidden3Params
+	if len(m1) != len(m0)+added {
+		t.Fatalf("grown model: %d parameters, want %d", len(m1), len(m0)+added)
+	}
+	own := len(m0) - zeroMode4Params
+	for i, p := range m1 {
+		var want float64
+		switch k := i - own; {
+		case k < 0:
+			want = m0[i]
+		case k >= added:
+			want = m0[i-added]
+		case k%hidden3Params >= hidden3Params-hidden3LastConv:
+			want = 0
+		default:
+			continue // a new first convolution: random
+		}
+		if math.Abs(p-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Fatalf("parameter %d after one step at lr 1e-12: %g, want %g", i, p, want)
+		}
+	}
+}
+
 // TestTrainAddLayers checks --init M --add-layers N: the model's couplings
 // keep their parameters, N identity couplings follow (their last
 // convolutions zero), the zero-mode layer stays last with its parameters,
@@ -329,28 +363,10 @@ func TestTrainAddLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A coupling with hidden [3]: conv 1->3 (3*9+3) and 3->2 (2*3*9+2).
-	const perLayer, lastConv, zeroMode = 30 + 56, 56, 3*4 - 1
-	if m1.Config.Layers != 5 || len(m1.Params) != len(m0.Params)+3*perLayer {
-		t.Fatalf("grown model: %d layers, %d parameters; want 5 and %d", m1.Config.Layers, len(m1.Params), len(m0.Params)+3*perLayer)
+	if m1.Config.Layers != 5 {
+		t.Errorf("grown model: %d layers, want 5", m1.Config.Layers)
 	}
-	own := len(m0.Params) - zeroMode
-	for i, p := range m1.Params {
-		var want float64
-		switch k := i - own; {
-		case k < 0:
-			want = m0.Params[i]
-		case k >= 3*perLayer:
-			want = m0.Params[i-3*perLayer]
-		case k%perLayer >= perLayer-lastConv:
-			want = 0
-		default:
-			continue // the new first convolutions: random
-		}
-		if math.Abs(p-want) > 1e-6*math.Max(1, math.Abs(want)) { // float32 flow
-			t.Fatalf("parameter %d after one step at lr 1e-12: %g, want %g", i, p, want)
-		}
-	}
+	checkGrownParams(t, m0.Params, m1.Params, 3)
 	for _, c := range []struct {
 		name string
 		args []string
@@ -394,10 +410,8 @@ func TestTrainBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Couplings with hidden [3]: 30 + 56 parameters each.
-	const perLayer, lastConv, zeroMode = 86, 56, 3*4 - 1
-	if fmt.Sprint(mb.Config.Blocks) != "[2 2]" || len(mb.Params) != 4*perLayer {
-		t.Errorf("model: blocks %v, %d parameters; want [2 2] and %d", mb.Config.Blocks, len(mb.Params), 4*perLayer)
+	if fmt.Sprint(mb.Config.Blocks) != "[2 2]" || len(mb.Params) != 4*hidden3Params {
+		t.Errorf("model: blocks %v, %d parameters; want [2 2] and %d", mb.Config.Blocks, len(mb.Params), 4*hidden3Params)
 	}
 
 	zm := filepath.Join(dir, "zm.flow")
@@ -417,26 +431,10 @@ func TestTrainBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(m1.Config.Blocks) != "[2]" || len(m1.Params) != len(m0.Params)+perLayer {
-		t.Fatalf("grown model: blocks %v, %d parameters; want [2] and %d", m1.Config.Blocks, len(m1.Params), len(m0.Params)+perLayer)
+	if fmt.Sprint(m1.Config.Blocks) != "[2]" {
+		t.Errorf("grown model: blocks %v, want [2]", m1.Config.Blocks)
 	}
-	own := len(m0.Params) - zeroMode
-	for i, p := range m1.Params {
-		var want float64
-		switch k := i - own; {
-		case k < 0:
-			want = m0.Params[i]
-		case k >= perLayer:
-			want = m0.Params[i-perLayer]
-		case k >= perLayer-lastConv:
-			want = 0
-		default:
-			continue // the new first convolution: random
-		}
-		if math.Abs(p-want) > 1e-6*math.Max(1, math.Abs(want)) { // float32 flow
-			t.Fatalf("parameter %d after one step at lr 1e-12: %g, want %g", i, p, want)
-		}
-	}
+	checkGrownParams(t, m0.Params, m1.Params, 1)
 
 	// A block size that fits the L trained for but not the model's own.
 	at16 := []string{"train", "--theory", "phi4", "--L", "16", "--m2", "-1", "--lambda", "0.5", "--batch", "4", "--steps", "1", "--seed", "3"}
