@@ -59,24 +59,14 @@ func TestTrainPhi4LeversBadInput(t *testing.T) {
 	data6 := hmcData(t, "1", "--theory", "phi4", "--L", "6", "--m2", "-1", "--lambda", "0.5")
 	noConfigs := hmcData(t, "0", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5")
 	dir := t.TempDir()
-	cases := []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, []usageCase{
 		{"gauss-k without propagator", trainArgs(filepath.Join(dir, "a"), "--base", "gauss-k"), "--base-propagator"},
 		{"propagator without gauss-k", trainArgs(filepath.Join(dir, "b"), "--base-propagator", data), "--base-propagator"},
 		{"propagator at another L", trainArgs(filepath.Join(dir, "c"), "--base", "gauss-k", "--base-propagator", data6), "L=6"},
 		{"propagator without configurations", trainArgs(filepath.Join(dir, "d"), "--base", "gauss-k", "--base-propagator", noConfigs), "--base-propagator"},
 		{"z2 for u1", []string{"train", "--theory", "u1", "--L", "8", "--z2", "--out", filepath.Join(dir, "e")}, "--z2"},
 		{"gauss-k for u1", []string{"train", "--theory", "u1", "--L", "8", "--base", "gauss-k", "--out", filepath.Join(dir, "f")}, "gauss-k"},
-	}
-	for _, c := range cases {
-		code, _, errs := runCLI(t, c.args...)
-		if code != exitUsage || !strings.Contains(errs, c.want) {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d naming %s", c.name, code, errs, exitUsage, c.want)
-		}
-	}
+	})
 }
 
 // TestTrainZ2TrainsQ: --z2 changes the proposal, not training: the
@@ -214,20 +204,11 @@ func TestTrainInitGaussKAtNewL(t *testing.T) {
 	if code, _, errs := runCLI(t, at6(normal)...); code != exitOK {
 		t.Fatalf("normal L=6: exit %d: %s", code, errs)
 	}
-	for _, c := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, []usageCase{
 		{"no propagator for the new L", at6(filepath.Join(dir, "x"), "--init", small), "--base-propagator"},
 		{"propagator of the old L", at6(filepath.Join(dir, "y"), "--init", small, "--base-propagator", data4), "L=4"},
 		{"model on the normal base", at6(filepath.Join(dir, "z"), "--init", normal, "--base-propagator", data6), "normal"},
-	} {
-		code, _, errs := runCLI(t, c.args...)
-		if code != exitUsage || !strings.Contains(errs, c.want) {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d naming %s", c.name, code, errs, exitUsage, c.want)
-		}
-	}
+	})
 }
 
 // TestTrainZeroMode: --zero-mode-bins appends the zero-mode layer to a new
@@ -257,8 +238,7 @@ func TestTrainZeroMode(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	added := filepath.Join(dir, "added.flow")
-	initArgs := []string{"train", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "1", "--lr", "1e-12", "--seed", "3"}
-	if code, _, errs := runCLI(t, append(initArgs, "--out", added, "--init", plain, "--zero-mode-bins", "3", "--zero-mode-bound", "1.5")...); code != exitOK {
+	if code, _, errs := runCLI(t, initTrainArgs("4", added, "--init", plain, "--zero-mode-bins", "3", "--zero-mode-bound", "1.5")...); code != exitOK {
 		t.Fatalf("--init with --zero-mode-bins: exit %d: %s", code, errs)
 	}
 	mp, err := flow.Load(plain)
@@ -283,23 +263,43 @@ func TestTrainZeroMode(t *testing.T) {
 		}
 	}
 
-	for _, c := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkUsageErrors(t, []usageCase{
 		{"bins=1", trainArgs(filepath.Join(dir, "x.flow"), "--zero-mode-bins", "1"), "--zero-mode-bins"},
 		{"bins=65", trainArgs(filepath.Join(dir, "x.flow"), "--zero-mode-bins", "65"), "--zero-mode-bins"},
 		{"bound=0", trainArgs(filepath.Join(dir, "x.flow"), "--zero-mode-bins", "4", "--zero-mode-bound", "0"), "--zero-mode-bound"},
 		{"bound without bins", trainArgs(filepath.Join(dir, "x.flow"), "--zero-mode-bound", "1"), "--zero-mode-bound"},
 		{"u1", []string{"train", "--theory", "u1", "--L", "4", "--beta", "1", "--zero-mode-bins", "4", "--out", filepath.Join(dir, "x.flow")}, "--zero-mode-bins"},
-		{"init has one", append(append([]string(nil), initArgs...), "--out", filepath.Join(dir, "x.flow"), "--init", zm, "--zero-mode-bins", "4"), "has one already"},
-	} {
+		{"init has one", initTrainArgs("4", filepath.Join(dir, "x.flow"), "--init", zm, "--zero-mode-bins", "4"), "has one already"},
+	})
+}
+
+// usageCase is a command line that must exit with a usage error whose
+// message contains want.
+type usageCase struct {
+	name string
+	args []string
+	want string
+}
+
+// checkUsageErrors runs each case and checks exit code exitUsage and want
+// in stderr.
+func checkUsageErrors(t *testing.T, cases []usageCase) {
+	t.Helper()
+	for _, c := range cases {
 		code, _, errs := runCLI(t, c.args...)
 		if code != exitUsage || !strings.Contains(errs, c.want) {
-			t.Errorf("%s: exit %d, stderr %q, want %d naming %q", c.name, code, errs, exitUsage, c.want)
+			t.Errorf("%s: exit %d, stderr %q; want exit %d naming %q", c.name, code, errs, exitUsage, c.want)
 		}
 	}
+}
+
+// initTrainArgs is one training step at lr 1e-12 of a small phi^4 target
+// at extent L into out, then extra (an --init run that keeps the model's
+// parameters to float32 precision).
+func initTrainArgs(L, out string, extra ...string) []string {
+	a := []string{"train", "--theory", "phi4", "--L", L, "--m2", "-1", "--lambda", "0.5", "--batch", "8",
+		"--steps", "1", "--lr", "1e-12", "--seed", "3", "--out", out}
+	return append(a, extra...)
 }
 
 // Parameters of a phi^4 coupling with hidden [3]: conv 1->3 (3*9+3) and
@@ -347,8 +347,7 @@ func TestTrainAddLayers(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	grown := filepath.Join(dir, "grown.flow")
-	initArgs := []string{"train", "--theory", "phi4", "--L", "4", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "1", "--lr", "1e-12", "--seed", "3"}
-	code, out, errs := runCLI(t, append(initArgs, "--out", grown, "--init", zm, "--add-layers", "3")...)
+	code, out, errs := runCLI(t, initTrainArgs("4", grown, "--init", zm, "--add-layers", "3")...)
 	if code != exitOK {
 		t.Fatalf("--init with --add-layers: exit %d: %s", code, errs)
 	}
@@ -367,19 +366,11 @@ func TestTrainAddLayers(t *testing.T) {
 		t.Errorf("grown model: %d layers, want 5", m1.Config.Layers)
 	}
 	checkGrownParams(t, m0.Params, m1.Params, 3)
-	for _, c := range []struct {
-		name string
-		args []string
-	}{
-		{"no --init", trainArgs(filepath.Join(dir, "x.flow"), "--add-layers", "2")},
-		{"zero", append(append([]string(nil), initArgs...), "--out", filepath.Join(dir, "x.flow"), "--init", zm, "--add-layers", "0")},
-		{"too many", append(append([]string(nil), initArgs...), "--out", filepath.Join(dir, "x.flow"), "--init", zm, "--add-layers", "1023")},
-	} {
-		code, _, errs := runCLI(t, c.args...)
-		if code != exitUsage || !strings.Contains(errs, "--add-layers") {
-			t.Errorf("%s: exit %d, stderr %q, want %d naming --add-layers", c.name, code, errs, exitUsage)
-		}
-	}
+	checkUsageErrors(t, []usageCase{
+		{"no --init", trainArgs(filepath.Join(dir, "x.flow"), "--add-layers", "2"), "--add-layers"},
+		{"zero", initTrainArgs("4", filepath.Join(dir, "x.flow"), "--init", zm, "--add-layers", "0"), "--add-layers"},
+		{"too many", initTrainArgs("4", filepath.Join(dir, "x.flow"), "--init", zm, "--add-layers", "1023"), "--add-layers"},
+	})
 }
 
 // TestTrainBlocks checks --blocks: a new flow gets the block couplings
@@ -419,8 +410,7 @@ func TestTrainBlocks(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	grown := filepath.Join(dir, "grown.flow")
-	initArgs := []string{"train", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--batch", "8", "--steps", "1", "--lr", "1e-12", "--seed", "3"}
-	if code, _, errs := runCLI(t, append(initArgs, "--out", grown, "--init", zm, "--blocks", "2")...); code != exitOK {
+	if code, _, errs := runCLI(t, initTrainArgs("8", grown, "--init", zm, "--blocks", "2")...); code != exitOK {
 		t.Fatalf("--init with --blocks: exit %d: %s", code, errs)
 	}
 	m0, err := flow.Load(zm)
@@ -446,19 +436,11 @@ func TestTrainBlocks(t *testing.T) {
 		t.Errorf("moved model: %v, blocks %v at L=%d, want [4] at L=16", err, m.Config.Blocks, m.Config.L)
 	}
 
-	for _, c := range []struct {
-		name string
-		args []string
-	}{
-		{"odd coarse extent", args(filepath.Join(dir, "x.flow"), "--blocks", "8")},
-		{"not a divisor", args(filepath.Join(dir, "x.flow"), "--blocks", "3")},
-		{"empty", args(filepath.Join(dir, "x.flow"), "--blocks", "")},
-		{"not a number", args(filepath.Join(dir, "x.flow"), "--blocks", "2,x")},
-		{"u1", []string{"train", "--theory", "u1", "--L", "8", "--beta", "1", "--blocks", "2", "--out", filepath.Join(dir, "x.flow")}},
-	} {
-		code, _, errs := runCLI(t, c.args...)
-		if code != exitUsage || !strings.Contains(errs, "--blocks") {
-			t.Errorf("%s: exit %d, stderr %q, want %d naming --blocks", c.name, code, errs, exitUsage)
-		}
-	}
+	checkUsageErrors(t, []usageCase{
+		{"odd coarse extent", args(filepath.Join(dir, "x.flow"), "--blocks", "8"), "--blocks"},
+		{"not a divisor", args(filepath.Join(dir, "x.flow"), "--blocks", "3"), "--blocks"},
+		{"empty", args(filepath.Join(dir, "x.flow"), "--blocks", ""), "--blocks"},
+		{"not a number", args(filepath.Join(dir, "x.flow"), "--blocks", "2,x"), "--blocks"},
+		{"u1", []string{"train", "--theory", "u1", "--L", "8", "--beta", "1", "--blocks", "2", "--out", filepath.Join(dir, "x.flow")}, "--blocks"},
+	})
 }
