@@ -121,6 +121,11 @@ func loadModel(path, theory, flag string) (*loadedModel, error) {
 		}
 		name = path
 	}
+	return decodeModel(name, b, flag)
+}
+
+// decodeModel decodes the model file b read as name (for flag's errors).
+func decodeModel(name string, b []byte, flag string) (*loadedModel, error) {
 	m, err := flow.Decode(name, b)
 	if err != nil {
 		return nil, usagef("--%s: %v", flag, err)
@@ -136,12 +141,12 @@ func loadModel(path, theory, flag string) (*loadedModel, error) {
 // default anyway.
 func sampleModel(path string, t ensemble.Target) (m *loadedModel, picked bool, err error) {
 	if path == "" {
-		info, _, ok, err := shippedModels.ForTarget(t)
+		info, data, ok, err := shippedModels.ForTarget(t)
 		if err != nil {
 			return nil, false, err
 		}
 		if ok {
-			m, err := loadModel(models.Prefix+info.Name, modelTheory(t.Theory), flagModel)
+			m, err := decodeModel(models.Prefix+info.Name, data, flagModel)
 			return m, !info.Default, err
 		}
 	}
