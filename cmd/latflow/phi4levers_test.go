@@ -27,20 +27,14 @@ func TestTrainPhi4Levers(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatal(err)
 	}
-	m, err := flow.Load(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadFlow(t, out)
 	if m.Config.Base != flow.BaseGaussK || len(m.Config.BasePropagator) != 16 || !m.Config.Z2 {
 		t.Fatalf("model config %+v, want base gauss-k with 16 propagator values and z2", m.Config)
 	}
 	// The base alone (identity layers): the measured propagator accepts
 	// about 0.27 at this point, the N(0, 1) base about 0.002.
 	normal := filepath.Join(t.TempDir(), "normal.flow")
-	code, stdout2, errs := runCLI(t, trainArgs(normal, "--layer-init", "identity", "--steps", "2", "--lr", "1e-6", "--eval", "4000", "--json")...)
-	if code != exitOK {
-		t.Fatalf("normal base: exit %d: %s", code, errs)
-	}
+	stdout2 := runOK(t, trainArgs(normal, "--layer-init", "identity", "--steps", "2", "--lr", "1e-6", "--eval", "4000", "--json")...)
 	var rn struct {
 		Eval struct{ Acceptance float64 } `json:"evaluation"`
 	}
@@ -87,14 +81,8 @@ func TestTrainZ2TrainsQ(t *testing.T) {
 	if !sameBits(loadParams(t, a), loadParams(t, b)) {
 		t.Errorf("--z2 changed the trained parameters")
 	}
-	ma, err := flow.Load(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb, err := flow.Load(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ma := loadFlow(t, a)
+	mb := loadFlow(t, b)
 	if ma.Config.Z2 || !mb.Config.Z2 {
 		t.Errorf("z2 in the models: %v and %v, want false and true", ma.Config.Z2, mb.Config.Z2)
 	}
@@ -115,29 +103,18 @@ func TestTrainInitZ2(t *testing.T) {
 		return append(args, extra...)
 	}
 	plain := filepath.Join(dir, "plain.flow")
-	if code, _, errs := runCLI(t, trainArgs(plain, "--steps", "2")...); code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
+	runOK(t, trainArgs(plain, "--steps", "2")...)
 	on := filepath.Join(dir, "on.flow")
-	if code, _, errs := runCLI(t, initArgs(on, "--steps", "2", "--init", plain, "--z2")...); code != exitOK {
-		t.Fatalf("--init with --z2: exit %d: %s", code, errs)
-	}
+	runOK(t, initArgs(on, "--steps", "2", "--init", plain, "--z2")...)
 	off := filepath.Join(dir, "off.flow")
-	if code, _, errs := runCLI(t, initArgs(off, "--steps", "2", "--init", on)...); code != exitOK {
-		t.Fatalf("--init of a z2 model: exit %d: %s", code, errs)
-	}
+	runOK(t, initArgs(off, "--steps", "2", "--init", on)...)
 	off2 := filepath.Join(dir, "off2.flow")
-	if code, _, errs := runCLI(t, initArgs(off2, "--steps", "2", "--init", on, "--z2=false")...); code != exitOK {
-		t.Fatalf("--init with --z2=false: exit %d: %s", code, errs)
-	}
+	runOK(t, initArgs(off2, "--steps", "2", "--init", on, "--z2=false")...)
 	for _, c := range []struct {
 		file string
 		want bool
 	}{{plain, false}, {on, true}, {off, true}, {off2, false}} {
-		m, err := flow.Load(c.file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := loadFlow(t, c.file)
 		if m.Config.Z2 != c.want {
 			t.Errorf("%s: Z2 %v, want %v", filepath.Base(c.file), m.Config.Z2, c.want)
 		}
@@ -158,38 +135,23 @@ func TestTrainInitGaussKAtNewL(t *testing.T) {
 	data6 := hmcData(t, "1", append([]string{"--L", "6"}, phi4...)...)
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small.flow")
-	if code, _, errs := runCLI(t, trainArgs(small, "--base", "gauss-k", "--base-propagator", data4, "--steps", "2")...); code != exitOK {
-		t.Fatalf("L=4: exit %d: %s", code, errs)
-	}
+	runOK(t, trainArgs(small, "--base", "gauss-k", "--base-propagator", data4, "--steps", "2")...)
 	at6 := func(out string, extra ...string) []string {
 		args := []string{"train", "--L", "6", "--batch", "8", "--steps", "1", "--lr", "1e-12", "--seed", "3", "--out", out}
 		return append(append(args, phi4...), extra...)
 	}
 	big := filepath.Join(dir, "big.flow")
-	if code, _, errs := runCLI(t, at6(big, "--init", small, "--base-propagator", data6)...); code != exitOK {
-		t.Fatalf("L=4 -> 6 with --base-propagator: exit %d: %s", code, errs)
-	}
-	ms, err := flow.Load(small)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb, err := flow.Load(big)
-	if err != nil {
-		t.Fatal(err)
-	}
+	runOK(t, at6(big, "--init", small, "--base-propagator", data6)...)
+	ms := loadFlow(t, small)
+	mb := loadFlow(t, big)
 	if mb.Config.Base != flow.BaseGaussK || mb.Config.L != 6 || len(mb.Config.BasePropagator) != 36 {
 		t.Errorf("transferred model: base %q at L=%d with %d propagator values, want gauss-k at L=6 with 36", mb.Config.Base, mb.Config.L, len(mb.Config.BasePropagator))
 	}
 	// The propagator is the one measured at L=6: a fresh model on the
 	// gauss-k base of data6 holds the same values.
 	fresh := filepath.Join(dir, "fresh.flow")
-	if code, _, errs := runCLI(t, at6(fresh, "--base", "gauss-k", "--base-propagator", data6)...); code != exitOK {
-		t.Fatalf("fresh L=6: exit %d: %s", code, errs)
-	}
-	mf, err := flow.Load(fresh)
-	if err != nil {
-		t.Fatal(err)
-	}
+	runOK(t, at6(fresh, "--base", "gauss-k", "--base-propagator", data6)...)
+	mf := loadFlow(t, fresh)
 	if !sameBits(mb.Config.BasePropagator, mf.Config.BasePropagator) {
 		t.Errorf("transferred propagator %v, want the one measured on the L=6 dataset %v", mb.Config.BasePropagator, mf.Config.BasePropagator)
 	}
@@ -201,9 +163,7 @@ func TestTrainInitGaussKAtNewL(t *testing.T) {
 	}
 
 	normal := filepath.Join(dir, "normal.flow")
-	if code, _, errs := runCLI(t, at6(normal)...); code != exitOK {
-		t.Fatalf("normal L=6: exit %d: %s", code, errs)
-	}
+	runOK(t, at6(normal)...)
 	checkUsageErrors(t, []usageCase{
 		{"no propagator for the new L", at6(filepath.Join(dir, "x"), "--init", small), "--base-propagator"},
 		{"propagator of the old L", at6(filepath.Join(dir, "y"), "--init", small, "--base-propagator", data4), "L=4"},
@@ -218,37 +178,21 @@ func TestTrainInitGaussKAtNewL(t *testing.T) {
 func TestTrainZeroMode(t *testing.T) {
 	dir := t.TempDir()
 	zm := filepath.Join(dir, "zm.flow")
-	code, out, errs := runCLI(t, trainArgs(zm, "--steps", "2", "--zero-mode-bins", "4")...)
-	if code != exitOK {
-		t.Fatalf("--zero-mode-bins 4: exit %d: %s", code, errs)
-	}
+	out := runOK(t, trainArgs(zm, "--steps", "2", "--zero-mode-bins", "4")...)
 	if !strings.Contains(out, "zero-mode spline (4 bins on [-2, 2])") {
 		t.Errorf("train output does not describe the zero-mode layer:\n%s", out)
 	}
-	m, err := flow.Load(zm)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadFlow(t, zm)
 	if m.Config.ZeroModeBins != 4 || m.Config.ZeroModeBound != defaultZeroModeBound {
 		t.Errorf("model: zero_mode_bins %d, bound %g, want 4 and %g", m.Config.ZeroModeBins, m.Config.ZeroModeBound, float64(defaultZeroModeBound))
 	}
 
 	plain := filepath.Join(dir, "plain.flow")
-	if code, _, errs := runCLI(t, trainArgs(plain, "--steps", "2")...); code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
+	runOK(t, trainArgs(plain, "--steps", "2")...)
 	added := filepath.Join(dir, "added.flow")
-	if code, _, errs := runCLI(t, initTrainArgs("4", added, "--init", plain, "--zero-mode-bins", "3", "--zero-mode-bound", "1.5")...); code != exitOK {
-		t.Fatalf("--init with --zero-mode-bins: exit %d: %s", code, errs)
-	}
-	mp, err := flow.Load(plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ma, err := flow.Load(added)
-	if err != nil {
-		t.Fatal(err)
-	}
+	runOK(t, initTrainArgs("4", added, "--init", plain, "--zero-mode-bins", "3", "--zero-mode-bound", "1.5")...)
+	mp := loadFlow(t, plain)
+	ma := loadFlow(t, added)
 	if ma.Config.ZeroModeBins != 3 || ma.Config.ZeroModeBound != 1.5 || len(ma.Params) != len(mp.Params)+3*3-1 {
 		t.Fatalf("--init plus layer: zero_mode_bins %d, bound %g, %d parameters, want 3, 1.5 and %d",
 			ma.Config.ZeroModeBins, ma.Config.ZeroModeBound, len(ma.Params), len(mp.Params)+8)
@@ -343,25 +287,14 @@ func checkGrownParams(t *testing.T, m0, m1 []float64, n int) {
 func TestTrainAddLayers(t *testing.T) {
 	dir := t.TempDir()
 	zm := filepath.Join(dir, "zm.flow")
-	if code, _, errs := runCLI(t, trainArgs(zm, "--steps", "2", "--zero-mode-bins", "4", "--layers", "2", "--hidden", "3")...); code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
+	runOK(t, trainArgs(zm, "--steps", "2", "--zero-mode-bins", "4", "--layers", "2", "--hidden", "3")...)
 	grown := filepath.Join(dir, "grown.flow")
-	code, out, errs := runCLI(t, initTrainArgs("4", grown, "--init", zm, "--add-layers", "3")...)
-	if code != exitOK {
-		t.Fatalf("--init with --add-layers: exit %d: %s", code, errs)
-	}
+	out := runOK(t, initTrainArgs("4", grown, "--init", zm, "--add-layers", "3")...)
 	if !strings.Contains(out, "flow 5 layers") {
 		t.Errorf("train output does not describe 2+3 layers:\n%s", out)
 	}
-	m0, err := flow.Load(zm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m1, err := flow.Load(grown)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m0 := loadFlow(t, zm)
+	m1 := loadFlow(t, grown)
 	if m1.Config.Layers != 5 {
 		t.Errorf("grown model: %d layers, want 5", m1.Config.Layers)
 	}
@@ -397,30 +330,17 @@ func TestTrainBlocks(t *testing.T) {
 	if !strings.Contains(out, "block couplings of blocks [2 2]") {
 		t.Errorf("train output does not describe the block couplings:\n%s", out)
 	}
-	mb, err := flow.Load(bl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mb := loadFlow(t, bl)
 	if fmt.Sprint(mb.Config.Blocks) != "[2 2]" || len(mb.Params) != 4*hidden3Params {
 		t.Errorf("model: blocks %v, %d parameters; want [2 2] and %d", mb.Config.Blocks, len(mb.Params), 4*hidden3Params)
 	}
 
 	zm := filepath.Join(dir, "zm.flow")
-	if code, _, errs := runCLI(t, args(zm, "--steps", "2", "--zero-mode-bins", "4")...); code != exitOK {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
+	runOK(t, args(zm, "--steps", "2", "--zero-mode-bins", "4")...)
 	grown := filepath.Join(dir, "grown.flow")
-	if code, _, errs := runCLI(t, initTrainArgs("8", grown, "--init", zm, "--blocks", "2")...); code != exitOK {
-		t.Fatalf("--init with --blocks: exit %d: %s", code, errs)
-	}
-	m0, err := flow.Load(zm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m1, err := flow.Load(grown)
-	if err != nil {
-		t.Fatal(err)
-	}
+	runOK(t, initTrainArgs("8", grown, "--init", zm, "--blocks", "2")...)
+	m0 := loadFlow(t, zm)
+	m1 := loadFlow(t, grown)
 	if fmt.Sprint(m1.Config.Blocks) != "[2]" {
 		t.Errorf("grown model: blocks %v, want [2]", m1.Config.Blocks)
 	}
@@ -429,9 +349,7 @@ func TestTrainBlocks(t *testing.T) {
 	// A block size that fits the L trained for but not the model's own.
 	at16 := []string{"train", "--theory", "phi4", "--L", "16", "--m2", "-1", "--lambda", "0.5", "--batch", "4", "--steps", "1", "--seed", "3"}
 	moved := filepath.Join(dir, "moved.flow")
-	if code, _, errs := runCLI(t, append(at16, "--out", moved, "--init", zm, "--blocks", "4")...); code != exitOK {
-		t.Fatalf("--init of an L=8 model at L=16 with --blocks 4: exit %d: %s", code, errs)
-	}
+	runOK(t, append(at16, "--out", moved, "--init", zm, "--blocks", "4")...)
 	if m, err := flow.Load(moved); err != nil || fmt.Sprint(m.Config.Blocks) != "[4]" || m.Config.L != 16 {
 		t.Errorf("moved model: %v, blocks %v at L=%d, want [4] at L=16", err, m.Config.Blocks, m.Config.L)
 	}
@@ -443,4 +361,25 @@ func TestTrainBlocks(t *testing.T) {
 		{"not a number", args(filepath.Join(dir, "x.flow"), "--blocks", "2,x"), "--blocks"},
 		{"u1", []string{"train", "--theory", "u1", "--L", "8", "--beta", "1", "--blocks", "2", "--out", filepath.Join(dir, "x.flow")}, "--blocks"},
 	})
+}
+
+// runOK runs latflow with args and stops the test unless it exits 0; it
+// returns the standard output.
+func runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := runCLI(t, args...)
+	if code != exitOK {
+		t.Fatalf("latflow %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	return out
+}
+
+// loadFlow reads the model file path or stops the test.
+func loadFlow(t *testing.T, path string) flow.Model {
+	t.Helper()
+	m, err := flow.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
