@@ -113,6 +113,11 @@ type Config struct {
 	// extent of at least Kernel, at every L the model is built for.
 	// Model files written before the field existed have none.
 	Blocks []int `json:"blocks,omitempty"`
+	// Spectral, if not zero, appends a SpectralScale (phi4 only) after
+	// the block couplings, before a zero-mode layer: a linear layer
+	// diagonal in momentum space whose log-scale is bilinear between
+	// nodes spaced pi/Spectral apart (1 <= Spectral <= MaxSpectralNodes).
+	Spectral int `json:"spectral,omitempty"`
 }
 
 // Couplings accepted in Config.Coupling (phi4).
@@ -201,6 +206,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateZeroMode(); err != nil {
 		return err
+	}
+	if c.Spectral != 0 && (c.Theory != TheoryPhi4 || c.Spectral < 1 || c.Spectral > MaxSpectralNodes) {
+		return fmt.Errorf("flow: config: spectral=%d for theory %q, want 0 (no spectral layer) or 1 <= spectral <= %d for %q", c.Spectral, c.Theory, MaxSpectralNodes, TheoryPhi4)
 	}
 	if err := c.validateBlocks(); err != nil {
 		return err

@@ -55,8 +55,13 @@
 //     coupling of the coarse lattice; log|det| = log|det J_g|, and every
 //     score and cotangent is g's on the block sums, spread back. The
 //     parameters follow those of the couplings.
+//   - Spectral layer (Config.Spectral, phi^4): a SpectralScale after the
+//     block couplings, y_k = exp(theta(k)) x_k in momentum space with
+//     theta bilinear between nodes pi/Spectral apart over the Brillouin
+//     zone's wedge, the same parameters at every L; log|det| = sum of
+//     theta(k), constant in x. Zero parameters are the identity.
 //   - Zero-mode layer (Config.ZeroModeBins, phi^4): a ZeroModeSpline
-//     after the couplings and block couplings, y = x + f(m) - m with m the mean of x and f a
+//     after the couplings, block couplings and spectral layer, y = x + f(m) - m with m the mean of x and f a
 //     monotone rational-quadratic spline with its own 3K-1 parameters
 //     (zero: the identity), last in the parameter vector; log|det| =
 //     log f'(m). It reshapes the distribution of the magnetization, which

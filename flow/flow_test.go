@@ -169,6 +169,7 @@ func TestFlowNoAlloc(t *testing.T) {
 	t.Run("affine", func(t *testing.T) { checkFlowNoAlloc(t, newTestPhi4Flow(t, 24, 8, 4)) })
 	t.Run("zero-mode", func(t *testing.T) { checkFlowNoAlloc(t, newTestZeroModeFlow(t, 24, 8, 4, 0.5)) })
 	t.Run("blocks", func(t *testing.T) { checkFlowNoAlloc(t, newTestBlockFlow(t, 25, 8, 2, []int{2, 2}, 0.5)) })
+	t.Run("spectral", func(t *testing.T) { checkFlowNoAlloc(t, newTestSpectralFlow(t, 26, 8, 2, 4, 0.5)) })
 }
 
 // checkFlowNoAlloc checks that sampling, log q and a training pass of f
@@ -206,6 +207,7 @@ func TestFloat32MatchesFloat64(t *testing.T) {
 	const L = 8
 	t.Run("affine", func(t *testing.T) { checkFloat32(t, newTestPhi4Flow(t, 25, L, 16)) })
 	t.Run("spline", func(t *testing.T) { checkFloat32(t, newTestSplineFlow(t, 25, L, 16, 0.5)) })
+	t.Run("spectral", func(t *testing.T) { checkFloat32(t, newTestSpectralFlow(t, 26, L, 16, 4, 0.5)) })
 }
 
 // checkFloat32 checks the float32 flow of f64's config and rounded

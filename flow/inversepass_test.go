@@ -180,6 +180,7 @@ func TestFlowInverseNoAlloc(t *testing.T) {
 	t.Run("affine", func(t *testing.T) { checkFlowInverseNoAlloc(t, newTestPhi4Flow(t, 34, 8, 4)) })
 	t.Run("zero-mode", func(t *testing.T) { checkFlowInverseNoAlloc(t, newTestZeroModeFlow(t, 34, 8, 4, 0.5)) })
 	t.Run("blocks", func(t *testing.T) { checkFlowInverseNoAlloc(t, newTestBlockFlow(t, 35, 8, 2, []int{2, 2}, 0.5)) })
+	t.Run("spectral", func(t *testing.T) { checkFlowInverseNoAlloc(t, newTestSpectralFlow(t, 36, 8, 2, 4, 0.5)) })
 }
 
 // checkFlowInverseNoAlloc checks that the inverse pass of f and its

@@ -414,6 +414,49 @@ func GrowBlocks(m Model, blocks []int, rng *rand.Rand) (Model, error) {
 	return grow(m, cfg, 0, len(blocks), rng)
 }
 
+// GrowSpectral returns m with a SpectralScale of N nodes per pi added as the
+// identity after its block couplings (before a zero-mode layer). m must
+// not have one.
+func GrowSpectral(m Model, N int, rng *rand.Rand) (Model, error) {
+	if m.Config.Spectral != 0 {
+		return Model{}, fmt.Errorf("flow: GrowSpectral: the model has a spectral layer (%d nodes per pi)", m.Config.Spectral)
+	}
+	cfg := m.Config
+	cfg.Spectral = N
+	return grow(m, cfg, 0, 0, rng)
+}
+
+// RefineSpectral returns m with its spectral layer on a finer grid of N
+// nodes per pi, N a multiple of its own count: the same map (the same
+// theta at every momentum), more parameters to train at a larger L.
+func RefineSpectral(m Model, N int) (Model, error) {
+	n0 := m.Config.Spectral
+	if n0 == 0 || N%n0 != 0 || N > MaxSpectralNodes {
+		return Model{}, fmt.Errorf("flow: RefineSpectral: %d nodes per pi from %d, want a multiple of %d up to %d", N, n0, max(n0, 1), MaxSpectralNodes)
+	}
+	old, err := Build[float64](m)
+	if err != nil {
+		return Model{}, err
+	}
+	cfg := m.Config
+	cfg.Spectral = N
+	fine, err := New[float64](cfg, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return Model{}, fmt.Errorf("flow: RefineSpectral: %w", err)
+	}
+	at := m.Config.Layers + len(m.Config.Blocks)
+	for i, l := range old.Layers {
+		if i == at {
+			l.(*SpectralScale[float64]).Refine(fine.Layers[i].Params(), N)
+			continue
+		}
+		copy(fine.Layers[i].Params(), l.Params())
+	}
+	r := NewModel(fine)
+	r.Target, r.Provenance = m.Target, m.Provenance
+	return r, nil
+}
+
 // grow builds cfg (m's architecture with couplings more couplings and
 // blocks more block couplings) with new layers as the identity and m's
 // layers at their places.
@@ -432,8 +475,11 @@ func grow(m Model, cfg Config, couplings, blocks int, rng *rand.Rand) (Model, er
 		if i >= m.Config.Layers {
 			j += couplings
 		}
-		if i >= m.Config.Layers+len(m.Config.Blocks) { // the zero-mode layer stays last
+		if i >= m.Config.Layers+len(m.Config.Blocks) { // a spectral and the zero-mode layer stay last
 			j += blocks
+		}
+		if cfg.Spectral > 0 && m.Config.Spectral == 0 && i >= m.Config.Layers+len(m.Config.Blocks) {
+			j++ // the new spectral layer goes before the zero-mode layer
 		}
 		copy(grown.Layers[j].Params(), l.Params())
 	}

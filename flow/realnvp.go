@@ -48,8 +48,9 @@ func NewRealNVPCoupling[T nn.Float](g *lattice.Geometry, parity int, hidden []in
 // drawn by nn.Net.InitRandom from rng layer by layer (for cfg.Init =
 // InitIdentity with the last convolution of each conditioner zeroed), then
 // one BlockCoupling per entry of cfg.Blocks (its coarse coupling
-// initialized the same way), and for cfg.ZeroModeBins > 0 a last
-// ZeroModeSpline starting as the identity.
+// initialized the same way), for cfg.Spectral > 0 a SpectralScale and
+// for cfg.ZeroModeBins > 0 a last ZeroModeSpline, both starting as the
+// identity.
 func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -58,13 +59,16 @@ func NewPhi4Flow[T nn.Float](cfg Config, rng *rand.Rand) (*Flow[T], error) {
 		return nil, fmt.Errorf("flow: NewPhi4Flow: theory %q, want %q", cfg.Theory, TheoryPhi4)
 	}
 	g := lattice.NewGeometry(cfg.L)
-	layers := make([]Layer[T], cfg.Layers, cfg.Layers+len(cfg.Blocks)+1)
+	layers := make([]Layer[T], cfg.Layers, cfg.Layers+len(cfg.Blocks)+2)
 	for i := range layers {
 		layers[i] = newPhi4Coupling[T](cfg, g, i%2, rng)
 	}
 	for i, b := range cfg.Blocks {
 		inner := newPhi4Coupling[T](cfg, lattice.NewGeometry(cfg.L/b), i%2, rng)
 		layers = append(layers, NewBlockCoupling(g, b, inner))
+	}
+	if cfg.Spectral > 0 {
+		layers = append(layers, NewSpectralScale[T](cfg.L, cfg.Spectral))
 	}
 	if cfg.ZeroModeBins > 0 {
 		layers = append(layers, NewZeroModeSpline[T](g.V, cfg.ZeroModeBins, cfg.ZeroModeBound))
