@@ -108,6 +108,7 @@ func (r RunParams) Mismatch(o RunParams) (name, saved, given string) {
 		{"coupling", fmt.Sprintf("%s %d %g", rc.Coupling, rc.Bins, rc.SplineBound), fmt.Sprintf("%s %d %g", oc.Coupling, oc.Bins, oc.SplineBound)},
 		{"zero-mode", fmt.Sprintf("%d %g", rc.ZeroModeBins, rc.ZeroModeBound), fmt.Sprintf("%d %g", oc.ZeroModeBins, oc.ZeroModeBound)},
 		{"blocks", ints(rc.Blocks), ints(oc.Blocks)},
+		{"spectral", str(rc.Spectral), str(oc.Spectral)},
 		{"precision", r.Precision, o.Precision},
 		{"objective", r.Objective, o.Objective},
 		{"gradient", r.Gradient, o.Gradient},

@@ -96,7 +96,8 @@ const (
 	flagZeroModeBins  = "zero-mode-bins"
 	flagZeroModeBound = "zero-mode-bound"
 	// --blocks B1,B2,...: phi^4 block couplings.
-	flagBlocks = "blocks"
+	flagBlocks   = "blocks"
+	flagSpectral = "spectral"
 )
 
 // Theories known to latflow.

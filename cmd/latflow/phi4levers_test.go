@@ -357,6 +357,75 @@ func TestTrainBlocks(t *testing.T) {
 	})
 }
 
+// TestTrainSpectral checks --spectral: a new flow gets the spectral layer
+// (described, in the model), --init adds it as the identity before the
+// model's zero-mode layer (every other parameter kept), --init of a model
+// with one refines it to a multiple of its node count (the same theta at
+// every momentum), and bad values exit with a usage error naming the flag.
+func TestTrainSpectral(t *testing.T) {
+	dir := t.TempDir()
+	args := func(out string, extra ...string) []string {
+		a := []string{"train", "--theory", "phi4", "--L", "8", "--m2", "-1", "--lambda", "0.5", "--batch", "8",
+			"--layers", "2", "--hidden", "3", "--seed", "3", "--out", out, "--zero-mode-bins", "4"}
+		return append(a, extra...)
+	}
+	sp := filepath.Join(dir, "sp.flow")
+	out := runOK(t, args(sp, "--steps", "3", "--spectral", "2")...)
+	if !strings.Contains(out, "spectral layer (nodes pi/2 apart)") {
+		t.Errorf("train output does not describe the spectral layer:\n%s", out)
+	}
+	ms := loadFlow(t, sp)
+	if ms.Config.Spectral != 2 || len(ms.Params) != 2*hidden3Params+flow.SpectralParams(2)+zeroMode4Params {
+		t.Errorf("model: spectral %d, %d parameters; want 2 and %d", ms.Config.Spectral, len(ms.Params), 2*hidden3Params+flow.SpectralParams(2)+zeroMode4Params)
+	}
+
+	zm := filepath.Join(dir, "zm.flow")
+	runOK(t, args(zm, "--steps", "2")...)
+	grown := filepath.Join(dir, "grown.flow")
+	runOK(t, initTrainArgs("8", grown, "--init", zm, "--spectral", "2")...)
+	m0, m1 := loadFlow(t, zm), loadFlow(t, grown)
+	ns, own := flow.SpectralParams(2), len(m0.Params)-zeroMode4Params
+	if m1.Config.Spectral != 2 || len(m1.Params) != len(m0.Params)+ns {
+		t.Fatalf("grown model: spectral %d, %d parameters; want 2 and %d", m1.Config.Spectral, len(m1.Params), len(m0.Params)+ns)
+	}
+	for i, p := range m1.Params {
+		want := 0.0 // the new layer, after one step at lr 1e-12
+		switch {
+		case i < own:
+			want = m0.Params[i]
+		case i >= own+ns:
+			want = m0.Params[i-ns]
+		}
+		if math.Abs(p-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Fatalf("grown model: parameter %d is %g, want %g", i, p, want)
+		}
+	}
+
+	fine := filepath.Join(dir, "fine.flow")
+	runOK(t, initTrainArgs("8", fine, "--init", sp, "--spectral", "4")...)
+	mf := loadFlow(t, fine)
+	a, err := flow.Build[float64](ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := flow.Build[float64](mf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, sb := a.Layers[2].(*flow.SpectralScale[float64]), b.Layers[2].(*flow.SpectralScale[float64])
+	if sa.Theta(0.25, 0.5) == 0 || math.Abs(sa.Theta(0.25, 0.5)-sb.Theta(0.25, 0.5)) > 1e-6 {
+		t.Errorf("refined model: theta(pi/4, pi/2) = %g, the model's %g; want the same, not 0", sb.Theta(0.25, 0.5), sa.Theta(0.25, 0.5))
+	}
+
+	checkUsageErrors(t, []usageCase{
+		{"negative", args(filepath.Join(dir, "x.flow"), "--spectral", "-1"), "--spectral"},
+		{"too many nodes", args(filepath.Join(dir, "x.flow"), "--spectral", "65"), "--spectral"},
+		{"u1", []string{"train", "--theory", "u1", "--L", "8", "--beta", "1", "--spectral", "2", "--out", filepath.Join(dir, "x.flow")}, "--spectral"},
+		{"not a multiple", initTrainArgs("8", filepath.Join(dir, "x.flow"), "--init", sp, "--spectral", "3"), "--spectral"},
+		{"removed", initTrainArgs("8", filepath.Join(dir, "x.flow"), "--init", sp, "--spectral", "0"), "--spectral"},
+	})
+}
+
 // runOK runs latflow with args and stops the test unless it exits 0; it
 // returns the standard output.
 func runOK(t *testing.T, args ...string) string {

@@ -103,7 +103,9 @@ type archOptions struct {
 	zeroModeBound float64
 	// --blocks.
 	blocks string
-	set    flagSet
+	// spectral is --spectral: nodes per pi of a spectral layer (0: none).
+	spectral int
+	set      flagSet
 }
 
 func (o *archOptions) flags() []cli.Flag {
@@ -133,6 +135,8 @@ func (o *archOptions) flags() []cli.Flag {
 			Usage: fmt.Sprintf("with --zero-mode-bins: the spline of m acts on [-B, B], the identity outside (0 < B <= %g)", float64(flow.MaxSplineBound))},
 		&cli.StringFlag{Name: flagBlocks, Destination: &o.blocks,
 			Usage: "phi4: after the couplings, one block coupling per entry, a comma-separated list of block sizes `B1,B2,...` such as 4,4,2,2: a coupling layer (of --coupling, --hidden, --kernel) of the lattice of the BxB block averages, which moves them and keeps the fluctuations within each block; L/B must be even and at least --kernel. With --init they are added after the model's own block couplings, as the identity"},
+		&cli.IntFlag{Name: flagSpectral, Destination: &o.spectral,
+			Usage: fmt.Sprintf("phi4: after the block couplings, a linear layer that scales each momentum mode phi_k by exp(theta(k)), theta bilinear between nodes pi/N apart over the Brillouin zone (N from 1 to %d, 0 for none; the same parameters at every L). With --init it adds the layer, as the identity, to a model without one, or refines the model's own to N nodes (a multiple of its count; the same map)", flow.MaxSpectralNodes)},
 		&cli.StringFlag{Name: flagLayerInit, Destination: &o.layerInit, Usage: "coupling layers start as random (the PyTorch initialization) or identity (the flow starts as its base; the default with --base plaquettes)"},
 	}
 }
@@ -244,6 +248,9 @@ func (o *archOptions) phi4Levers(cfg *flow.Config, t ensemble.Target, base strin
 		return err
 	}
 	cfg.Blocks = blocks
+	if cfg.Spectral, err = o.parseSpectral(t); err != nil {
+		return err
+	}
 	if base != flow.BaseGaussK {
 		return nil
 	}
@@ -304,6 +311,20 @@ func (o *archOptions) setZeroMode(cfg *flow.Config, t ensemble.Target) error {
 	}
 	cfg.ZeroModeBins, cfg.ZeroModeBound = o.zeroModeBins, o.zeroModeBound
 	return nil
+}
+
+// parseSpectral checks --spectral N for the target t.
+func (o *archOptions) parseSpectral(t ensemble.Target) (int, error) {
+	if !o.set[flagSpectral] || o.spectral == 0 {
+		return 0, nil
+	}
+	if t.Theory != theoryPhi4 {
+		return 0, usagef("--%s applies to --%s %s only", flagSpectral, flagTheory, theoryPhi4)
+	}
+	if o.spectral < 1 || o.spectral > flow.MaxSpectralNodes {
+		return 0, usagef("--%s must be 0 (none) or between 1 and %d nodes per pi, got %d", flagSpectral, flow.MaxSpectralNodes, o.spectral)
+	}
+	return o.spectral, nil
 }
 
 // setCoupling sets the coupling of cfg from --coupling, --spline-bins and
@@ -567,6 +588,11 @@ func parseTrain(o *trainOptions) (*trainConfig, error) {
 		}
 		if o.set[flagBlocks] {
 			if err := o.growBlocks(init, &arch, t); err != nil {
+				return nil, err
+			}
+		}
+		if o.set[flagSpectral] {
+			if err := o.addSpectral(init, &arch, t); err != nil {
 				return nil, err
 			}
 		}
@@ -1082,6 +1108,9 @@ func describeArch(a flow.Config, params int, precision string) string {
 	if len(a.Blocks) > 0 {
 		s += fmt.Sprintf(", block couplings of blocks %v", a.Blocks)
 	}
+	if a.Spectral > 0 {
+		s += fmt.Sprintf(", spectral layer (nodes pi/%d apart)", a.Spectral)
+	}
 	if a.ZeroModeBins > 0 {
 		s += fmt.Sprintf(", zero-mode spline (%d bins on [-%g, %g])", a.ZeroModeBins, a.ZeroModeBound, a.ZeroModeBound)
 	}
@@ -1201,6 +1230,41 @@ func (o *trainOptions) growBlocks(init *loadedModel, arch *flow.Config, t ensemb
 	g.Config.L = init.Config.L
 	init.Model = g
 	arch.Blocks = g.Config.Blocks
+	return nil
+}
+
+// addSpectral adds the spectral layer of --spectral to the model of --init,
+// as the identity, or refines the model's own to N nodes per pi (the same
+// map, N a multiple of its count).
+func (o *trainOptions) addSpectral(init *loadedModel, arch *flow.Config, t ensemble.Target) error {
+	N, err := o.arch.parseSpectral(t)
+	if err != nil {
+		return err
+	}
+	own := init.Config.Spectral
+	switch {
+	case N == 0:
+		return usagef("--%s 0 with --%s: a spectral layer cannot be removed from a model", flagSpectral, flagInit)
+	case own == N:
+		return nil
+	case own != 0 && N%own != 0:
+		return usagef("--%s %d with --%s %s: the model's spectral layer has %d nodes per pi; refining it needs a multiple of %d", flagSpectral, N, flagInit, o.initModel, own, own)
+	}
+	// At the L trained for, with the base the caller has checked there.
+	m := init.Model
+	m.Config.L = t.L
+	var g flow.Model
+	if own == 0 {
+		g, err = flow.GrowSpectral(m, N, rand.New(rand.NewPCG(o.seed, growSeedOffset+2)))
+	} else {
+		g, err = flow.RefineSpectral(m, N)
+	}
+	if err != nil {
+		return err
+	}
+	g.Config.L = init.Config.L
+	init.Model = g
+	arch.Spectral = N
 	return nil
 }
 
