@@ -270,3 +270,44 @@ func TestRefineSpectral(t *testing.T) {
 		t.Error("RefineSpectral from 2 to 3 nodes per pi: no error")
 	}
 }
+
+// BenchmarkSpectralScale times one Forward (as in sampling), one Forward
+// with a score (the fast-path step) and one Backward of the spectral layer
+// of 16 nodes per pi, beside one affine coupling's Forward (hidden 16,16).
+func BenchmarkSpectralScale(b *testing.B) {
+	for _, L := range []int{16, 32} {
+		rng := rand.New(rand.NewPCG(57, 1))
+		c := newTestSpectral(rng, L, 16, 0.1)
+		x, y, s := jacNormal(rng, L*L, 1), make([]float64, L*L), jacNormal(rng, L*L, 1)
+		tp := c.NewTape()
+		b.Run(fmt.Sprintf("L=%d/Forward", L), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Forward(tp, y, x, nil)
+			}
+		})
+		b.Run(fmt.Sprintf("L=%d/ForwardScore", L), func(b *testing.B) {
+			for b.Loop() {
+				c.Forward(tp, y, x, s)
+			}
+		})
+		b.Run(fmt.Sprintf("L=%d/Backward", L), func(b *testing.B) {
+			g := make([]float64, len(c.Params()))
+			for b.Loop() {
+				c.Backward(tp, s, y, 0.3, g)
+			}
+		})
+		cfg := DefaultConfig(TheoryPhi4, L)
+		cfg.Hidden = []int{16, 16}
+		f, err := New[float64](cfg, rng)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctp := f.Layers[0].NewTape()
+		b.Run(fmt.Sprintf("L=%d/AffineCouplingForward", L), func(b *testing.B) {
+			for b.Loop() {
+				f.Layers[0].Forward(ctp, y, x, nil)
+			}
+		})
+	}
+}
