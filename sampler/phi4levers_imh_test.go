@@ -15,18 +15,22 @@ var phi4LeversLong = flag.Bool("phi4levers.long", false, "TestFlowIMHPhi4LeversA
 
 // TestFlowIMHPhi4LeversAgainstHMC: independence Metropolis with the phi^4
 // flow on the momentum-space Gaussian base, Z2-symmetrized, with a block
-// coupling and ending in the zero-mode spline (the levers of the
-// critical-point models), agrees with
-// HMC on every observable of the table within 3 sigma at the critical
-// couplings kappa 0.27, lambda 0.022.
+// coupling and a spectral layer and ending in the zero-mode spline (the
+// levers of the critical-point models), agrees with HMC on every
+// observable of the table within 3 sigma at the critical couplings
+// kappa 0.27, lambda 0.022.
 // The base's G(k) is measured on the configurations of a separate HMC
 // chain, as latflow train --base-propagator does. The flow is untrained and
 // shifted to favour one sign of the field: the physics is in the accept
 // step. A base log density whose quadratic term is off by 10% fails it by
 // 7 to 22 sigma, a block coupling whose log|det| is dropped by 4 to 13
-// sigma. (A log q_s replaced by the log q of the unflipped draw
-// would not: with the flip drawn independently that is itself a valid
-// auxiliary-variable proposal.) L=8 always; L=16 with -phi4levers.long.
+// sigma. (A log q_s replaced by the log q of the unflipped draw would not:
+// with the flip drawn independently that is itself a valid
+// auxiliary-variable proposal. Nor would a spectral layer's log|det|,
+// constant in x, which cancels in the acceptance: TestSpectralFlowNormalized
+// in flow checks it. Its inverse replaced by its forward map moves U_4 by
+// 2.9 sigma and |m| by 2.5 at these gentle parameters, within the
+// tolerance.) L=8 always; L=16 with -phi4levers.long.
 func TestFlowIMHPhi4LeversAgainstHMC(t *testing.T) {
 	sizes := []struct{ L, n int }{{8, 20000}}
 	if testing.Short() {
@@ -61,7 +65,7 @@ func TestFlowIMHPhi4LeversAgainstHMC(t *testing.T) {
 		}
 		cfg := flow.Config{Theory: tg.Theory, L: s.L, Layers: 2, Hidden: []int{4}, Kernel: 3,
 			Base: flow.BaseGaussK, BasePropagator: g, Z2: true, Init: flow.InitIdentity,
-			ZeroModeBins: 4, ZeroModeBound: 2, Blocks: []int{2}}
+			ZeroModeBins: 4, ZeroModeBound: 2, Blocks: []int{2}, Spectral: 4}
 		f, err := flow.New[float64](cfg, rand.New(rand.NewPCG(5, 0)))
 		if err != nil {
 			t.Fatal(err)
@@ -75,7 +79,9 @@ func TestFlowIMHPhi4LeversAgainstHMC(t *testing.T) {
 		// the right answer. The zero-mode spline, last, gets parameters
 		// that reshape the distribution of m. The block coupling, after the
 		// couplings and with a conditioner of their shape, moves and scales
-		// the 2x2 block means by parameters drawn at random.
+		// the 2x2 block means by parameters drawn at random, and the
+		// spectral layer after it scales each momentum mode by
+		// exp(theta(k)), its node values drawn from N(0, 0.05^2).
 		p := make([]float64, f.NumParams())
 		f.GetParams(p)
 		nz := 3*cfg.ZeroModeBins - 1
@@ -83,15 +89,16 @@ func TestFlowIMHPhi4LeversAgainstHMC(t *testing.T) {
 		for i := len(p) - nz; i < len(p); i++ {
 			p[i] = 0.5 * zr.NormFloat64()
 		}
+		ns := flow.SpectralParams(cfg.Spectral)
 		layers := cfg.Layers + len(cfg.Blocks)
-		per := (len(p) - nz) / layers
-		if per*layers != len(p)-nz {
-			t.Fatalf("%d parameters are not %d layers of one shape and %d zero-mode ones", len(p), layers, nz)
+		per := (len(p) - nz - ns) / layers
+		if per*layers != len(p)-nz-ns {
+			t.Fatalf("%d parameters are not %d layers of one shape, %d spectral and %d zero-mode ones", len(p), layers, ns, nz)
 		}
 		for l := range cfg.Layers {
 			p[(l+1)*per-1] = 0.6
 		}
-		for i := cfg.Layers * per; i < layers*per; i++ {
+		for i := cfg.Layers * per; i < layers*per+ns; i++ {
 			p[i] += 0.05 * zr.NormFloat64()
 		}
 		f.SetParams(p)
