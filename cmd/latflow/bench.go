@@ -232,7 +232,7 @@ func (o *benchOptions) validate(configs int) error {
 		if o.model == "" {
 			return usagef("--%s needs a model FILE", flagModel)
 		}
-		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagBasePropagator, flagZ2, flagCoupling, flagSplineBins, flagSplineBound, flagZeroModeBins, flagZeroModeBound, flagBlocks} {
+		for _, f := range []string{flagLayers, flagMixtures, flagHidden, flagKernel, flagBase, flagBaseBeta, flagBaseMode, flagLayerInit, flagBasePropagator, flagZ2, flagCoupling, flagSplineBins, flagSplineBound, flagZeroModeBins, flagZeroModeBound, flagBlocks, flagSpectral} {
 			if o.set[f] {
 				return usagef("--%s and --%s exclude each other: the architecture comes from the model", f, flagModel)
 			}

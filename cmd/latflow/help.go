@@ -35,7 +35,7 @@ var flagCategories = map[string]string{
 	flagKernel: catFlow, flagBase: catFlow, flagBaseBeta: catFlow, flagBaseMode: catFlow,
 	flagLayerInit: catFlow, flagBasePropagator: catFlow, flagZ2: catFlow,
 	flagCoupling: catFlow, flagSplineBins: catFlow, flagSplineBound: catFlow,
-	flagZeroModeBins: catFlow, flagBlocks: catFlow, flagZeroModeBound: catFlow,
+	flagZeroModeBins: catFlow, flagBlocks: catFlow, flagSpectral: catFlow, flagZeroModeBound: catFlow,
 
 	flagN: catMonteCarlo, flagTherm: catMonteCarlo, flagTau: catMonteCarlo,
 	flagMDSteps: catMonteCarlo, flagTauJitter: catMonteCarlo, flagStart: catMonteCarlo,
