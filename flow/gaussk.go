@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-
-	"gonum.org/v1/gonum/dsp/fourier"
 )
 
 // BaseGaussK is the Gaussian base of the phi^4 flow diagonal in momentum
@@ -29,9 +27,8 @@ const BaseGaussK = "gauss-k"
 //	d log q0/dphi = -C^-1 phi = -U^H (phi_k / G(k)),
 //	draw: phi = U^H (sqrt(G(k)) U xi) with xi white noise in x space,
 //
-// each by two 2D FFTs (separable: L row and L column transforms of
-// gonum's dsp/fourier). G must be even, G(k) = G(-k), so that these maps
-// are real.
+// each by two 2D FFTs (separable: L row and L column transforms, fft2).
+// G must be even, G(k) = G(-k), so that these maps are real.
 //
 // A GaussKBase is immutable and safe for concurrent use; it keeps its FFT
 // workspace in a pool, so its methods do not allocate once warm.
@@ -46,8 +43,8 @@ var _ Base = GaussKBase{}
 
 // gaussKScratch is the workspace of one GaussKBase call.
 type gaussKScratch struct {
-	fft     *fourier.CmplxFFT
-	c, line []complex128
+	ft *fft2
+	c  []complex128
 }
 
 // NewGaussKBase returns the momentum-space Gaussian base on the L x L
@@ -76,7 +73,7 @@ func NewGaussKBase(L int, G []float64) (GaussKBase, error) {
 		}
 	}
 	b.pool = newScratchPool(func() *gaussKScratch {
-		return &gaussKScratch{fft: fourier.NewCmplxFFT(L), c: make([]complex128, L*L), line: make([]complex128, L)}
+		return &gaussKScratch{ft: newFFT2(L), c: make([]complex128, L*L)}
 	})
 	return b, nil
 }
@@ -155,31 +152,8 @@ func (b GaussKBase) toMomentum(ws *gaussKScratch, x []float64) {
 	b.fft2(ws, false)
 }
 
-// fft2 transforms ws.c in place: rows (index n1, contiguous), then
-// columns; the unnormalized forward transform, or the unnormalized
-// backward one if inverse.
-func (b GaussKBase) fft2(ws *gaussKScratch, inverse bool) {
-	L := b.l
-	step := func(line []complex128) {
-		if inverse {
-			ws.fft.Sequence(line, line)
-		} else {
-			ws.fft.Coefficients(line, line)
-		}
-	}
-	for r := range L {
-		step(ws.c[r*L : (r+1)*L])
-	}
-	for col := range L {
-		for r := range L {
-			ws.line[r] = ws.c[r*L+col]
-		}
-		step(ws.line)
-		for r := range L {
-			ws.c[r*L+col] = ws.line[r]
-		}
-	}
-}
+// fft2 transforms ws.c in place (fft2.transform).
+func (b GaussKBase) fft2(ws *gaussKScratch, inverse bool) { ws.ft.transform(ws.c, inverse) }
 
 // MeasurePropagator writes into dst (L*L values, G[n0*L + n1]) the
 // propagator G(k) = <|phi_k|^2> of the configurations in configs (any

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/dsp/fourier"
-
 	"latflow/nn"
 )
 
@@ -132,16 +130,20 @@ func (c *SpectralScale[T]) Params() []T { return c.params }
 // spectralTape holds the FFT workspace, a(k), and the field the last
 // Forward (x) or InverseForward (y) saw, for the parameter gradient.
 type spectralTape struct {
-	fft     *fourier.CmplxFFT
+	ft      *fft2
 	c, d    []complex128
-	line    []complex128
 	a, seen []float64
+	// theta holds the parameters a and ld were computed from (valid
+	// once), so that passes at unchanged parameters skip the V exps.
+	theta []float64
+	ld    float64
+	valid bool
 }
 
 // NewTape returns a tape for c.
 func (c *SpectralScale[T]) NewTape() Tape {
-	return &spectralTape{fft: fourier.NewCmplxFFT(c.l), c: make([]complex128, c.v), d: make([]complex128, c.v),
-		line: make([]complex128, c.l), a: make([]float64, c.v), seen: make([]float64, c.v)}
+	return &spectralTape{ft: newFFT2(c.l), c: make([]complex128, c.v), d: make([]complex128, c.v),
+		a: make([]float64, c.v), seen: make([]float64, c.v), theta: make([]float64, len(c.params))}
 }
 
 func (c *SpectralScale[T]) tape(op string, t Tape) *spectralTape {
@@ -158,8 +160,19 @@ func (c *SpectralScale[T]) checkLen(op, name string, a []T) {
 	}
 }
 
-// scales writes a(k) into tp.a and returns log|det J| = sum theta(k).
+// scales writes a(k) into tp.a and returns log|det J| = sum theta(k),
+// unless the parameters are those of the tape's last call.
 func (c *SpectralScale[T]) scales(tp *spectralTape) float64 {
+	same := tp.valid
+	for i, p := range c.params {
+		if same && tp.theta[i] != float64(p) {
+			same = false
+		}
+		tp.theta[i] = float64(p)
+	}
+	if same {
+		return tp.ld
+	}
 	var ld float64
 	tp.a[0] = 1
 	for k := 1; k < c.v; k++ {
@@ -170,32 +183,13 @@ func (c *SpectralScale[T]) scales(tp *spectralTape) float64 {
 		tp.a[k] = math.Exp(th)
 		ld += th
 	}
+	tp.ld, tp.valid = ld, true
 	return ld
 }
 
-// fft2 transforms buf in place (rows, then columns; unnormalized, or the
-// unnormalized backward transform if inverse), as GaussKBase.fft2 does.
+// fft2 transforms buf in place (fft2.transform).
 func (c *SpectralScale[T]) fft2(tp *spectralTape, buf []complex128, inverse bool) {
-	L := c.l
-	step := func(line []complex128) {
-		if inverse {
-			tp.fft.Sequence(line, line)
-		} else {
-			tp.fft.Coefficients(line, line)
-		}
-	}
-	for r := range L {
-		step(buf[r*L : (r+1)*L])
-	}
-	for col := range L {
-		for r := range L {
-			tp.line[r] = buf[r*L+col]
-		}
-		step(tp.line)
-		for r := range L {
-			buf[r*L+col] = tp.line[r]
-		}
-	}
+	tp.ft.transform(buf, inverse)
 }
 
 // toMomentum writes the unnormalized DFT of src into buf.

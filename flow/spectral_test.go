@@ -311,3 +311,21 @@ func BenchmarkSpectralScale(b *testing.B) {
 		})
 	}
 }
+
+// TestSpectralScaleTapeReuse checks that a tape kept across a parameter
+// update (as training keeps them) gives what a fresh tape gives: the
+// layer caches exp(theta(k)) on the tape and must notice the change.
+func TestSpectralScaleTapeReuse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(59, 1))
+	c := newTestSpectral(rng, 8, 4, 0.3)
+	x := jacNormal(rng, 64, 1)
+	y, want := make([]float64, 64), make([]float64, 64)
+	tp := c.NewTape()
+	c.Forward(tp, y, x, nil)
+	c.Params()[3] += 0.25
+	ld := c.Forward(tp, y, x, nil)
+	wantLd := c.Forward(c.NewTape(), want, x, nil)
+	if e := e64(y, want); e > 1e-15 || ld != wantLd {
+		t.Errorf("reused tape after a parameter change: y off by %.3g, log|det| %v, want %v", e, ld, wantLd)
+	}
+}
