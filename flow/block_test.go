@@ -178,14 +178,7 @@ func TestBlockModelRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const B = 3
-	x0, lq0 := make([]float64, B*f.Size), make([]float64, B)
-	x1, lq1 := make([]float64, B*f.Size), make([]float64, B)
-	f.Sample(rand.New(rand.NewPCG(2, 2)), x0, lq0, 1)
-	gf.Sample(rand.New(rand.NewPCG(2, 2)), x1, lq1, 1)
-	if e := e64(x1, x0); e > 1e-12 || e64(lq1, lq0) > 1e-12 {
-		t.Errorf("grown flow: samples differ by %.3g, log q by %.3g, want the same distribution", e, e64(lq1, lq0))
-	}
+	checkSameSamples(t, "grown flow", f, gf)
 	for _, c := range []struct {
 		L      int
 		blocks []int

@@ -226,19 +226,7 @@ func (c *SpectralScale[T]) filter(tp *spectralTape, dst, src []T, inv bool) {
 // Forward maps x to y = U^H diag(a) U x and returns sum theta(k); a score
 // s becomes U^H diag(1/a) U s.
 func (c *SpectralScale[T]) Forward(t Tape, y, x, s []T) float64 {
-	tp := c.tape("Forward", t)
-	c.checkLen("Forward", "x", x)
-	c.checkLen("Forward", "y", y)
-	ld := c.scales(tp)
-	for i, v := range x {
-		tp.seen[i] = float64(v)
-	}
-	c.filter(tp, y, x, false)
-	if s != nil {
-		c.checkLen("Forward", "s", s)
-		c.filter(tp, s, s, true)
-	}
-	return ld
+	return c.apply("Forward", t, y, x, s, false)
 }
 
 // Inverse maps y to x = U^H diag(1/a) U y and returns sum theta(k).
@@ -250,19 +238,27 @@ func (c *SpectralScale[T]) Inverse(t Tape, x, y []T) (float64, error) {
 // score s of y to the pullback J^T s = U^H diag(a) U s (the
 // log-determinant does not depend on x).
 func (c *SpectralScale[T]) InverseForward(t Tape, x, y, s []T) (float64, error) {
-	tp := c.tape("InverseForward", t)
-	c.checkLen("InverseForward", "x", x)
-	c.checkLen("InverseForward", "y", y)
+	return c.apply("InverseForward", t, x, y, s, true), nil
+}
+
+// apply is Forward (inv false: in = x, out = y) and InverseForward (inv
+// true: in = y, out = x): it records in on the tape, writes out = U^H
+// diag(a^(+-1)) U in, maps s by the other power of a, and returns sum
+// theta(k).
+func (c *SpectralScale[T]) apply(op string, t Tape, out, in, s []T, inv bool) float64 {
+	tp := c.tape(op, t)
+	c.checkLen(op, "input", in)
+	c.checkLen(op, "output", out)
 	ld := c.scales(tp)
-	for i, v := range y {
+	for i, v := range in {
 		tp.seen[i] = float64(v)
 	}
-	c.filter(tp, x, y, true)
+	c.filter(tp, out, in, inv)
 	if s != nil {
-		c.checkLen("InverseForward", "s", s)
-		c.filter(tp, s, s, false)
+		c.checkLen(op, "s", s)
+		c.filter(tp, s, s, !inv)
 	}
-	return ld, nil
+	return ld
 }
 
 // Backward: gx = U^H diag(a) U gy, and dL/dtheta(k) = a(k) Re(conj(gy_k)

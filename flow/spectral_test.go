@@ -209,14 +209,7 @@ func TestSpectralModelRoundTrip(t *testing.T) {
 	if _, ok := gf.Layers[3].(*SpectralScale[float64]); !ok || g.Config.Spectral != 4 {
 		t.Fatalf("grown flow: layer 3 %T, spectral %d; want a spectral layer of 4 nodes", gf.Layers[3], g.Config.Spectral)
 	}
-	const B = 3
-	x0, lq0 := make([]float64, B*plain.Size), make([]float64, B)
-	x1, lq1 := make([]float64, B*plain.Size), make([]float64, B)
-	plain.Sample(rand.New(rand.NewPCG(2, 2)), x0, lq0, 1)
-	gf.Sample(rand.New(rand.NewPCG(2, 2)), x1, lq1, 1)
-	if e := e64(x1, x0); e > 1e-12 || e64(lq1, lq0) > 1e-12 {
-		t.Errorf("grown flow: samples differ by %.3g, log q by %.3g, want the same distribution", e, e64(lq1, lq0))
-	}
+	checkSameSamples(t, "grown flow", plain, gf)
 	for _, n := range []int{-1, MaxSpectralNodes + 1} {
 		cfg := zeroModeFlowConfig(8, 2)
 		cfg.Spectral = n
@@ -246,7 +239,6 @@ func TestRefineSpectral(t *testing.T) {
 	if r.Config.Spectral != 4 || len(r.Params) != len(m.Params)-SpectralParams(2)+SpectralParams(4) {
 		t.Fatalf("refined: spectral %d, %d parameters", r.Config.Spectral, len(r.Params))
 	}
-	const B = 3
 	a, err := BuildAt[float64](m, 16)
 	if err != nil {
 		t.Fatal(err)
@@ -255,13 +247,7 @@ func TestRefineSpectral(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x0, lq0 := make([]float64, B*a.Size), make([]float64, B)
-	x1, lq1 := make([]float64, B*a.Size), make([]float64, B)
-	a.Sample(rand.New(rand.NewPCG(2, 2)), x0, lq0, 1)
-	b.Sample(rand.New(rand.NewPCG(2, 2)), x1, lq1, 1)
-	if e := e64(x1, x0); e > 1e-12 || e64(lq1, lq0) > 1e-12 {
-		t.Errorf("refined flow at L=16: samples differ by %.3g, log q by %.3g, want the same map", e, e64(lq1, lq0))
-	}
+	checkSameSamples(t, "refined flow at L=16", a, b)
 	sa, sb := a.Layers[3].(*SpectralScale[float64]), b.Layers[3].(*SpectralScale[float64])
 	if d := math.Abs(sa.Theta(0.25, 0.25) - sb.Theta(0.25, 0.25)); d > 1e-14 || sb.Params()[4] == 0 {
 		t.Errorf("theta(pi/4, pi/4): %v refined, %v original; node (2,1) %v", sb.Theta(0.25, 0.25), sa.Theta(0.25, 0.25), sb.Params()[4])
@@ -327,5 +313,19 @@ func TestSpectralScaleTapeReuse(t *testing.T) {
 	wantLd := c.Forward(c.NewTape(), want, x, nil)
 	if e := e64(y, want); e > 1e-15 || ld != wantLd {
 		t.Errorf("reused tape after a parameter change: y off by %.3g, log|det| %v, want %v", e, ld, wantLd)
+	}
+}
+
+// checkSameSamples checks that flows a and b, sampled from the same seed,
+// give the same three samples and log-densities (the same map).
+func checkSameSamples(t *testing.T, what string, a, b *Flow[float64]) {
+	t.Helper()
+	const B = 3
+	x0, lq0 := make([]float64, B*a.Size), make([]float64, B)
+	x1, lq1 := make([]float64, B*b.Size), make([]float64, B)
+	a.Sample(rand.New(rand.NewPCG(2, 2)), x0, lq0, 1)
+	b.Sample(rand.New(rand.NewPCG(2, 2)), x1, lq1, 1)
+	if e := e64(x1, x0); e > 1e-12 || e64(lq1, lq0) > 1e-12 {
+		t.Errorf("%s: samples differ by %.3g, log q by %.3g, want the same map", what, e, e64(lq1, lq0))
 	}
 }
