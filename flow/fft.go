@@ -5,6 +5,8 @@ import (
 	"math/bits"
 
 	"gonum.org/v1/gonum/dsp/fourier"
+
+	"latflow/nn"
 )
 
 // fft2 is the unnormalized 2D discrete Fourier transform of an L x L
@@ -98,5 +100,28 @@ func (f *fft2) radix2(a []complex128, s int, inverse bool) {
 				a[p], a[q] = u+v, u-v
 			}
 		}
+	}
+}
+
+// dftTo writes into buf the unnormalized transform sum_x exp(-i k.x) src(x)
+// of the real field src (V^(1/2) phi_k in GaussKBase's convention).
+func dftTo[T nn.Float](f *fft2, buf []complex128, src []T) {
+	for i, v := range src {
+		buf[i] = complex(float64(v), 0)
+	}
+	f.transform(buf, false)
+}
+
+// filterBackTo multiplies the transform in buf by h(k)/V, transforms it
+// back (buf is overwritten) and writes its real part into dst: with
+// dftTo before it, dst = U^H diag(h) U src for an even h.
+func filterBackTo[T nn.Float](f *fft2, dst []T, buf []complex128, h []float64) {
+	s := 1 / float64(len(buf))
+	for k := range buf {
+		buf[k] *= complex(h[k]*s, 0)
+	}
+	f.transform(buf, true)
+	for i := range dst {
+		dst[i] = T(real(buf[i]))
 	}
 }

@@ -102,7 +102,7 @@ func (b GaussKBase) LogDensity(z []float64) float64 {
 	b.check("LogDensity", z)
 	ws := b.pool.get()
 	defer b.pool.put(ws)
-	b.toMomentum(ws, z)
+	dftTo(ws.ft, ws.c, z)
 	var sum float64
 	for k, c := range ws.c {
 		sum += (real(c)*real(c) + imag(c)*imag(c)) * b.invG[k]
@@ -132,28 +132,9 @@ func (b GaussKBase) check(op string, z []float64) {
 func (b GaussKBase) filter(dst, src, h []float64) {
 	ws := b.pool.get()
 	defer b.pool.put(ws)
-	b.toMomentum(ws, src)
-	inv := 1 / float64(len(src))
-	for k := range ws.c {
-		ws.c[k] *= complex(h[k]*inv, 0)
-	}
-	b.fft2(ws, true)
-	for i, c := range ws.c {
-		dst[i] = real(c)
-	}
+	dftTo(ws.ft, ws.c, src)
+	filterBackTo(ws.ft, dst, ws.c, h)
 }
-
-// toMomentum fills ws.c with the unnormalized DFT sum_x exp(-i k.x) x of
-// the real field x (= V^(1/2) phi_k).
-func (b GaussKBase) toMomentum(ws *gaussKScratch, x []float64) {
-	for i, v := range x {
-		ws.c[i] = complex(v, 0)
-	}
-	b.fft2(ws, false)
-}
-
-// fft2 transforms ws.c in place (fft2.transform).
-func (b GaussKBase) fft2(ws *gaussKScratch, inverse bool) { ws.ft.transform(ws.c, inverse) }
 
 // MeasurePropagator writes into dst (L*L values, G[n0*L + n1]) the
 // propagator G(k) = <|phi_k|^2> of the configurations in configs (any
@@ -181,7 +162,7 @@ func MeasurePropagator(dst []float64, L int, configs []float64) error {
 	raw := make([]float64, V)
 	N := len(configs) / V
 	for c := range N {
-		b.toMomentum(ws, configs[c*V:(c+1)*V])
+		dftTo(ws.ft, ws.c, configs[c*V:(c+1)*V])
 		for k, v := range ws.c {
 			raw[k] += (real(v)*real(v) + imag(v)*imag(v)) / float64(V*N)
 		}

@@ -457,9 +457,9 @@ func RefineSpectral(m Model, N int) (Model, error) {
 	return r, nil
 }
 
-// grow builds cfg (m's architecture with couplings more couplings and
-// blocks more block couplings) with new layers as the identity and m's
-// layers at their places.
+// grow builds cfg (m's architecture with couplings more couplings, blocks
+// more block couplings, and a spectral layer if cfg has one and m not)
+// with new layers as the identity and m's layers at their places.
 func grow(m Model, cfg Config, couplings, blocks int, rng *rand.Rand) (Model, error) {
 	old, err := Build[float64](m)
 	if err != nil {
@@ -477,9 +477,9 @@ func grow(m Model, cfg Config, couplings, blocks int, rng *rand.Rand) (Model, er
 		}
 		if i >= m.Config.Layers+len(m.Config.Blocks) { // a spectral and the zero-mode layer stay last
 			j += blocks
-		}
-		if cfg.Spectral > 0 && m.Config.Spectral == 0 && i >= m.Config.Layers+len(m.Config.Blocks) {
-			j++ // the new spectral layer goes before the zero-mode layer
+			if cfg.Spectral > 0 && m.Config.Spectral == 0 {
+				j++ // a new spectral layer goes before the zero-mode layer
+			}
 		}
 		copy(grown.Layers[j].Params(), l.Params())
 	}

@@ -31,7 +31,7 @@ const MaxSpectralNodes = 64
 //
 // Why: the coupling layers see a few sites, and their errors in the
 // two-point function are a pattern over all momenta (the critical L=16
-// model's <|phi_k|^2> was off by 3-6% at large momenta); one parameter per
+// model's <|phi_k|^2> was off by 1-7% across them); one parameter per
 // momentum class corrects that at the cost of four FFTs.
 type SpectralScale[T nn.Float] struct {
 	l, v, n int
@@ -81,7 +81,7 @@ func spectralStencil(N int, k0, k1 float64) ([4]int, [4]float64) {
 		if j > i {
 			i, j = j, i
 		}
-		return i*(i+1)/2 + j
+		return spectralNode(i, j)
 	}
 	u, t := k0*float64(N), k1*float64(N)
 	if t > u {
@@ -92,6 +92,10 @@ func spectralStencil(N int, k0, k1 float64) ([4]int, [4]float64) {
 	return [4]int{wedge(i, j), wedge(i+1, j), wedge(i, j+1), wedge(i+1, j+1)},
 		[4]float64{(1 - fu) * (1 - ft), fu * (1 - ft), (1 - fu) * ft, fu * ft}
 }
+
+// spectralNode is the parameter index of the node (pi i/N, pi j/N),
+// 0 <= j <= i <= N.
+func spectralNode(i, j int) int { return i*(i+1)/2 + j }
 
 // Theta returns theta at the momentum pi (k0, k1), 0 <= k0, k1 <= 1.
 func (c *SpectralScale[T]) Theta(k0, k1 float64) float64 {
@@ -113,7 +117,7 @@ func (c *SpectralScale[T]) Refine(dst []T, N int) {
 	}
 	for i := 0; i <= N; i++ {
 		for j := 0; j <= i; j++ {
-			dst[i*(i+1)/2+j] = T(c.Theta(float64(i)/float64(N), float64(j)/float64(N)))
+			dst[spectralNode(i, j)] = T(c.Theta(float64(i)/float64(N), float64(j)/float64(N)))
 		}
 	}
 }
@@ -127,12 +131,12 @@ func (c *SpectralScale[T]) Size() int { return c.v }
 // Params returns the node values of theta.
 func (c *SpectralScale[T]) Params() []T { return c.params }
 
-// spectralTape holds the FFT workspace, a(k), and the field the last
+// spectralTape holds the FFT workspace, a(k) and 1/a(k), and the field the last
 // Forward (x) or InverseForward (y) saw, for the parameter gradient.
 type spectralTape struct {
-	ft      *fft2
-	c, d    []complex128
-	a, seen []float64
+	ft            *fft2
+	c, d          []complex128
+	a, ainv, seen []float64
 	// theta holds the parameters a and ld were computed from (valid
 	// once), so that passes at unchanged parameters skip the V exps.
 	theta []float64
@@ -143,7 +147,7 @@ type spectralTape struct {
 // NewTape returns a tape for c.
 func (c *SpectralScale[T]) NewTape() Tape {
 	return &spectralTape{ft: newFFT2(c.l), c: make([]complex128, c.v), d: make([]complex128, c.v),
-		a: make([]float64, c.v), seen: make([]float64, c.v), theta: make([]float64, len(c.params))}
+		a: make([]float64, c.v), ainv: make([]float64, c.v), seen: make([]float64, c.v), theta: make([]float64, len(c.params))}
 }
 
 func (c *SpectralScale[T]) tape(op string, t Tape) *spectralTape {
@@ -160,7 +164,15 @@ func (c *SpectralScale[T]) checkLen(op, name string, a []T) {
 	}
 }
 
-// scales writes a(k) into tp.a and returns log|det J| = sum theta(k),
+// scale returns 1/a(k) if inv, else a(k), as set by the last scales.
+func (tp *spectralTape) scale(inv bool) []float64 {
+	if inv {
+		return tp.ainv
+	}
+	return tp.a
+}
+
+// scales writes a(k) into tp.a (1/a(k) into tp.ainv) and returns log|det J| = sum theta(k),
 // unless the parameters are those of the tape's last call.
 func (c *SpectralScale[T]) scales(tp *spectralTape) float64 {
 	same := tp.valid
@@ -174,53 +186,17 @@ func (c *SpectralScale[T]) scales(tp *spectralTape) float64 {
 		return tp.ld
 	}
 	var ld float64
-	tp.a[0] = 1
+	tp.a[0], tp.ainv[0] = 1, 1
 	for k := 1; k < c.v; k++ {
 		var th float64
 		for m := 4 * k; m < 4*k+4; m++ {
 			th += c.w[m] * float64(c.params[c.node[m]])
 		}
-		tp.a[k] = math.Exp(th)
+		tp.a[k], tp.ainv[k] = math.Exp(th), math.Exp(-th)
 		ld += th
 	}
 	tp.ld, tp.valid = ld, true
 	return ld
-}
-
-// fft2 transforms buf in place (fft2.transform).
-func (c *SpectralScale[T]) fft2(tp *spectralTape, buf []complex128, inverse bool) {
-	tp.ft.transform(buf, inverse)
-}
-
-// toMomentum writes the unnormalized DFT of src into buf.
-func (c *SpectralScale[T]) toMomentum(tp *spectralTape, buf []complex128, src []T) {
-	for i, v := range src {
-		buf[i] = complex(float64(v), 0)
-	}
-	c.fft2(tp, buf, false)
-}
-
-// back multiplies buf (a DFT) by h(k)^p / V (p = 1 or -1), transforms it
-// back and writes its real part into dst.
-func (c *SpectralScale[T]) back(tp *spectralTape, dst []T, buf []complex128, inv bool) {
-	s := 1 / float64(c.v)
-	for k := range buf {
-		h := tp.a[k]
-		if inv {
-			h = 1 / h
-		}
-		buf[k] *= complex(h*s, 0)
-	}
-	c.fft2(tp, buf, true)
-	for i := range dst {
-		dst[i] = T(real(buf[i]))
-	}
-}
-
-// filter writes dst = U^H diag(a^(+-1)) U src (dst may be src).
-func (c *SpectralScale[T]) filter(tp *spectralTape, dst, src []T, inv bool) {
-	c.toMomentum(tp, tp.c, src)
-	c.back(tp, dst, tp.c, inv)
 }
 
 // Forward maps x to y = U^H diag(a) U x and returns sum theta(k); a score
@@ -253,10 +229,12 @@ func (c *SpectralScale[T]) apply(op string, t Tape, out, in, s []T, inv bool) fl
 	for i, v := range in {
 		tp.seen[i] = float64(v)
 	}
-	c.filter(tp, out, in, inv)
+	dftTo(tp.ft, tp.c, in)
+	filterBackTo(tp.ft, out, tp.c, tp.scale(inv))
 	if s != nil {
 		c.checkLen(op, "s", s)
-		c.filter(tp, s, s, !inv)
+		dftTo(tp.ft, tp.c, s)
+		filterBackTo(tp.ft, s, tp.c, tp.scale(!inv))
 	}
 	return ld
 }
@@ -281,19 +259,16 @@ func (c *SpectralScale[T]) backward(tp *spectralTape, out, in []T, gld float64, 
 		if len(grad) != len(c.params) {
 			panic(fmt.Sprintf("flow: SpectralScale.Backward: len(grad)=%d, want %d", len(grad), len(c.params)))
 		}
-		for i, v := range tp.seen {
-			tp.d[i] = complex(v, 0)
-		}
-		c.fft2(tp, tp.d, false)
+		dftTo(tp.ft, tp.d, tp.seen)
 	}
-	c.toMomentum(tp, tp.c, in)
+	dftTo(tp.ft, tp.c, in)
 	if grad != nil {
 		s := 1 / float64(c.v)
 		for k := 1; k < c.v; k++ {
 			g := tp.c[k]
 			d := (real(g)*real(tp.d[k]) + imag(g)*imag(tp.d[k])) * s
 			if inv {
-				d /= -tp.a[k]
+				d *= -tp.ainv[k]
 			} else {
 				d *= tp.a[k]
 			}
@@ -305,6 +280,6 @@ func (c *SpectralScale[T]) backward(tp *spectralTape, out, in []T, gld float64, 
 	}
 	if out != nil {
 		c.checkLen("Backward", "out", out)
-		c.back(tp, out, tp.c, inv)
+		filterBackTo(tp.ft, out, tp.c, tp.scale(inv))
 	}
 }
