@@ -401,6 +401,9 @@ func TestTrainSpectral(t *testing.T) {
 		}
 	}
 
+	// --spectral 0 for a model without the layer asks for what it has.
+	runOK(t, initTrainArgs("8", filepath.Join(dir, "none.flow"), "--init", zm, "--spectral", "0")...)
+
 	fine := filepath.Join(dir, "fine.flow")
 	runOK(t, initTrainArgs("8", fine, "--init", sp, "--spectral", "4")...)
 	mf := loadFlow(t, fine)

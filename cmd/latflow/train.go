@@ -1243,10 +1243,10 @@ func (o *trainOptions) addSpectral(init *loadedModel, arch *flow.Config, t ensem
 	}
 	own := init.Config.Spectral
 	switch {
-	case N == 0:
-		return usagef("--%s 0 with --%s: a spectral layer cannot be removed from a model", flagSpectral, flagInit)
 	case own == N:
 		return nil
+	case N == 0:
+		return usagef("--%s 0 with --%s: a spectral layer cannot be removed from a model", flagSpectral, flagInit)
 	case own != 0 && N%own != 0:
 		return usagef("--%s %d with --%s %s: the model's spectral layer has %d nodes per pi; refining it needs a multiple of %d", flagSpectral, N, flagInit, o.initModel, own, own)
 	}
